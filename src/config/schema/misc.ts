@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { duration } from './common.js';
+
+const headerName = z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name');
+
+export const identitySchema = z
+  .strictObject({
+    headers: z
+      .strictObject({
+        user: headerName.default('Remote-User'),
+        groups: headerName.default('Remote-Groups'),
+        email: headerName.default('Remote-Email'),
+        name: headerName.default('Remote-Name'),
+      })
+      .prefault({}),
+    jwt_assertion: z
+      .strictObject({
+        header: headerName.default('X-Portcullis-Assertion'),
+        private_key_file: z.string().min(1),
+        algorithm: z.enum(['ES256', 'EdDSA']).optional(),
+        ttl: duration().prefault('60s'),
+        audience: z.string().optional(),
+      })
+      .optional(),
+  })
+  .prefault({});
+
+export const LANGUAGES = ['en', 'de', 'fr', 'es', 'nl', 'ru'] as const;
+
+export const portalSchema = z
+  .strictObject({
+    title: z.string().min(1).default('Portcullis'),
+    languages: z.array(z.enum(LANGUAGES)).min(1).default([...LANGUAGES]),
+    /** Where a signed-in user lands when `rd` is missing or refused. */
+    default_redirect: z.string().startsWith('/').default('/'),
+  })
+  .prefault({});
+
+export const loggingSchema = z
+  .strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    format: z.enum(['json', 'pretty']).default('json'),
+  })
+  .prefault({});

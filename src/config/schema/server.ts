@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { cidr, duration, httpUrl, listenAddress } from './common.js';
+
+export const serverSchema = z
+  .strictObject({
+    listen: listenAddress().default('0.0.0.0:8080'),
+    tls: z.strictObject({ cert_file: z.string().min(1), key_file: z.string().min(1) }).optional(),
+    /** Used in emails and redirects; a list when several hosts are served. */
+    public_url: z.union([httpUrl(), z.array(httpUrl()).min(1)]).optional(),
+    trusted_proxies: z.array(cidr()).default([]),
+    portal_prefix: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~-]+(?:\/[A-Za-z0-9._~-]+)*$/, "must be a path such as '/_gateway' (no trailing slash)")
+      .default('/_gateway'),
+    workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default(1),
+    /** Reload the config when the file changes (SIGHUP always reloads). */
+    watch_config: z.boolean().default(false),
+    limits: z
+      .strictObject({
+        max_header_size: z.number().int().min(1024).max(1_048_576).default(16_384),
+        header_timeout: duration().prefault('10s'),
+        request_timeout: duration().prefault(0),
+        keep_alive_timeout: duration().prefault('65s'),
+        max_form_body: z.number().int().min(1024).max(10_485_760).default(65_536),
+      })
+      .prefault({}),
+    shutdown_timeout: duration().prefault('30s'),
+  })
+  .prefault({});
+
+export const adminSchema = z
+  .strictObject({
+    /** Metrics, /healthz and /readyz; empty string disables the admin listener. */
+    listen: z.union([listenAddress(), z.literal('')]).default('127.0.0.1:9090'),
+  })
+  .prefault({});
