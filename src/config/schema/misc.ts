@@ -11,6 +11,8 @@ export const identitySchema = z
         groups: headerName.default('Remote-Groups'),
         email: headerName.default('Remote-Email'),
         name: headerName.default('Remote-Name'),
+        /** How the caller authenticated: `session`, `api_key`, `bearer_jwt`, `basic` or `network`. */
+        method: headerName.default('Remote-Auth-Method'),
       })
       .prefault({}),
     jwt_assertion: z
