@@ -1,0 +1,45 @@
+import { configSchema, type Config, type ConfigInput } from '../../src/config/schema/index.js';
+import { MemoryStore } from '../../src/session/memory-store.js';
+import { ManualClock } from '../../src/util/clock.js';
+
+/** A parsed config with only the sections a test sets (session secret filled in). */
+export function config(input: Omit<ConfigInput, 'session'> = {}): Config {
+  return configSchema.parse({ session: { secret: 's'.repeat(32), store: 'memory' }, ...input });
+}
+
+export function secondFactor(input: NonNullable<ConfigInput['second_factor']> = {}): Config['second_factor'] {
+  return config({ second_factor: input }).second_factor;
+}
+
+/** A MemoryStore on a ManualClock, closed at teardown. */
+export function memoryStore(t: { teardown(fn: () => unknown): void }): { store: MemoryStore; clock: ManualClock } {
+  const clock = new ManualClock();
+  const store = new MemoryStore(clock);
+  t.teardown(() => store.close());
+  return { store, clock };
+}
+
+export const KEY = Buffer.alloc(32, 7);
+
+/**
+ * Wraps a store and records every key it is asked about and every value written (to inspect what is
+ * kept at rest without reaching into the store's internals).
+ */
+export function recording<S extends object>(store: S): { store: S; keys: Set<string>; written: string[] } {
+  const keys = new Set<string>();
+  const written: string[] = [];
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (typeof args[0] === 'string' && prop !== 'publish' && prop !== 'subscribe') keys.add(args[0]);
+        if (prop === 'del') for (const k of args) keys.add(String(k));
+        if (prop === 'set' || prop === 'setAdd') written.push(String(args[1]));
+        if (prop === 'hashSet') written.push(...Object.values(args[1] as Record<string, string>));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, keys, written };
+}
