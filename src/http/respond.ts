@@ -1,0 +1,85 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+
+/** Headers on every response the gateway itself generates. */
+const BASE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'X-Content-Type-Options': 'nosniff',
+  'Cache-Control': 'no-store',
+  'Referrer-Policy': 'no-referrer',
+});
+
+/** Extra headers on gateway HTML (portal pages and error pages): never framed, nothing loaded from elsewhere. */
+const HTML_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'X-Frame-Options': 'DENY',
+});
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+}
+
+/** True when the client prefers an HTML answer (a browser navigation). */
+export function acceptsHtml(req: IncomingMessage): boolean {
+  const accept = req.headers.accept;
+  return typeof accept === 'string' && accept.includes('text/html');
+}
+
+function write(res: ServerResponse, status: number, type: string, body: string, extra: Readonly<Record<string, string>> | undefined, headers?: OutgoingHttpHeaders): void {
+  if (res.headersSent) {
+    // Too late for a clean answer: cut the connection rather than corrupt the response.
+    res.destroy();
+    return;
+  }
+  const payload = Buffer.from(body, 'utf8');
+  res.statusCode = status;
+  for (const [k, v] of Object.entries(BASE_HEADERS)) res.setHeader(k, v);
+  if (extra) for (const [k, v] of Object.entries(extra)) res.setHeader(k, v);
+  if (headers) for (const [k, v] of Object.entries(headers)) if (v !== undefined) res.setHeader(k, v);
+  res.setHeader('Content-Type', type);
+  res.setHeader('Content-Length', payload.length);
+  res.end(res.req?.method === 'HEAD' ? undefined : payload);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: OutgoingHttpHeaders): void {
+  write(res, status, 'application/json; charset=utf-8', JSON.stringify(body), undefined, headers);
+}
+
+export function sendHtml(res: ServerResponse, status: number, html: string, headers?: OutgoingHttpHeaders): void {
+  write(res, status, 'text/html; charset=utf-8', html, HTML_HEADERS, headers);
+}
+
+export function redirect(res: ServerResponse, status: 301 | 302 | 303 | 307 | 308 | number, location: string): void {
+  write(res, status, 'text/plain; charset=utf-8', '', undefined, { Location: location });
+}
+
+/**
+ * An error answer: a small escaped HTML page for browsers, else
+ * `{"error": code, "message": ..., "request_id": ...}` merged with `extra`. Never a stack trace.
+ * When the request body was not read to the end the connection is closed after the answer.
+ */
+export function sendError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  requestId: string,
+  extra?: Record<string, unknown>,
+): void {
+  const headers: OutgoingHttpHeaders = { 'X-Request-Id': requestId };
+  if (!req.complete) headers.Connection = 'close';
+  if (acceptsHtml(req)) {
+    const title = `${status} ${escapeHtml(message)}`;
+    const html =
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title>` +
+      '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+      '<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}' +
+      'small{color:#777}</style></head><body>' +
+      `<h1>${escapeHtml(message)}</h1><p><small>Error ${status} · ${escapeHtml(code)} · request ${escapeHtml(requestId)}</small></p>` +
+      '</body></html>';
+    sendHtml(res, status, html, headers);
+    return;
+  }
+  sendJson(res, status, { ...extra, error: code, message, request_id: requestId }, headers);
+}
