@@ -1,0 +1,45 @@
+import type { Logger } from '../observability/logger.js';
+import { deliveryFailed } from './failure.js';
+import type { EmailMessage, EmailSender, SmsMessage, SmsSender } from './notifier.js';
+import type { Outbox } from './outbox.js';
+import { isE164 } from './phone.js';
+
+/**
+ * Development transports. These are the only place a code may reach the log: the log line IS the
+ * delivery channel. It is marked `dev_delivery: true` and carries the message as `text` (not under the
+ * redacted `code` key). Never configure these in production.
+ */
+export class ConsoleEmailSender implements EmailSender {
+  readonly channel = 'email' as const;
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly logger: Logger,
+  ) {}
+
+  async send(message: EmailMessage): Promise<void> {
+    if (!message.to.includes('@')) throw deliveryFailed('email', 'invalid_address');
+    this.outbox.add({ channel: 'email', to: message.to, subject: message.subject, text: message.text });
+    this.logger.info({ dev_delivery: true, channel: 'email', to: message.to, subject: message.subject, text: message.text }, `dev delivery: email to ${message.to}`);
+  }
+
+  async check(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+export class ConsoleSmsSender implements SmsSender {
+  readonly channel = 'sms' as const;
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly logger: Logger,
+  ) {}
+
+  async send(message: SmsMessage): Promise<void> {
+    // Same rule as the real provider, so development catches bad numbers too.
+    if (!isE164(message.to)) throw deliveryFailed('sms', 'invalid_number');
+    this.outbox.add({ channel: 'sms', to: message.to, text: message.text });
+    this.logger.info({ dev_delivery: true, channel: 'sms', to: message.to, text: message.text }, `dev delivery: sms to ${message.to}`);
+  }
+
+  async check(): Promise<void> {}
+  async close(): Promise<void> {}
+}

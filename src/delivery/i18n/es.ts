@@ -1,0 +1,81 @@
+import type { Catalog } from './types.js';
+
+export const es: Catalog = {
+  lang: 'es',
+  units: {
+    minute: { one: 'minuto', other: 'minutos' },
+    hour: { one: 'hora', other: 'horas' },
+    day: { one: 'día', other: 'días' },
+  },
+  greeting: 'Hola, {{name}}:',
+  footer: 'Este mensaje se ha enviado automáticamente desde {{title}}. Por favor, no responda.',
+  messages: {
+    code: {
+      subject: 'Su código de inicio de sesión de {{title}}',
+      body: [
+        'Su código para iniciar sesión en {{title}} es:',
+        '{{code}}',
+        'Es válido durante {{lifetime}}. No comparta nunca este código con nadie.',
+        'Si no ha intentado iniciar sesión, es posible que alguien conozca su contraseña: cámbiela ahora mismo.',
+      ],
+      sms: '{{code}} es su código de inicio de sesión de {{title}}, válido durante {{lifetime}}. ¿No ha sido usted? Cambie su contraseña.',
+    },
+    verify_destination: {
+      subject: 'Confirme sus datos de contacto de {{title}}',
+      body: [
+        'Introduzca este código para confirmar {{destination}} en {{title}}:',
+        '{{code}}',
+        'Es válido durante {{lifetime}}.',
+        'Si no lo ha solicitado, ignore este mensaje y cambie su contraseña.',
+      ],
+      sms: '{{code}} es su código de {{title}} para confirmar este número, válido durante {{lifetime}}.',
+    },
+    locked: {
+      subject: 'Su cuenta de {{title}} ha sido bloqueada',
+      body: [
+        'Su cuenta de {{title}} se ha bloqueado tras demasiados códigos de verificación incorrectos.',
+        'Si ha sido usted, pida a su administrador que la desbloquee. Si no, alguien conoce su contraseña: cámbiela en cuanto se desbloquee la cuenta.',
+      ],
+      sms: 'Su cuenta de {{title}} se ha bloqueado tras demasiados códigos incorrectos. Póngase en contacto con su administrador.',
+    },
+    new_device: {
+      subject: 'Nuevo inicio de sesión en {{title}}',
+      body: [
+        'Se acaba de iniciar sesión en su cuenta de {{title}} desde un dispositivo nuevo: {{device}} ({{ip}}), {{time}}.',
+        'Si ha sido usted, no tiene que hacer nada. Si no, cambie su contraseña y elimine el dispositivo desde la página de su cuenta.',
+      ],
+    },
+    factor_changed: {
+      subject: 'Se ha cambiado su segundo factor de {{title}}',
+      body: [
+        'Se ha cambiado el segundo factor de su cuenta de {{title}}: {{method}} ({{time}}).',
+        'Si no ha realizado este cambio, cambie su contraseña y póngase en contacto de inmediato con su administrador.',
+      ],
+    },
+    recovery_code_used: {
+      subject: 'Se ha usado un código de recuperación de {{title}}',
+      body: [
+        'Se ha usado un código de recuperación para iniciar sesión en su cuenta de {{title}} ({{time}}). Códigos de recuperación restantes: {{remaining}}.',
+        'Si no ha sido usted, cambie su contraseña y póngase en contacto de inmediato con su administrador.',
+      ],
+    },
+    invite: {
+      subject: 'Establezca su contraseña de {{title}}',
+      body: [
+        'Se ha creado una cuenta para usted en {{title}}. Para establecer su contraseña e iniciar sesión, abra este enlace:',
+        '{{link}}',
+        'El enlace solo funciona una vez y es válido durante {{lifetime}}.',
+        'Si no esperaba esta invitación, puede ignorar este mensaje.',
+      ],
+    },
+    recovery_link: {
+      subject: 'Restablezca su segundo factor de {{title}}',
+      body: [
+        'Se ha solicitado restablecer el segundo factor de su cuenta de {{title}} por la pérdida del dispositivo. Para continuar, abra este enlace:',
+        '{{link}}',
+        'El enlace solo funciona una vez y es válido durante {{lifetime}}.',
+        'Si no ha sido usted, ignore este mensaje y cambie su contraseña.',
+      ],
+    },
+  },
+};

@@ -1,0 +1,39 @@
+/** Every message the gateway sends. */
+export const MESSAGE_KINDS = [
+  'code',
+  'locked',
+  'new_device',
+  'factor_changed',
+  'recovery_code_used',
+  'invite',
+  'recovery_link',
+  'verify_destination',
+] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
+export const LANGUAGES = ['en', 'de', 'fr', 'es', 'nl', 'ru'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export type DurationUnit = 'minute' | 'hour' | 'day';
+/** Word forms by CLDR plural category (Intl.PluralRules); `other` is the fallback. */
+export type PluralForms = Partial<Record<Intl.LDMLPluralRule, string>> & { other: string };
+
+export interface MessageText {
+  subject: string;
+  /**
+   * Paragraphs. A paragraph that is exactly `{{code}}` or `{{link}}` is laid out specially (the code
+   * set apart, the link as an anchor in HTML).
+   */
+  body: string[];
+  /** Short SMS text; kinds without one use the subject. */
+  sms?: string;
+}
+
+export interface Catalog {
+  lang: Language;
+  /** Phrase a lifetime reads as inside the sentences below ("5 minutes"). */
+  units: Record<DurationUnit, PluralForms>;
+  greeting: string;
+  footer: string;
+  messages: Record<MessageKind, MessageText>;
+}

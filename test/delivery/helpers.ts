@@ -1,0 +1,27 @@
+import { Writable } from 'node:stream';
+import { deliverySchema } from '../../src/config/schema/delivery.js';
+import type { Config } from '../../src/config/schema/index.js';
+import { createLogger, type Logger } from '../../src/observability/logger.js';
+
+/** A real pino logger whose JSON lines are collected and parsed. */
+export function captureLogger(): { logger: Logger; lines: () => Array<Record<string, unknown>>; raw: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  const logger = createLogger({ level: 'debug' }, stream);
+  const raw = (): string => chunks.join('');
+  const lines = (): Array<Record<string, unknown>> =>
+    raw()
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { logger, lines, raw };
+}
+
+export function deliveryConfig(input: unknown): Config['delivery'] {
+  return deliverySchema.parse(input) as Config['delivery'];
+}
