@@ -1,0 +1,115 @@
+import t, { type Test } from 'tap';
+import { normalizePath } from '../../src/policy/normalize.js';
+
+function ok(t: Test, raw: string, path: string, forward?: string, caseInsensitive = false): void {
+  const r = normalizePath(raw, { caseInsensitive });
+  if (!r.ok) {
+    t.fail(`${raw} rejected: ${r.reason}`);
+    return;
+  }
+  t.equal(r.path, path, `${raw} → ${path}`);
+  if (forward !== undefined) t.equal(r.forward, forward, `${raw} forwards ${forward}`);
+}
+
+function rejected(t: Test, raw: string): void {
+  const r = normalizePath(raw);
+  t.equal(r.ok, false, `${JSON.stringify(raw.slice(0, 60))} rejected`);
+  if (!r.ok) t.type(r.reason, 'string');
+}
+
+t.test('plain paths pass through unchanged', async (t) => {
+  ok(t, '/', '/', '/');
+  ok(t, '/public', '/public', '/public');
+  ok(t, '/public/x.css', '/public/x.css', '/public/x.css');
+  ok(t, '/a/b/', '/a/b/', '/a/b/');
+  ok(t, "/a-b_c.d~e!$&'()*+,=:@", "/a-b_c.d~e!$&'()*+,=:@");
+});
+
+t.test('splits off the query and keeps it raw for forwarding', async (t) => {
+  const r = normalizePath('/a/../b?x=%2f&y=/../z');
+  t.same(r, { ok: true, path: '/b', query: 'x=%2f&y=/../z', forward: '/b?x=%2f&y=/../z' });
+  const empty = normalizePath('/a?');
+  t.same(empty, { ok: true, path: '/a', query: '', forward: '/a' });
+});
+
+t.test('resolves dot segments, duplicate slashes and ; parameters', async (t) => {
+  ok(t, '/a/./b', '/a/b');
+  ok(t, '/a/b/../c', '/a/c');
+  ok(t, '/a/b/..', '/a/');
+  ok(t, '/a/b/.', '/a/b/');
+  ok(t, '/a/..', '/');
+  ok(t, '//a///b//', '/a/b/');
+  ok(t, '/admin;x=1/', '/admin/', '/admin/');
+  ok(t, '/public/..;/admin', '/admin');
+  ok(t, '/public;jsessionid=1/x', '/public/x');
+  ok(t, '/;x/a', '/a');
+});
+
+t.test('percent-decodes once and re-encodes for forwarding', async (t) => {
+  ok(t, '/a%20b', '/a b', '/a%20b');
+  ok(t, '/%61dmin', '/admin', '/admin');
+  ok(t, '/caf%C3%A9', '/café', '/caf%C3%A9');
+  ok(t, '/a%3Fb%23c', '/a?b#c', '/a%3Fb%23c');
+  ok(t, '/a%2541', '/a%41', '/a%2541'); // a literal % that does not decode to a separator stays literal
+  ok(t, '/a/%2e%2e/x', '/x');
+  ok(t, '/a/.%2E/x', '/x');
+  ok(t, '/%EF%BC%8F..%EF%BC%8Fadmin', '/／..／admin', '/%EF%BC%8F..%EF%BC%8Fadmin'); // fullwidth solidus is a plain character
+});
+
+t.test('case-insensitive mode lower-cases the rule path but forwards the client case', async (t) => {
+  ok(t, '/PUBLIC/X', '/public/x', '/PUBLIC/X', true);
+  ok(t, '/PUBLIC/X', '/PUBLIC/X', '/PUBLIC/X', false);
+});
+
+t.test('absolute-form targets give their path and authority', async (t) => {
+  t.same(normalizePath('http://x.example/public/../admin?q=1'), { ok: true, path: '/admin', query: 'q=1', forward: '/admin?q=1', authority: 'x.example' });
+  t.same(normalizePath('HTTPS://x:8443'), { ok: true, path: '/', query: '', forward: '/', authority: 'x:8443' });
+  t.same(normalizePath('http://x?a'), { ok: true, path: '/', query: 'a', forward: '/?a', authority: 'x' });
+  rejected(t, 'ftp://x/a');
+  rejected(t, 'http://user@x/a');
+  rejected(t, 'http:///a');
+  rejected(t, 'x.example:443');
+  rejected(t, '*');
+});
+
+t.test('rejects hostile or malformed targets', async (t) => {
+  for (const raw of [
+    '',
+    'a/b',
+    '/a%2fb',
+    '/a%2Fb',
+    '/a%5cb',
+    '/a\\b',
+    '/a%5Cb',
+    '/%252e%252e/x',
+    '/%252f',
+    '/%255c',
+    '/%2525',
+    '/a%zz',
+    '/a%4',
+    '/a%',
+    '/%00',
+    '/a%0a',
+    '/a%0d%0a',
+    '/a%09',
+    '/a%7f',
+    '/a%c2%85', // NEL, a C1 control
+    '/%c0%ae%c0%ae/x',
+    '/%c0%af',
+    '/%e0%80%ae',
+    '/%ff',
+    '/%ed%a0%80', // a UTF-16 surrogate encoded as UTF-8
+    '/..',
+    '/../a',
+    '/a/../../b',
+    '/a#frag',
+    '/a b',
+    '/a\tb',
+    '/a\nb',
+    '/a\u0000b',
+    '/caf\u00e9',
+    '/\uff0f',
+    '/' + 'a'.repeat(9000),
+  ])
+    rejected(t, raw);
+});

@@ -1,0 +1,124 @@
+/**
+ * Regression: a bypass rule on /public must never expose anything else (SPEC §3). Every hostile
+ * target is either rejected by normalizePath (→ 400) or normalises to a path that gets two_factor;
+ * the forwarded form is the authorised path itself.
+ */
+import t, { type Test } from 'tap';
+import { accessSchema } from '../../src/config/schema/access.js';
+import { normalizePath } from '../../src/policy/normalize.js';
+import { compileAccess } from '../../src/policy/rules.js';
+
+function policyFor(caseInsensitive: boolean) {
+  const access = accessSchema.parse({ default_policy: 'two_factor', case_insensitive_paths: caseInsensitive, rules: [{ paths: ['/public'], policy: 'bypass' }] });
+  return compileAccess(access, { portalPrefix: '/_gateway' });
+}
+
+const HOSTILE: string[] = [
+  '/public/../admin',
+  '/public/./../admin',
+  '/public/%2e%2e/admin',
+  '/public/%2E%2E/admin',
+  '/public/.%2e/admin',
+  '/public/%2e./admin',
+  '/public/%2e%2e%2fadmin',
+  '/public%2f..%2fadmin',
+  '/public/..%2fadmin',
+  '/public/..%2Fadmin',
+  '/public/%252e%252e/admin',
+  '/public/%252e%252e%252fadmin',
+  '/public%252f..%252fadmin',
+  '/public/..;/admin',
+  '/public/..;x=1/admin',
+  '/public;/../admin',
+  '/public;x/../admin',
+  '//public/../admin',
+  '///public//..//admin',
+  '/public\\..\\admin',
+  '/public/%5c..%5cadmin',
+  '/public/%5C..%5Cadmin',
+  '/public/%00/../admin',
+  '/public%00/../admin',
+  '/public/%c0%ae%c0%ae/admin',
+  '/public/%c0%ae%c0%ae%c0%afadmin',
+  '/public/%e0%80%ae%e0%80%ae/admin',
+  '/%ef%bc%8fpublic/../admin',
+  '/public\uff0f..\uff0fadmin',
+  '/public%ef%bc%8f..%ef%bc%8fadmin',
+  '/publicity',
+  '/publicity/x',
+  '/public-x',
+  '/public.bak',
+  '/public\t/../admin',
+  '/public/\n/../admin',
+  '/public/%09/../admin',
+  '/public/%0d%0a/../admin',
+  '/public /../admin',
+  'http://x/public/../admin',
+  'https://x/public/%2e%2e/admin',
+  'http://x/public%2f..%2fadmin',
+  '/public/../../admin',
+  '/public/%2e%2e/%2e%2e/admin',
+  '/public/x/../../admin',
+  '/public/..%00/admin',
+  '/public/%2e%2e%5cadmin',
+  '/public/%%32%65%%32%65/admin',
+  '/public/%u002e%u002e/admin',
+  '/public#/../admin',
+  '/public?/../admin'.replace('?', '%3f'),
+  '/Public/../admin',
+  '/admin?/public',
+  '/admin;/public',
+  '/admin/..;/public/../admin',
+];
+
+function check(t: Test, raw: string, caseInsensitive: boolean): void {
+  const policy = policyFor(caseInsensitive);
+  const n = normalizePath(raw, { caseInsensitive });
+  if (!n.ok) {
+    t.pass(`${JSON.stringify(raw)} rejected (${n.reason})`);
+    return;
+  }
+  const d = policy.decide({ host: 'x', path: n.path, method: 'GET', clientIp: '127.0.0.1' });
+  t.equal(d.policy, 'two_factor', `${JSON.stringify(raw)} → ${n.path} needs two_factor`);
+  // What is forwarded normalises to itself: the upstream sees exactly what was authorised.
+  const again = normalizePath(n.forward, { caseInsensitive });
+  t.ok(again.ok && again.path === n.path, `${JSON.stringify(raw)} forwards ${n.forward} stably`);
+}
+
+t.test('hostile paths never reach the bypass rule', async (t) => {
+  t.ok(HOSTILE.length >= 40);
+  for (const raw of HOSTILE) check(t, raw, false);
+});
+
+t.test('hostile paths in case-insensitive mode', async (t) => {
+  for (const raw of [...HOSTILE, '/PUBLIC/../admin', '/PUBLIC/%2E%2E/ADMIN', '/Public;/../Admin', '/PUBLICITY']) check(t, raw, true);
+});
+
+t.test('legitimate public paths still bypass', async (t) => {
+  for (const [raw, ci] of [
+    ['/public', false],
+    ['/public/', false],
+    ['/public/x.css', false],
+    ['/public/a/b/c?x=1', false],
+    ['/public/a/../b', false],
+    ['/admin/../public/x', false],
+    ['//public//x', false],
+    ['/public;v=2/x', false],
+    ['/public/%61.css', false],
+    ['/public/caf%C3%A9', false],
+    ['http://x/public/x', false],
+    ['/PUBLIC/X', true],
+    ['/Public', true],
+  ] as const) {
+    const n = normalizePath(raw, { caseInsensitive: ci });
+    t.ok(n.ok, `${raw} accepted`);
+    if (!n.ok) continue;
+    t.equal(policyFor(ci).decide({ host: 'x', path: n.path, method: 'GET', clientIp: '10.0.0.1' }).policy, 'bypass', `${raw} bypasses`);
+  }
+  // A fullwidth solidus is an ordinary character: this stays one segment under /public, and the
+  // upstream is sent exactly that (re-encoded), never /admin.
+  const fw = normalizePath('/public/%ef%bc%8f..%ef%bc%8fadmin');
+  t.ok(fw.ok && fw.path === '/public/\uff0f..\uff0fadmin' && fw.forward === '/public/%EF%BC%8F..%EF%BC%8Fadmin', 'fullwidth solidus is not a separator');
+  const n = normalizePath('/PUBLIC/x');
+  t.ok(n.ok && policyFor(false).decide({ host: 'x', path: n.path, method: 'GET', clientIp: '10.0.0.1' }).policy === 'two_factor', 'case-sensitive by default');
+});
