@@ -1,0 +1,97 @@
+import type { Config } from '../config/schema/index.js';
+import { cryptoRandom, type Random } from '../util/random.js';
+import { newId, sessionSecrets, signer, type CookieSigner } from './cookie.js';
+
+export interface CookieOptions {
+  name: string;
+  httpOnly: true;
+  secure: boolean;
+  sameSite: 'Lax' | 'Strict' | 'None';
+  /** Empty: a host-only cookie. */
+  domain: string;
+  path: '/';
+  /** Seconds; absent: a browser-session cookie. 0 clears the cookie. */
+  maxAge?: number;
+}
+
+const SAME_SITE = { lax: 'Lax', strict: 'Strict', none: 'None' } as const;
+/** Browsers cap cookie lifetimes at 400 days. */
+export const DEVICE_COOKIE_MAX_AGE_SECONDS = 400 * 24 * 3600;
+
+function base(session: Config['session'], name: string, secureRequest: boolean): CookieOptions {
+  const c = session.cookie;
+  return {
+    name,
+    httpOnly: true,
+    secure: c.secure === 'auto' ? secureRequest : c.secure,
+    sameSite: SAME_SITE[c.same_site],
+    domain: c.domain,
+    path: '/',
+  };
+}
+
+/**
+ * Set-Cookie attributes of the session cookie: HttpOnly, Secure when `secure: true` (or `auto` on an
+ * HTTPS request), the configured SameSite and Domain, Path=/, no Max-Age (ends with the browser;
+ * the session itself ends at its absolute lifetime).
+ */
+export function sessionCookieOptions(session: Config['session'], secureRequest: boolean): CookieOptions {
+  return base(session, session.cookie.name, secureRequest);
+}
+
+/** Set-Cookie attributes of the long-lived device cookie (`portcullis_device`). */
+export function deviceCookieOptions(session: Config['session'], secureRequest: boolean): CookieOptions {
+  return { ...base(session, session.cookie.device_name, secureRequest), maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS };
+}
+
+/** A `Set-Cookie` header value. `value` must be cookie-safe (signed values are base64url and `.`). */
+export function serializeCookie(value: string, options: CookieOptions): string {
+  if (!/^[A-Za-z0-9._-]*$/.test(value)) throw new Error('cookie value must be base64url');
+  const parts = [`${options.name}=${value}`, `Path=${options.path}`];
+  if (options.domain) parts.push(`Domain=${options.domain}`);
+  if (options.maxAge !== undefined) parts.push(`Max-Age=${Math.max(0, Math.floor(options.maxAge))}`);
+  if (options.httpOnly) parts.push('HttpOnly');
+  if (options.secure) parts.push('Secure');
+  parts.push(`SameSite=${options.sameSite}`);
+  return parts.join('; ');
+}
+
+/** A `Set-Cookie` value that removes the cookie. */
+export function clearCookie(options: CookieOptions): string {
+  return serializeCookie('', { ...options, maxAge: 0 });
+}
+
+/**
+ * The device cookie: a long-lived signed random id naming the browser (reverify grace and trusted
+ * devices key on it). Signed with the session secrets under its own derived key.
+ */
+export class DeviceCookies {
+  private readonly signer: CookieSigner;
+
+  constructor(
+    secrets: string[],
+    private readonly random: Random = cryptoRandom,
+  ) {
+    this.signer = signer(secrets, 'device');
+  }
+
+  static fromConfig(session: Config['session'], random?: Random): DeviceCookies {
+    return new DeviceCookies(sessionSecrets(session), random);
+  }
+
+  /** A new device id and its signed cookie value. */
+  issue(): { id: string; cookie: string } {
+    const id = newId(this.random);
+    return { id, cookie: this.signer.sign(id) };
+  }
+
+  /** The signed cookie value for an existing device id (e.g. re-signing after a key rotation). */
+  sign(id: string): string {
+    return this.signer.sign(id);
+  }
+
+  /** The device id, or undefined for a missing, tampered or foreign cookie. */
+  verify(cookie: string | undefined | null): string | undefined {
+    return this.signer.verify(cookie);
+  }
+}
