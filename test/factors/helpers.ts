@@ -1,6 +1,8 @@
 import { configSchema, type Config, type ConfigInput } from '../../src/config/schema/index.js';
 import { MemoryStore } from '../../src/session/memory-store.js';
+import { RedisStore } from '../../src/session/redis-store.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { redisAvailable, startRedis } from '../fixtures/redis.js';
 
 /** A parsed config with only the sections a test sets (session secret filled in). */
 export function config(input: Omit<ConfigInput, 'session'> = {}): Config {
@@ -42,4 +44,24 @@ export function recording<S extends object>(store: S): { store: S; keys: Set<str
     },
   });
   return { store: proxy, keys, written };
+}
+
+/**
+ * Two RedisStore instances on one real redis-server with the same key prefix: two gateway
+ * instances sharing state. Skips (answers undefined) when redis-server is not on PATH.
+ */
+export async function redisPair(t: { teardown(fn: () => unknown): void }, prefix: string): Promise<{ a: RedisStore; b: RedisStore } | undefined> {
+  if (!redisAvailable()) return undefined;
+  const server = await startRedis();
+  const redis = config({}).session.redis;
+  const a = new RedisStore({ ...redis, url: server.url, key_prefix: prefix });
+  const b = new RedisStore({ ...redis, url: server.url, key_prefix: prefix });
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+    await server.stop();
+  });
+  await a.ping();
+  await b.ping();
+  return { a, b };
 }
