@@ -1,0 +1,94 @@
+import { sha256Hex } from '../util/compare.js';
+
+export interface SessionData {
+  user: string;
+  displayName?: string;
+  email?: string;
+  groups: string[];
+  /** Absolute lifetime: createdAt .. expiresAt (ms since epoch). */
+  createdAt: number;
+  expiresAt: number;
+  lastSeenAt: number;
+  /** When the password was checked. */
+  authenticatedAt: number;
+  /** Completed factors, e.g. {method:'password'}, {method:'email'}. */
+  factors: { method: string; at: number }[];
+  level: 'one_factor' | 'two_factor';
+  secondFactorAt?: number;
+  deviceId?: string;
+  clientIp?: string;
+  userAgent?: string;
+  /** Per-session CSRF secret. */
+  csrf: string;
+  /** Issued to the JSON API (bearer). */
+  apiToken?: boolean;
+  /** The user needs no second factor (policy off or `second_factor: {enabled: false}`). */
+  secondFactorExempt?: boolean;
+  /** The second-factor flow in progress (one-factor sessions and step-ups). */
+  flow?: string | undefined;
+  /** A method the user must enrol before the second step can be done. */
+  enrol?: string | undefined;
+}
+
+/** What `create` takes: the store sets the times and the CSRF secret. */
+export type NewSession = Omit<SessionData, 'createdAt' | 'expiresAt' | 'lastSeenAt' | 'csrf'> & { lifetimeMs?: number };
+
+/** What `rotate` and `update` may change (never the user, the lifetime or the CSRF secret). */
+export type SessionPatch = Partial<Omit<SessionData, 'user' | 'createdAt' | 'expiresAt' | 'lastSeenAt' | 'csrf'>>;
+
+/** A session as operators see it (`list`): no CSRF secret. */
+export type SessionView = Omit<SessionData, 'csrf'>;
+
+/** The safe reference of a session id: sha256 hex. Store keys use it; operators see it; it never authenticates. */
+export function sessionRef(id: string): string {
+  return sha256Hex(id);
+}
+
+export const REF_PATTERN = /^[0-9a-f]{64}$/;
+
+export const keys = {
+  session: (ref: string) => `session:${ref}`,
+  seen: (ref: string) => `session-seen:${ref}`,
+  revoked: (ref: string) => `session-revoked:${ref}`,
+  userSessions: (user: string) => `user-sessions:${user}`,
+  users: 'session-users',
+  channel: 'revocations',
+};
+
+/** A stored record back to SessionData, or undefined when it is not one of ours. */
+export function parseSession(raw: string): SessionData | undefined {
+  try {
+    const v = JSON.parse(raw) as Partial<SessionData> | null;
+    if (
+      !v ||
+      typeof v.user !== 'string' ||
+      typeof v.createdAt !== 'number' ||
+      typeof v.expiresAt !== 'number' ||
+      typeof v.lastSeenAt !== 'number' ||
+      typeof v.csrf !== 'string' ||
+      !Array.isArray(v.groups) ||
+      !Array.isArray(v.factors) ||
+      (v.level !== 'one_factor' && v.level !== 'two_factor')
+    )
+      return undefined;
+    return v as SessionData;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Revocation fan-out messages on the `revocations` channel. */
+export type Revocation = { ref: string } | { user: string } | { all: true };
+
+export function parseRevocation(message: string): Revocation | undefined {
+  if (message.length > 4096) return undefined;
+  try {
+    const v = JSON.parse(message) as Record<string, unknown> | null;
+    if (v && typeof v.ref === 'string') return { ref: v.ref };
+    if (v && typeof v.user === 'string') return { user: v.user };
+    if (v && v.all === true) return { all: true };
+  } catch {
+    // ignored
+  }
+  return undefined;
+}
