@@ -19,7 +19,8 @@ export type CodeVerifyResult =
   | { result: 'expired' }
   | { result: 'exhausted' };
 
-const FLOW = /^[A-Za-z0-9_-]{1,128}$/;
+/** Flow ids are the caller's (for example `<flow id>:<method>`): bounded, no spaces or control characters. */
+const FLOW = /^[A-Za-z0-9_.:-]{1,160}$/;
 const MAX_CANDIDATE = 64;
 
 /**
@@ -107,7 +108,7 @@ export class OneTimeCodes {
   }
 
   private digest(flow: string, code: string): string {
-    return hmacSha256(this.secretKey, `${flow}:${code}`).toString('base64url');
+    return hmacSha256(this.secretKey, `${flow}\n${code}`).toString('base64url');
   }
 }
 

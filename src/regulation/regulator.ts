@@ -21,6 +21,7 @@ export interface LockInfo {
  *
  * Keys: reg:pw:u:<hash> / reg:pw:ip:<ip> (failures in `window`), reg:pw:block:u:<hash> /
  * reg:pw:block:ip:<ip> (blocked for `block`), reg:code:u:<user> (code failures in `lockout.window`),
+ * reg:code:ip:<ip> / reg:code:block:ip:<ip> (a client's wrong codes, with the per-client limits),
  * lock:<user> (lockout; no TTL when `lockout.duration` is 0).
  * Store errors propagate: callers fail closed.
  */
@@ -60,15 +61,34 @@ export class Regulator {
   }
 
   /**
-   * Counts a wrong second-factor code. At `lockout.max_failures` within `lockout.window` the account is
-   * locked; `newlyLocked` is true for exactly one caller (send the notification then).
+   * Throws PORTCULLIS_ERR_RATE_LIMITED while the client is blocked for wrong codes (its own counter,
+   * separate from passwords: `regulation.max_failures_per_client` within `regulation.window`).
    */
-  async codeFailed(user: string): Promise<{ locked: boolean; failures: number; newlyLocked: boolean }> {
+  async checkCode(ip: string): Promise<void> {
+    const ttl = await this.store.ttl(`reg:code:block:ip:${ipKey(ip)}`);
+    const remaining = blockRemaining(ttl, this.cfg.regulation.block);
+    if (remaining > 0) throw rateLimited(remaining);
+  }
+
+  /**
+   * Counts a wrong second-factor code. At `lockout.max_failures` within `lockout.window` the account is
+   * locked; `newlyLocked` is true for exactly one caller (send the notification then). With `ip`, the
+   * client's code failures are counted too (see checkCode).
+   */
+  async codeFailed(user: string, ip?: string): Promise<{ locked: boolean; failures: number; newlyLocked: boolean }> {
     const { max_failures, window } = this.cfg.lockout;
+    if (ip !== undefined) await this.clientCodeFailed(ip);
     const failures = await this.store.incr(`reg:code:u:${userKey(user)}`, window);
     if (failures < max_failures) return { locked: await this.isLocked(user), failures, newlyLocked: false };
     const newlyLocked = await this.lock(user, 'code_failures');
     return { locked: true, failures, newlyLocked };
+  }
+
+  private async clientCodeFailed(ip: string): Promise<void> {
+    const { window, block, max_failures_per_client } = this.cfg.regulation;
+    const k = ipKey(ip);
+    const n = await this.store.incr(`reg:code:ip:${k}`, window);
+    if (n >= max_failures_per_client && block > 0) await this.store.set(`reg:code:block:ip:${k}`, '1', block, { onlyIfAbsent: true });
   }
 
   async codeSucceeded(user: string): Promise<void> {

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { isPortcullisError, PortcullisError } from '../../src/errors/index.js';
+import { ipKey } from '../../src/regulation/keys.js';
 import { Regulator } from '../../src/regulation/regulator.js';
 import { config, memoryStore, recording } from '../factors/helpers.js';
 
@@ -169,4 +170,38 @@ t.test('store errors propagate (callers fail closed)', async (t) => {
   t.equal((await rejection(reg.passwordFailed('a', '10.0.0.1'))).code, 'PORTCULLIS_ERR_STORE_UNAVAILABLE');
   t.equal((await rejection(reg.codeFailed('a'))).code, 'PORTCULLIS_ERR_STORE_UNAVAILABLE');
   t.equal((await rejection(reg.isLocked('a'))).code, 'PORTCULLIS_ERR_STORE_UNAVAILABLE');
+});
+
+t.test('wrong codes per client: own counter and block, separate from passwords', async (t) => {
+  const { store, clock } = memoryStore(t);
+  const reg = new Regulator(store, regCfg, clock);
+  for (let i = 0; i < 4; i++) await reg.codeFailed(`user${i}`, '203.0.113.5');
+  await reg.checkCode('203.0.113.5');
+  await reg.checkPassword('anyone', '203.0.113.5');
+  await reg.codeFailed('user9', '203.0.113.5'); // fifth: max_failures_per_client
+  const err = await rejection(reg.checkCode('203.0.113.5'));
+  t.equal(err.code, 'PORTCULLIS_ERR_RATE_LIMITED');
+  t.equal(err.details.retry_after, 300);
+  await reg.checkPassword('anyone', '203.0.113.5');
+  await reg.checkCode('203.0.113.6');
+  await reg.codeFailed('user0'); // without an address: the user counter only
+  clock.advance(300_000);
+  await reg.checkCode('203.0.113.5');
+  t.pass('block over');
+});
+
+t.test('client keys: IPv4-mapped folded, IPv6 counted per /64', async (t) => {
+  t.equal(ipKey('::ffff:10.0.0.1'), '10.0.0.1');
+  t.equal(ipKey('2001:db8:1:2:3:4:5:6'), '2001:db8:1:2::/64');
+  t.equal(ipKey('2001:0db8:0001:0002::ffff'), '2001:db8:1:2::/64');
+  t.equal(ipKey('2001:db8::1'), '2001:db8:0:0::/64');
+  t.equal(ipKey('::1'), '0:0:0:0::/64');
+  t.equal(ipKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+  t.match(ipKey('not an ip'), /^h:[0-9a-f]{32}$/);
+
+  const { store, clock } = memoryStore(t);
+  const reg = new Regulator(store, regCfg, clock);
+  for (let i = 0; i < 5; i++) await reg.passwordFailed(`u${i}`, `2001:db8:1:2::${i + 1}`);
+  await t.rejects(reg.checkPassword('v', '2001:db8:1:2:ffff::9'), { code: 'PORTCULLIS_ERR_RATE_LIMITED' }, 'same /64');
+  await reg.checkPassword('v', '2001:db8:1:3::1');
 });
