@@ -52,7 +52,10 @@ export function closestKey(key: string, known: readonly string[]): string | unde
     }
   }
   const allowed = Math.max(2, Math.floor(key.length / 3));
-  return bestDistance <= allowed ? best : undefined;
+  if (bestDistance <= allowed) return best;
+  // `cert` for `cert_file`, `password` for `bind_password`: one known key that contains it.
+  const containing = known.filter((k) => lower.length >= 3 && k.split('_').includes(lower));
+  return containing.length === 1 ? containing[0] : undefined;
 }
 
 /** `server.listn` → "unknown key; did you mean 'listen'?"; the path uses `[]` for array entries. */

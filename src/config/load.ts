@@ -65,7 +65,7 @@ export async function loadConfigText(text: string, file: string, env: NodeJS.Pro
     return { ok: false, problems: sortProblems(doc.errors.map((e) => yamlProblem(e, 'error'))), warnings: yamlWarnings, file };
   }
   try {
-    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT, mapAsMap: true });
   } catch (err) {
     return fail(file, `YAML: ${err instanceof Error ? err.message : String(err)}`);
   }

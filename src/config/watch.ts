@@ -1,6 +1,7 @@
 /**
  * Calls `onChange` (debounced) when a file changes. The directory is watched, not the file, so editors
  * and Kubernetes ConfigMaps that replace the file (write a new one, rename it over the old) are seen.
+ * The watch does not keep the process alive; call the returned function to stop it.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
