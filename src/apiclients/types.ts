@@ -1,0 +1,59 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from '../observability/logger.js';
+import type { UserDirectory } from '../users/directory.js';
+import type { Clock } from '../util/clock.js';
+
+export type ApiClientMethod = 'api_key' | 'bearer_jwt' | 'basic' | 'network';
+
+export type ApiClientResult =
+  /** No client credential presented and no network-only client matched. */
+  | { kind: 'none' }
+  | { kind: 'ok'; client: string; method: ApiClientMethod; subject: string; groups: string[]; stripHeaders: string[] }
+  | { kind: 'denied'; reason: string; status: 401 | 403 | 429; retryAfter?: number };
+
+export interface ApiClientRequest {
+  headers: IncomingHttpHeaders;
+  clientIp: string;
+  /** Name of the upstream the request is for (checked against a client's `upstreams`). */
+  upstream?: string | undefined;
+}
+
+/** Attempt counting for HTTP Basic clients (the regulation module implements it). */
+export interface BasicRegulation {
+  /** Retry-after in ms; 0 = not blocked. */
+  isBlocked(user: string, ip: string): Promise<number>;
+  fail(user: string, ip: string): Promise<void>;
+  succeed(user: string, ip: string): Promise<void>;
+}
+
+/** Remote JWKS behaviour; the defaults suit production, tests shorten them. */
+export interface JwksOptions {
+  /** HTTP timeout per fetch (default 5 s). */
+  timeoutMs?: number;
+  /** After a successful fetch, an unknown `kid` refetches at most this often (default 30 s). */
+  cooldownMs?: number;
+  /** Keys are refetched after this age (default 10 min). */
+  cacheMaxAgeMs?: number;
+  /** After a failed fetch, fail fast for this long instead of hitting the endpoint again (default 10 s). */
+  failureBackoffMs?: number;
+  /** Largest JWKS document accepted (default 256 KiB). */
+  maxBytes?: number;
+}
+
+export interface ApiClientDeps {
+  directory?: UserDirectory;
+  logger: Logger;
+  clock?: Clock;
+  regulation?: BasicRegulation;
+  jwks?: JwksOptions;
+}
+
+export interface ApiClientAuthenticator {
+  /** Client names, in configuration order. */
+  readonly clients: readonly string[];
+  /**
+   * Never rejects for a bad credential (that is a `denied` result). Throws only
+   * PortcullisError('PORTCULLIS_ERR_DIRECTORY_UNAVAILABLE') when a Basic password cannot be checked.
+   */
+  authenticate(req: ApiClientRequest): Promise<ApiClientResult>;
+}
