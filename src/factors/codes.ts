@@ -78,7 +78,7 @@ export class OneTimeCodes {
     const counted = await this.store.hashIncr(key, 'a', 1);
     if (counted === null) return { result: 'expired' };
     const { value: attempt, fields } = counted;
-    if (Number(fields.x) <= this.clock.now()) return { result: 'expired' };
+    if (!(Number(fields.x) > this.clock.now()) || !fields.h) return { result: 'expired' }; // fail closed on a damaged record
     const max = this.cfg.max_attempts;
     if (attempt > max) return { result: 'exhausted' };
     const normalized = normalizeCode(candidate, this.cfg.charset);

@@ -103,6 +103,11 @@ export class TrustedDevices {
     return found;
   }
 
+  /** The same as revokeAll, so the devices can be passed to FactorState as a remover. */
+  remove(user: string): Promise<void> {
+    return this.revokeAll(user);
+  }
+
   async revokeAll(user: string): Promise<void> {
     const k = userKey(user);
     const hashes = await this.store.setMembers(`devices:${k}`);

@@ -134,6 +134,16 @@ t.test('a re-issue replaces the code; resend cooldown with retry_after', async (
   t.equal((await codes.verify('flow1', second.code)).result, 'ok');
 });
 
+t.test('a damaged record fails closed', async (t) => {
+  const { codes, store } = setup(t);
+  const { code } = await codes.issue('flow1', META);
+  await store.hashSet('code:flow1', { x: 'garbage' }, 60_000);
+  t.same(await codes.verify('flow1', code), { result: 'expired' });
+  await store.del('code:flow1');
+  await store.hashSet('code:flow1', { a: '0', x: String(Date.UTC(2030, 0, 1)) }, 60_000);
+  t.same(await codes.verify('flow1', code), { result: 'expired' }, 'no hash stored');
+});
+
 t.test('a re-issue resets the attempts', async (t) => {
   const { codes, clock } = setup(t);
   await codes.issue('flow1', META);

@@ -56,6 +56,10 @@ t.test('revoke one by reference, revokeAll', async (t) => {
   t.equal(await devices.isTrusted('alice', 'd2'), true);
   await devices.revokeAll('alice');
   t.equal(await devices.isTrusted('alice', 'd2'), false);
+  await devices.trust('bob', 'd4', META);
+  await devices.remove('bob');
+  t.same(await devices.list('bob'), [], 'remove = revokeAll');
+  await devices.trust('bob', 'd3', META);
   t.same(await devices.list('alice'), []);
   t.equal(await devices.isTrusted('bob', 'd3'), true);
 });
