@@ -11,6 +11,8 @@ import type { EmailMessage, EmailSender } from './notifier.js';
 export type SmtpConfig = NonNullable<Config['delivery']['email']['smtp']>;
 
 const MAX_SUBJECT = 998;
+/** Node's certificate and TLS error codes (CERT_HAS_EXPIRED, SELF_SIGNED_CERT_IN_CHAIN, ERR_TLS_CERT_ALTNAME_INVALID, ...). */
+const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL|EPROTO/;
 
 /** Email over the operator's SMTP server (nodemailer): implicit TLS or STARTTLS, optional auth, pooled. */
 export class SmtpEmailSender implements EmailSender {
@@ -78,13 +80,13 @@ export class SmtpEmailSender implements EmailSender {
 }
 
 function smtpFailure(err: unknown): PortcullisError {
-  return deliveryFailed('email', smtpReason(err), safeCause(err, ['code', 'responseCode']));
+  return deliveryFailed('email', smtpReason(err), safeCause(err, ['code', 'originalCode', 'responseCode']));
 }
 
 function smtpReason(err: unknown): DeliveryFailureReason {
-  const { code, responseCode } = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; responseCode?: unknown };
+  const { code, responseCode, originalCode } = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; responseCode?: unknown; originalCode?: unknown };
   if (code === 'EAUTH' || code === 'ENOAUTH') return 'auth';
-  if (code === 'ETLS' || (typeof code === 'string' && code.startsWith('ERR_TLS')) || code === 'ECERT') return 'tls';
+  if (code === 'ETLS' || [code, originalCode].some((c) => typeof c === 'string' && TLS_ERROR.test(c))) return 'tls';
   if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') return 'timeout';
   if (code === 'EENVELOPE' && responseCode === undefined) return 'invalid_address';
   if (typeof responseCode === 'number') return 'rejected';

@@ -135,3 +135,34 @@ t.test('the request client re-roots only Twilio URLs, keeping path and query', a
   t.teardown(() => plain.destroy());
   t.equal(plain.rebase('https://api.twilio.com/a'), 'https://api.twilio.com/a');
 });
+
+t.test('a logged failure carries no code, body or credential', async (t) => {
+  const { captureLogger } = await import('./helpers.js');
+  const fake = await startFakeTwilio();
+  t.teardown(() => fake.stop());
+  const log = captureLogger();
+  const s = sender(fake, { timeout: '200ms' });
+  const code = '918273';
+  fake.failNext(500);
+  const apiErr = await s.send({ to: '+14155550100', text: `${code} is your code` }).catch((e: unknown) => e);
+  fake.setDelay(3000);
+  const timeoutErr = await s.send({ to: '+14155550100', text: `${code} is your code` }).catch((e: unknown) => e);
+  fake.setDelay(0);
+  const url = fake.url;
+  await fake.stop();
+  const down = new TwilioSmsSender(
+    deliveryConfig({ sms: { provider: 'twilio', twilio: { account_sid: fake.accountSid, auth_token: fake.authToken, from: '+15005550006', api_base_url: url, timeout: '1s' } } }).sms.twilio!,
+  );
+  t.teardown(() => down.close());
+  const networkErr = await down.send({ to: '+14155550100', text: `${code} is your code` }).catch((e: unknown) => e);
+  for (const err of [apiErr, timeoutErr, networkErr]) log.logger.error({ err }, 'sms failed');
+  const raw = log.raw();
+  t.equal(log.lines().length, 3);
+  t.notOk(raw.includes(code), 'no code');
+  t.notOk(raw.includes(fake.authToken), 'no auth token');
+  t.notOk(raw.includes(Buffer.from(`${fake.accountSid}:${fake.authToken}`).toString('base64')), 'no Basic credentials');
+  t.same(
+    [apiErr, timeoutErr, networkErr].map((e) => deliveryFailureReason(e)),
+    ['api_error', 'timeout', 'network'],
+  );
+});

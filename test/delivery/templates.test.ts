@@ -1,0 +1,163 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { CATALOGS } from '../../src/delivery/i18n/index.js';
+import { KIND_VARS, LANGUAGES, MESSAGE_KINDS, escapeHtml, formatLifetime, render, resolveLanguage } from '../../src/delivery/templates.js';
+
+const VARS: Record<string, string> = {
+  title: 'Acme VMS',
+  name: 'Alice Operator',
+  code: '482913',
+  minutes: '5',
+  destination: '+49 *** *** 78',
+  device: 'Firefox on Linux',
+  ip: '203.0.113.7',
+  time: '2026-01-02 03:04 UTC',
+  method: 'sms',
+  remaining: '7',
+  link: 'https://vms.example.com/_gateway/invite/tok123',
+};
+
+t.test('every kind in every language renders completely', async (t) => {
+  for (const kind of MESSAGE_KINDS) {
+    for (const lang of LANGUAGES) {
+      const m = render(kind, lang, VARS);
+      const label = `${kind}/${lang}`;
+      for (const part of ['subject', 'text', 'html', 'sms'] as const) {
+        t.ok(m[part].trim().length > 0, `${label} ${part} non-empty`);
+        t.notMatch(m[part], /\{\{|\}\}/, `${label} ${part} has no placeholder left`);
+      }
+      t.match(m.subject, /Acme VMS/, `${label} subject names the product`);
+      t.match(m.text, /Alice Operator/, `${label} greets by name`);
+      t.match(m.html, new RegExp(`<html lang="${lang}"`), `${label} html lang`);
+      for (const v of KIND_VARS[kind]) {
+        if (v === 'minutes') continue;
+        t.ok(m.text.includes(VARS[v]!), `${label} text has ${v}`);
+        t.ok(m.html.includes(escapeHtml(VARS[v]!)), `${label} html has ${v}`);
+      }
+      if (kind === 'code' || kind === 'verify_destination') {
+        t.ok(m.sms.includes('482913'), `${label} sms has the code`);
+        t.ok(m.sms.length <= 160, `${label} sms is short (${m.sms.length})`);
+      }
+      if (KIND_VARS[kind].includes('minutes')) t.ok(m.text.includes(formatLifetime(5, lang)), `${label} states the lifetime`);
+    }
+  }
+});
+
+t.test('the code message says lifetime, product and what to do if it was not you', async (t) => {
+  const m = render('code', 'en', VARS);
+  t.match(m.text, /valid for 5 minutes/);
+  t.match(m.text, /Acme VMS/);
+  t.match(m.text, /If you didn't try to sign in.*change your password/);
+  t.match(m.text, /^ {4}482913$/m, 'the code stands on its own line');
+  t.match(m.html, /class="portcullis-code"[^>]*>482913</);
+  t.match(m.sms, /^482913 is your Acme VMS sign-in code, valid for 5 minutes/);
+});
+
+t.test('the languages differ and are chosen leniently', async (t) => {
+  const subjects = new Set(LANGUAGES.map((l) => render('code', l, VARS).subject));
+  t.equal(subjects.size, LANGUAGES.length, 'each language has its own text');
+  t.match(render('code', 'de', VARS).text, /5 Minuten lang gültig/);
+  t.match(render('code', 'ru', VARS).text, /Срок действия кода — 5 минут\./);
+  t.equal(resolveLanguage('de-AT'), 'de');
+  t.equal(resolveLanguage('FR_ca'), 'fr');
+  t.equal(resolveLanguage('xx'), 'en');
+  t.equal(resolveLanguage(''), 'en');
+  t.equal(resolveLanguage(undefined), 'en');
+  t.equal(render('code', 'tlh', VARS).subject, render('code', 'en', VARS).subject, 'unknown → en');
+  t.equal(render('code', '../../etc/passwd', VARS).subject, render('code', 'en', VARS).subject);
+});
+
+t.test('lifetimes use the plural forms and larger units', async (t) => {
+  t.equal(formatLifetime(1, 'en'), '1 minute');
+  t.equal(formatLifetime(5, 'en'), '5 minutes');
+  t.equal(formatLifetime(1.5, 'en'), '1 minute', 'rounded down, never overstated');
+  t.equal(formatLifetime(0.2, 'en'), '1 minute');
+  t.equal(formatLifetime(60, 'en'), '1 hour');
+  t.equal(formatLifetime(7 * 1440, 'en'), '7 days');
+  t.equal(formatLifetime(1, 'ru'), '1 минута');
+  t.equal(formatLifetime(3, 'ru'), '3 минуты');
+  t.equal(formatLifetime(5, 'ru'), '5 минут');
+  t.equal(formatLifetime(21, 'ru'), '21 минута');
+  t.equal(formatLifetime(24 * 60, 'ru'), '1 день');
+  t.equal(formatLifetime(2 * 1440, 'ru'), '2 дня');
+  t.equal(formatLifetime(120, 'de'), '2 Stunden');
+  t.equal(formatLifetime(180, 'nl'), '3 uur');
+  t.equal(formatLifetime(1, 'fr'), '1 minute');
+  t.equal(formatLifetime(2, 'es'), '2 minutos');
+  t.match(render('invite', 'en', { ...VARS, minutes: String(7 * 1440) }).text, /valid for 7 days/);
+  t.match(render('code', 'en', { ...VARS, lifetime: 'a short while' }).text, /valid for a short while/, 'explicit lifetime wins');
+});
+
+t.test('every catalog has every kind with body paragraphs', async (t) => {
+  for (const lang of LANGUAGES) {
+    for (const kind of MESSAGE_KINDS) {
+      const msg = CATALOGS[lang].messages[kind];
+      t.ok(msg.body.length >= 2, `${lang}/${kind}`);
+      if (KIND_VARS[kind].includes('code')) t.ok(msg.body.includes('{{code}}') && msg.sms !== undefined, `${lang}/${kind} code paragraph and sms`);
+      if (KIND_VARS[kind].includes('link')) t.ok(msg.body.includes('{{link}}'), `${lang}/${kind} link paragraph`);
+    }
+  }
+});
+
+t.test('hostile values are escaped in HTML and never expanded', async (t) => {
+  const hostile = '<script>alert("x")</script> & {{code}}';
+  const m = render('new_device', 'en', { ...VARS, name: hostile, device: '<img src=x onerror=alert(1)>' });
+  t.notMatch(m.html, /<script>/);
+  t.notMatch(m.html, /<img/);
+  t.match(m.html, /&#60;script&#62;alert\(&#34;x&#34;\)&#60;\/script&#62; &#38; \{\{code\}\}/);
+  t.match(m.text, /Hello <script>alert\("x"\)<\/script> & \{\{code\}\},/, 'plain text keeps the value as typed');
+  t.notMatch(m.text, /482913/, 'a value containing {{code}} is not expanded');
+  const subj = render('code', 'en', { ...VARS, title: 'Evil\r\nBcc: x@example.com' }).subject;
+  t.notMatch(subj, /[\r\n]/, 'no line breaks in the subject');
+});
+
+t.test('links are anchors only when http(s)', async (t) => {
+  const ok = render('invite', 'en', VARS).html;
+  t.match(ok, /<a class="portcullis-link" href="https:\/\/vms\.example\.com\/_gateway\/invite\/tok123">/);
+  const bad = render('invite', 'en', { ...VARS, link: 'javascript:alert(1)' }).html;
+  t.notMatch(bad, /href=/);
+  t.match(bad, /javascript:alert\(1\)/);
+});
+
+t.test('missing variables render empty and without a greeting when nameless', async (t) => {
+  const m = render('locked', 'en', {});
+  t.notMatch(m.text, /Hello/);
+  t.match(m.subject, /Your Portcullis account has been locked/, 'the title defaults to Portcullis');
+  t.notMatch(m.text, /\{\{/);
+});
+
+t.test('operator override files win, per language then generic', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-tpl-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'code.txt'), 'Generic: {{code}} for {{name}} ({{lifetime}})\n');
+  writeFileSync(join(dir, 'code.de.txt'), 'Deutsch: {{code}} ({{lifetime}})\n');
+  writeFileSync(join(dir, 'code.de.subject'), 'Code für {{title}}\n');
+  writeFileSync(join(dir, 'invite.html'), '<p>Hi {{name}}, <a href="{{link}}">go</a></p>');
+  writeFileSync(join(dir, 'code.sms'), 'SMS {{code}}');
+
+  const en = render('code', 'en', { ...VARS, name: '<b>Bob</b>' }, { dir });
+  t.equal(en.text, 'Generic: 482913 for <b>Bob</b> (5 minutes)\n');
+  t.equal(en.subject, render('code', 'en', VARS).subject, 'no subject override: built-in');
+  t.match(en.html, /<p>Generic: 482913 for &#60;b&#62;Bob&#60;\/b&#62; \(5 minutes\)<\/p>/, 'HTML made from the text override, escaped');
+  t.equal(en.sms, 'SMS 482913');
+
+  const de = render('code', 'de', VARS, { dir });
+  t.equal(de.text, 'Deutsch: 482913 (5 Minuten)\n');
+  t.equal(de.subject, 'Code für Acme VMS');
+
+  const invite = render('invite', 'fr', { ...VARS, name: '<i>x</i>' }, { dir });
+  t.equal(invite.html, '<p>Hi &#60;i&#62;x&#60;/i&#62;, <a href="https://vms.example.com/_gateway/invite/tok123">go</a></p>');
+  t.equal(invite.text, render('invite', 'fr', { ...VARS, name: '<i>x</i>' }).text, 'text stays built-in');
+
+  const missing = render('code', 'en', VARS, { dir: join(dir, 'does-not-exist') });
+  t.same(missing, render('code', 'en', VARS), 'a missing folder means built-in templates');
+});
+
+t.test('oversized override files are ignored', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-tpl-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'locked.txt'), 'x'.repeat(70 * 1024));
+  t.equal(render('locked', 'en', VARS, { dir }).text, render('locked', 'en', VARS).text);
+});
