@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+import { PORTAL_CSS } from './portal-css.js';
+import { PORTAL_JS } from './portal-js.js';
+
+/** A static portal asset, ready to serve under `${portal_prefix}/static/<name>`. */
+export interface Asset {
+  readonly type: string;
+  readonly body: Buffer;
+  /** Strong ETag (quoted) from the content hash. */
+  readonly etag: string;
+  /** Short content hash, used as `?v=` in page links so a changed asset is fetched again. */
+  readonly version: string;
+}
+
+function asset(type: string, text: string): Asset {
+  const body = Buffer.from(text, 'utf8');
+  const hash = createHash('sha256').update(body).digest('base64url');
+  return Object.freeze({ type, body, etag: `"${hash.slice(0, 27)}"`, version: hash.slice(0, 10) });
+}
+
+export const ASSETS: Readonly<Record<string, Asset>> = Object.freeze({
+  'portal.css': asset('text/css; charset=utf-8', PORTAL_CSS),
+  'portal.js': asset('text/javascript; charset=utf-8', PORTAL_JS),
+});
+
+/** The asset called `name` (e.g. `portal.css`), or undefined. */
+export function serveAsset(name: string): Asset | undefined {
+  return Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
+}
+
+/** Suggested Cache-Control for assets (the page links carry `?v=<hash>`). */
+export const ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+/** The URL of an asset with its version, for links in pages. */
+export function assetUrl(prefix: string, name: string): string {
+  const a = serveAsset(name);
+  return `${prefix}/static/${name}${a ? `?v=${a.version}` : ''}`;
+}

@@ -1,0 +1,80 @@
+/**
+ * Optional progressive enhancement, served same-origin (CSP `script-src 'self'`). Every page works
+ * without it. It: submits a code form once the code is complete; shows "copy" buttons; runs a passkey
+ * assertion where the server supplied WebAuthn options.
+ */
+export const PORTAL_JS = `(function () {
+  'use strict';
+  function each(sel, fn) { Array.prototype.forEach.call(document.querySelectorAll(sel), fn); }
+
+  each('input[data-autosubmit]', function (input) {
+    var len = parseInt(input.getAttribute('data-autosubmit'), 10);
+    var done = false;
+    input.addEventListener('input', function () {
+      var v = input.value.replace(/\\s+/g, '');
+      if (v !== input.value) input.value = v;
+      if (done || !len || v.length !== len || !input.checkValidity()) return;
+      var form = input.form;
+      if (!form) return;
+      done = true;
+      if (typeof form.requestSubmit === 'function') form.requestSubmit(); else form.submit();
+    });
+  });
+
+  each('button[data-copy]', function (button) {
+    if (!navigator.clipboard || !window.isSecureContext) return;
+    var label = button.textContent;
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      navigator.clipboard.writeText(button.getAttribute('data-copy') || '').then(function () {
+        button.textContent = button.getAttribute('data-copied') || label;
+        setTimeout(function () { button.textContent = label; }, 2000);
+      }, function () {});
+    });
+  });
+
+  function b64urlToBuf(s) {
+    s = s.replace(/-/g, '+').replace(/_/g, '/');
+    while (s.length % 4) s += '=';
+    var bin = atob(s), out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out.buffer;
+  }
+  function bufToB64url(buf) {
+    var bytes = new Uint8Array(buf), bin = '';
+    for (var i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
+    return btoa(bin).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+  }
+
+  each('form[data-webauthn-form]', function (form) {
+    var button = form.querySelector('button[data-webauthn-options]');
+    var field = form.querySelector('input[name="credential"]');
+    if (!button || !field || !window.PublicKeyCredential || !navigator.credentials) return;
+    button.hidden = false;
+    form.addEventListener('submit', function (event) {
+      if (field.value) return;
+      event.preventDefault();
+      var options;
+      try { options = JSON.parse(button.getAttribute('data-webauthn-options') || '{}'); } catch (e) { return; }
+      options.challenge = b64urlToBuf(options.challenge || '');
+      (options.allowCredentials || []).forEach(function (c) { c.id = b64urlToBuf(c.id); });
+      navigator.credentials.get({ publicKey: options }).then(function (cred) {
+        if (!cred) return;
+        var r = cred.response;
+        field.value = JSON.stringify({
+          id: cred.id,
+          rawId: bufToB64url(cred.rawId),
+          type: cred.type,
+          response: {
+            clientDataJSON: bufToB64url(r.clientDataJSON),
+            authenticatorData: bufToB64url(r.authenticatorData),
+            signature: bufToB64url(r.signature),
+            userHandle: r.userHandle ? bufToB64url(r.userHandle) : null
+          }
+        });
+        form.submit();
+      }, function () {});
+    });
+  });
+})();
+`;

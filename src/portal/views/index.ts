@@ -1,0 +1,20 @@
+export { html, raw, escapeHtml, safeHref, Html, type HtmlValue } from './html.js';
+export type { ViewContext } from './context.js';
+export { layout, type LayoutOptions } from './layout.js';
+export { PORTAL_CSP, PORTAL_SECURITY_HEADERS } from './csp.js';
+export { loginPage, type LoginModel, type LoginError } from './login.js';
+export { verifyPage, type VerifyModel, type VerifyMethod, type VerifyError } from './verify.js';
+export {
+  enrollTotpPage,
+  enrollDestinationPage,
+  enrollChoicePage,
+  recoveryCodesPage,
+  groupSecret,
+  type EnrollTotpModel,
+  type EnrollDestinationModel,
+  type EnrollChoiceModel,
+  type EnrollMethod,
+  type RecoveryCodesModel,
+} from './enroll.js';
+export { accountPage, describeUserAgent, type AccountModel } from './account.js';
+export { recoverPage, invitePage, messagePage, type RecoverModel, type InviteModel, type MessageModel } from './pages.js';

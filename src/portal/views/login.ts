@@ -1,0 +1,74 @@
+import type { ViewContext } from './context.js';
+import { alert, formatWait, pageHead, postForm } from './components.js';
+import { html } from './html.js';
+import { layout } from './layout.js';
+
+export type LoginError =
+  | 'invalid_credentials'
+  | 'rate_limited'
+  | 'locked'
+  | 'directory_unavailable'
+  | 'store_unavailable'
+  | 'csrf'
+  | 'overloaded';
+
+export interface LoginModel {
+  rd: string;
+  username?: string;
+  error?: LoginError;
+  /** Seconds, for `rate_limited` (and `overloaded`). */
+  retryAfter?: number;
+  notice?: 'logged_out' | 'session_expired';
+}
+
+function errorText(ctx: ViewContext, m: LoginModel): string {
+  const t = ctx.t;
+  switch (m.error) {
+    case 'invalid_credentials':
+      return t.t('login.error.invalid_credentials');
+    case 'rate_limited':
+      return m.retryAfter
+        ? t.t('login.error.rate_limited_wait', { wait: formatWait(ctx, m.retryAfter) })
+        : t.t('login.error.rate_limited');
+    case 'locked':
+      return t.t('login.error.locked');
+    case 'directory_unavailable':
+    case 'store_unavailable':
+      return t.t('error.unavailable');
+    case 'overloaded':
+      return t.t('error.overloaded');
+    case 'csrf':
+      return t.t('error.csrf');
+    default:
+      return '';
+  }
+}
+
+export function loginPage(ctx: ViewContext, m: LoginModel): string {
+  const { t, prefix } = ctx;
+  const invalid = m.error === 'invalid_credentials';
+  const focusPassword = Boolean(m.username);
+  const messages = html`${m.notice ? alert('info', t.t(`login.notice.${m.notice}`)) : ''}${m.error ? alert('error', errorText(ctx, m)) : ''}`;
+  const form = postForm(
+    ctx,
+    `${prefix}/login`,
+    html`<div class="field">
+<label for="username">${t.t('login.username')}</label>
+<input id="username" name="username" type="text" value="${m.username ?? ''}" autocomplete="username" autocapitalize="none" autocorrect="off" spellcheck="false" required maxlength="256"${focusPassword ? '' : html` autofocus`}${invalid ? html` aria-invalid="true"` : ''}>
+</div>
+<div class="field">
+<label for="password">${t.t('login.password')}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${focusPassword ? html` autofocus` : ''}${invalid ? html` aria-invalid="true"` : ''}>
+</div>
+<button class="button button--primary button--block" type="submit">${t.t('login.submit')}</button>`,
+    { rd: m.rd, className: 'stack' },
+  );
+  const body = html`<div class="card">
+${pageHead(t.t('login.title'), t.t('login.lead', { product: ctx.productTitle }))}
+${messages}
+${form}
+<p class="card__foot"><a href="${prefix}/recover">${t.t('login.lost_factor')}</a></p>
+</div>`;
+  return layout(ctx, t.t('login.title'), body);
+}
+

@@ -1,0 +1,49 @@
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { ASSETS, ASSET_CACHE_CONTROL, assetUrl, serveAsset } from '../../src/portal/static/assets.js';
+
+t.test('portal.css and portal.js are served with types and content-hash ETags', async (t) => {
+  const css = serveAsset('portal.css');
+  const js = serveAsset('portal.js');
+  t.ok(css && js);
+  t.equal(css!.type, 'text/css; charset=utf-8');
+  t.equal(js!.type, 'text/javascript; charset=utf-8');
+  for (const a of [css!, js!]) {
+    t.match(a.etag, /^"[\w-]{20,}"$/);
+    const hash = createHash('sha256').update(a.body).digest('base64url');
+    t.equal(a.etag, `"${hash.slice(0, 27)}"`, 'ETag from the content');
+    t.ok(a.body.length > 500);
+  }
+  t.not(css!.etag, js!.etag);
+  t.match(ASSET_CACHE_CONTROL, /immutable/);
+});
+
+t.test('unknown and tricky names are not served', async (t) => {
+  for (const name of ['nope.css', '../portal.css', 'toString', '__proto__', 'constructor', '', 'PORTAL.CSS']) t.equal(serveAsset(name), undefined, name);
+});
+
+t.test('asset URLs carry the version', async (t) => {
+  t.equal(assetUrl('/_gateway', 'portal.css'), `/_gateway/static/portal.css?v=${serveAsset('portal.css')!.version}`);
+  t.equal(assetUrl('/p', 'nope.js'), '/p/static/nope.js');
+});
+
+t.test('assets use no external resource', async (t) => {
+  for (const [name, a] of Object.entries(ASSETS)) {
+    const text = a.body.toString('utf8');
+    t.notMatch(text, /https?:\/\//i, name);
+    if (name.endsWith('.css')) t.notMatch(text, /@import|url\(/i, `${name}: no imports or url()`);
+  }
+});
+
+t.test('the stylesheet: system fonts, light and dark', async (t) => {
+  const css = serveAsset('portal.css')!.body.toString();
+  t.match(css, /system-ui/);
+  t.match(css, /@media \(prefers-color-scheme: dark\)/);
+  t.notMatch(css, /@font-face/);
+});
+
+t.test('the script only enhances: no eval, no network, parses', async (t) => {
+  const js = serveAsset('portal.js')!.body.toString();
+  t.notMatch(js, /\beval\(|new Function|fetch\(|XMLHttpRequest|innerHTML|document\.write/);
+  t.doesNotThrow(() => new Function(js), 'valid JavaScript');
+});
