@@ -1,7 +1,186 @@
-// Wiring lands with the gateway pipeline; the CLI calls these.
-export async function serve(_options: { configPath: string }): Promise<void> {
-  throw new Error('not wired yet');
+import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import type https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { loadConfigFile, formatProblem } from './config/load.js';
+import { parseListen } from './config/schema/common.js';
+import type { Config } from './config/schema/index.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { createHttpServer, drain } from './http/server.js';
+import { createAdminServer } from './gateway/admin.js';
+import { compile } from './gateway/compile.js';
+import { createRequestHandler, createUpgradeHandler } from './gateway/pipeline.js';
+import { Gateway } from './gateway/runtime.js';
+import { buildServices, closeServices } from './gateway/services.js';
+import type { KeyValueStore } from './session/store.js';
+import type { Clock } from './util/clock.js';
+import type { Random } from './util/random.js';
+
+export interface StartOptions {
+  config: Readonly<Config>;
+  configPath?: string;
+  logger?: Logger;
+  clock?: Clock;
+  random?: Random;
+  store?: KeyValueStore;
+  demo?: boolean;
 }
-export async function demo(): Promise<void> {
-  throw new Error('not wired yet');
+
+export interface RunningGateway {
+  gateway: Gateway;
+  server: http.Server | https.Server;
+  admin?: http.Server | undefined;
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  adminUrl?: string | undefined;
+  /** Swaps in a new config (already validated). Long-lived services keep their state. */
+  reload(config: Readonly<Config>): void;
+  /** Drains (stop accepting, finish in-flight requests within the bound) and closes everything. */
+  close(): Promise<void>;
 }
+
+function listen(server: http.Server, address: string): Promise<string> {
+  const { host, port } = parseListen(address)!;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const a = server.address() as AddressInfo;
+      const h = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+      resolve(`${h}:${a.port}`);
+    });
+  });
+}
+
+/** Sections whose change needs a restart: their services hold connections or state. */
+const RESTART_SECTIONS = ['session', 'users', 'delivery', 'regulation', 'second_factor', 'admin'] as const;
+
+/** Starts one gateway process: services → start-up checks → listeners. */
+export async function startGateway(o: StartOptions): Promise<RunningGateway> {
+  const logger = o.logger ?? createLogger(o.config.logging);
+  let config = o.config;
+  const services = await buildServices(() => config, {
+    logger,
+    metrics: new Metrics(),
+    ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.random ? { random: o.random } : {}),
+    ...(o.store ? { store: o.store } : {}),
+    ...(o.configPath ? { configPath: o.configPath } : {}),
+    demo: o.demo ?? false,
+  });
+  const gateway = new Gateway(services, compile(config, services));
+  await startupChecks(gateway, logger);
+
+  const limits = config.server.limits;
+  const tls = config.server.tls ? { cert: readFileSync(config.server.tls.cert_file), key: readFileSync(config.server.tls.key_file) } : undefined;
+  const server = createHttpServer(
+    { maxHeaderSize: limits.max_header_size, headerTimeout: limits.header_timeout, requestTimeout: limits.request_timeout, keepAliveTimeout: limits.keep_alive_timeout, ...(tls ? { tls } : {}) },
+    createRequestHandler(gateway),
+    createUpgradeHandler(gateway),
+  );
+  const bound = await listen(server as http.Server, config.server.listen);
+  const url = `${tls ? 'https' : 'http'}://${bound}`;
+  let admin: http.Server | undefined;
+  let adminUrl: string | undefined;
+  if (config.admin.listen) {
+    admin = createAdminServer(() => gateway);
+    adminUrl = `http://${await listen(admin, config.admin.listen)}`;
+  }
+  logger.info({ url, admin: adminUrl, upstreams: config.upstreams.map((u) => u.name), store: config.session.store }, 'portcullis listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    gateway,
+    server,
+    admin,
+    url,
+    adminUrl,
+    reload(next) {
+      for (const section of RESTART_SECTIONS) {
+        if (JSON.stringify(next[section]) !== JSON.stringify(config[section])) logger.warn({ section }, `config section '${section}' changed: it takes effect after a restart`);
+      }
+      const compiled = compile(next, services);
+      config = next;
+      const old = gateway.swap(compiled);
+      // The old pools finish what they carry; new requests use the new ones.
+      setTimeout(() => void old.proxy.close(), next.server.shutdown_timeout).unref();
+      logger.info({ upstreams: next.upstreams.map((u) => u.name) }, 'config reloaded');
+    },
+    close() {
+      closing ??= (async () => {
+        await drain(server, config.server.shutdown_timeout);
+        await gateway.compiled.proxy.close();
+        if (admin) await new Promise<void>((r) => admin!.close(() => r()));
+        admin?.closeAllConnections?.();
+        await closeServices(services);
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Every provider is checked at boot and all failures are reported together (STYLE §8). */
+async function startupChecks(gw: Gateway, logger: Logger): Promise<void> {
+  const s = gw.services;
+  const checks: Array<[string, () => Promise<void>]> = [
+    ['session store', () => s.store.ping()],
+    ['user directory', () => s.directory.check()],
+    ['delivery', () => s.delivery.check()],
+  ];
+  const results = await Promise.allSettled(checks.map(([, fn]) => fn()));
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ check: checks[i]![0], message: (r.reason as Error).message }] : []));
+  for (const f of failed) logger.warn(f, `start-up check failed: ${f.check}`);
+  // The store and directories recover by themselves; the gateway starts and fails closed until they do.
+}
+
+/** `portcullis serve`: load, validate (exit 2 on error), listen, handle SIGHUP and SIGTERM. */
+export async function serve(options: { configPath: string }): Promise<void> {
+  const loaded = await loadConfigFile(options.configPath);
+  if (!loaded.ok) {
+    for (const p of loaded.problems) console.error(formatProblem(p));
+    process.exitCode = 2;
+    return;
+  }
+  const logger = createLogger(loaded.config.logging);
+  for (const w of loaded.warnings) logger.warn({ problem: formatProblem(w) }, 'config warning');
+  const running = await startGateway({ config: loaded.config, configPath: options.configPath, logger });
+  installSignals(running, logger, options.configPath);
+}
+
+export function installSignals(running: RunningGateway, logger: Logger, configPath?: string): void {
+  if (configPath) {
+    process.on('SIGHUP', () => {
+      void (async () => {
+        const next = await loadConfigFile(configPath);
+        if (!next.ok) {
+          logger.error({ problems: next.problems.map(formatProblem) }, 'config reload refused: the old config stays');
+          return;
+        }
+        try {
+          running.reload(next.config);
+        } catch (err) {
+          logger.error({ err: { message: (err as Error).message } }, 'config reload failed: the old config stays');
+        }
+      })();
+    });
+  }
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'draining');
+    running.close().then(
+      () => {
+        logger.info('stopped');
+        logger.flush?.();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+export { demo } from './demo/run.js';

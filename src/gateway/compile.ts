@@ -1,0 +1,57 @@
+import type { Config } from '../config/schema/index.js';
+import { compileApiClients } from '../apiclients/index.js';
+import { compileAccess } from '../policy/rules.js';
+import { Proxy } from '../proxy/forward.js';
+import { UpstreamRouter } from '../proxy/router.js';
+import { NetworkSet } from '../util/net.js';
+import { LOGIN_CSRF_COOKIE } from '../portal/csrf.js';
+import { IdentityHeaders, identityHeaderNames } from './identity.js';
+import type { Compiled, Services } from './runtime.js';
+
+function servedHosts(config: Readonly<Config>): Set<string> {
+  const hosts = new Set<string>();
+  const urls = config.server.public_url === undefined ? [] : Array.isArray(config.server.public_url) ? config.server.public_url : [config.server.public_url];
+  for (const u of urls) {
+    const url = new URL(u);
+    hosts.add(url.host.toLowerCase());
+    hosts.add(url.hostname.toLowerCase());
+  }
+  for (const up of config.upstreams) for (const h of up.match.hosts) if (!h.includes('*')) hosts.add(h.toLowerCase());
+  return hosts;
+}
+
+/** Builds everything that depends only on the config. Throws with a clear message when a referenced file is unusable. */
+export function compile(config: Readonly<Config>, services: Pick<Services, 'directory' | 'logger' | 'clock' | 'regulator'>): Compiled {
+  const prefix = config.server.portal_prefix;
+  const regulator = services.regulator;
+  return {
+    config,
+    access: compileAccess(config.access, { portalPrefix: prefix }),
+    router: new UpstreamRouter(config.upstreams),
+    proxy: new Proxy(),
+    apiClients: compileApiClients(config.api_clients, {
+      directory: services.directory,
+      logger: services.logger,
+      clock: services.clock,
+      regulation: {
+        isBlocked: async (user, ip) => {
+          try {
+            await regulator.checkPassword(user, ip);
+            return 0;
+          } catch (err) {
+            const retry = Number((err as { details?: { retry_after?: number } }).details?.retry_after ?? 60);
+            return retry * 1000;
+          }
+        },
+        fail: (user, ip) => regulator.passwordFailed(user, ip),
+        succeed: (user) => regulator.passwordSucceeded(user),
+      },
+    }),
+    trusted: new NetworkSet(config.server.trusted_proxies),
+    identity: new IdentityHeaders(config.identity),
+    stripHeaders: identityHeaderNames(config.identity),
+    stripCookies: [config.session.cookie.name, config.session.cookie.device_name, LOGIN_CSRF_COOKIE],
+    servedHosts: servedHosts(config),
+    prefix,
+  };
+}

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { SignJWT, exportJWK, type JWK } from 'jose';
+import type { Config } from '../config/schema/index.js';
+import { sha256Hex } from '../util/compare.js';
+
+/** Everything the upstream learns about the caller. */
+export interface Subject {
+  user: string;
+  groups: readonly string[];
+  email?: string | undefined;
+  name?: string | undefined;
+  /** `session`, `api_key`, `bearer_jwt`, `basic`, `network`. */
+  method: string;
+  /** Authentication methods references for the assertion (`pwd`, `otp`, `hwk`, ...). */
+  amr: readonly string[];
+  /** A stable key for caching the assertion (session id hash, client name). */
+  cacheKey: string;
+}
+
+/** Names of every header the gateway owns: client copies are always removed. */
+export function identityHeaderNames(identity: Config['identity']): string[] {
+  const names = Object.values(identity.headers);
+  if (identity.jwt_assertion) names.push(identity.jwt_assertion.header);
+  return names;
+}
+
+/** Builds the identity headers; with `jwt_assertion`, a short-lived signed JWT (cached per subject). */
+export class IdentityHeaders {
+  private readonly key?: KeyObject;
+  private readonly alg?: 'ES256' | 'EdDSA';
+  private readonly kid?: string;
+  private jwk?: JWK;
+  private readonly cache = new Map<string, { token: string; until: number }>();
+
+  constructor(private readonly identity: Config['identity']) {
+    const a = identity.jwt_assertion;
+    if (a) {
+      this.key = createPrivateKey(readFileSync(a.private_key_file));
+      const type = this.key.asymmetricKeyType;
+      this.alg = a.algorithm ?? (type === 'ed25519' ? 'EdDSA' : 'ES256');
+      if ((this.alg === 'EdDSA' && type !== 'ed25519') || (this.alg === 'ES256' && type !== 'ec')) {
+        throw new Error(`identity.jwt_assertion.private_key_file: a ${String(type)} key cannot sign ${this.alg}; use an EC P-256 or Ed25519 key`);
+      }
+      this.kid = sha256Hex(createPublicKey(this.key).export({ format: 'der', type: 'spki' })).slice(0, 16);
+    }
+  }
+
+  /** The public key set upstreams use to verify the assertion, served at /_gateway/.well-known/jwks.json. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    if (!this.key) return { keys: [] };
+    if (!this.jwk) this.jwk = { ...(await exportJWK(createPublicKey(this.key))), kid: this.kid!, alg: this.alg!, use: 'sig' };
+    return { keys: [this.jwk] };
+  }
+
+  async headers(subject: Subject, now: number): Promise<Record<string, string>> {
+    const h = this.identity.headers;
+    const out: Record<string, string> = { [h.user]: subject.user, [h.method]: subject.method };
+    if (subject.groups.length) out[h.groups] = subject.groups.join(',');
+    if (subject.email) out[h.email] = subject.email;
+    if (subject.name) out[h.name] = subject.name;
+    const a = this.identity.jwt_assertion;
+    if (a && this.key) out[a.header] = await this.assertion(subject, now, a);
+    return out;
+  }
+
+  private async assertion(subject: Subject, now: number, a: NonNullable<Config['identity']['jwt_assertion']>): Promise<string> {
+    const cached = this.cache.get(subject.cacheKey);
+    if (cached && cached.until > now) return cached.token;
+    const iat = Math.floor(now / 1000);
+    const ttl = Math.max(1, Math.floor(a.ttl / 1000));
+    let jwt = new SignJWT({ groups: [...subject.groups], ...(subject.email ? { email: subject.email } : {}), ...(subject.name ? { name: subject.name } : {}), amr: [...subject.amr] })
+      .setProtectedHeader({ alg: this.alg!, kid: this.kid!, typ: 'JWT' })
+      .setSubject(subject.user)
+      .setIssuer('portcullis')
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + ttl);
+    if (a.audience) jwt = jwt.setAudience(a.audience);
+    const token = await jwt.sign(this.key!);
+    // Reuse for half the lifetime, so an upstream never receives an assertion about to expire.
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(subject.cacheKey, { token, until: now + (ttl * 1000) / 2 });
+    return token;
+  }
+}
