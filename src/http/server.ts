@@ -19,7 +19,7 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 interface Tracking {
-  inFlight: number;
+  inFlight: Set<ServerResponse>;
   upgraded: Set<Duplex>;
   draining: boolean;
   onIdle: (() => void) | undefined;
@@ -44,12 +44,12 @@ export function createHttpServer(opts: HttpServerOptions, onRequest: RequestHand
     noDelay: true,
     requireHostHeader: false,
   };
-  const tracking: Tracking = { inFlight: 0, upgraded: new Set(), draining: false, onIdle: undefined };
+  const tracking: Tracking = { inFlight: new Set(), upgraded: new Set(), draining: false, onIdle: undefined };
 
   const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    tracking.inFlight++;
+    tracking.inFlight.add(res);
     res.once('close', () => {
-      tracking.inFlight--;
+      tracking.inFlight.delete(res);
       if (tracking.draining) {
         server.closeIdleConnections();
         checkIdle(tracking);
@@ -96,7 +96,7 @@ export function createHttpServer(opts: HttpServerOptions, onRequest: RequestHand
 }
 
 function checkIdle(tracking: Tracking): void {
-  if (tracking.draining && tracking.inFlight === 0 && tracking.upgraded.size === 0) tracking.onIdle?.();
+  if (tracking.draining && tracking.inFlight.size === 0 && tracking.upgraded.size === 0) tracking.onIdle?.();
 }
 
 /**
@@ -128,6 +128,7 @@ export function drain(server: http.Server | https.Server, timeoutMs: number): Pr
     if (!tracking) return;
     tracking.draining = true;
     tracking.onIdle = finish;
+    for (const res of tracking.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     checkIdle(tracking);
   });
 }
