@@ -187,3 +187,16 @@ t.test('two parallel right answers: exactly one ok', async (t) => {
   const results = await Promise.all([codes.verify('flow1', code), codes.verify('flow1', code)]);
   t.equal(results.filter((r) => r.result === 'ok').length, 1);
 });
+
+t.test('store errors propagate', async (t) => {
+  const { store: inner, clock } = memoryStore(t);
+  const failing = Object.create(inner) as typeof inner;
+  const boom = async () => {
+    throw new PortcullisError('PORTCULLIS_ERR_STORE_UNAVAILABLE');
+  };
+  Object.assign(failing, { set: boom, hashIncr: boom, setMembers: boom });
+  const codes = new OneTimeCodes(failing, secondFactor().code, KEY, clock, cryptoRandom);
+  await t.rejects(codes.issue('flow1', META), { code: 'PORTCULLIS_ERR_STORE_UNAVAILABLE' });
+  await t.rejects(codes.verify('flow1', '123456'), { code: 'PORTCULLIS_ERR_STORE_UNAVAILABLE' });
+  await t.rejects(codes.invalidateUser('alice'), { code: 'PORTCULLIS_ERR_STORE_UNAVAILABLE' });
+});
