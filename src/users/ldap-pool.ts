@@ -17,7 +17,9 @@ export interface LdapConnection {
  */
 export async function connectAndBind(conn: LdapConnection, dn: string, password: string): Promise<Client> {
   if (!password) throw new Error('refusing an LDAP bind without a password');
-  const client = new Client({ url: conn.url, timeout: conn.timeout, connectTimeout: conn.timeout, tlsOptions: conn.tls, strictDN: false });
+  // ldapts speaks TLS from the first byte whenever tlsOptions are given: only for ldaps:// URLs.
+  const ldaps = conn.url.toLowerCase().startsWith('ldaps://');
+  const client = new Client({ url: conn.url, timeout: conn.timeout, connectTimeout: conn.timeout, strictDN: false, ...(ldaps ? { tlsOptions: conn.tls } : {}) });
   try {
     if (conn.startTls) await client.startTLS(startTlsOptions(conn));
     await client.bind(dn, password);
