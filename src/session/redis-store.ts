@@ -237,10 +237,11 @@ export class RedisStore implements KeyValueStore {
       clients.map(async (c) => {
         try {
           if (c.status === 'ready') await c.quit();
-          else c.disconnect();
         } catch {
-          c.disconnect();
+          // closing anyway
         }
+        // Also ends what quit() leaves behind (Sentinel failover detector, pending reconnect timers).
+        c.disconnect();
       }),
     );
   }
