@@ -234,10 +234,12 @@ export class SignIn {
 
     if (!ok) {
       metrics.secondFactor.inc({ method, result: 'failure' });
-      const { locked, failures } = await regulator.codeFailed(user.username, info.clientIp);
+      const { locked, failures, newlyLocked } = await regulator.codeFailed(user.username, info.clientIp);
       this.audit(info, 'second_factor', user.username, 'failure', 'invalid_code', { method, failures });
       if (locked) {
-        await this.lockout(user, info);
+        // Of parallel wrong codes only one caller locks the account; it alone notifies.
+        if (newlyLocked) await this.lockout(user, info);
+        else await this.d.sessions.revokeUser(user.username);
         throw new PortcullisError('PORTCULLIS_ERR_LOCKED');
       }
       const lockoutLeft = Math.max(0, this.d.config().second_factor.lockout.max_failures - failures);
