@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema/index.js';
 import { PortcullisError } from '../errors/index.js';
 import { audit, type Logger } from '../observability/logger.js';
-import type { Clock } from '../util/clock.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { ConsoleEmailSender, ConsoleSmsSender } from './console.js';
 import { SmtpEmailSender } from './email.js';
 import { deliveryFailureReason } from './failure.js';
@@ -41,6 +41,11 @@ export interface Delivery {
   /** Present when a console (development) transport is configured. */
   outbox?: Outbox;
   sendCode(to: CodeDestination, code: string, ctx: CodeContext): Promise<SendResult>;
+  /**
+   * A security notification or link by email. `to` may instead be an E.164 number (for
+   * `verify_destination` of a new phone): then the kind's SMS text is sent. `time` defaults to now (UTC)
+   * and `destination` to `to`; see KIND_VARS for the rest.
+   */
   notify(kind: NotifyKind, to: string, vars: Record<string, string>, lang: string): Promise<void>;
   check(): Promise<void>;
   close(): Promise<void>;
@@ -52,7 +57,7 @@ export interface DeliveryDeps {
   title: string;
   /** Overrides `delivery.email.templates_dir`. */
   templatesDir?: string | undefined;
-  /** For the outbox timestamps. */
+  /** For the outbox timestamps and the default `time` of notifications. */
   clock?: Clock;
   /** Pre-built senders (for example a shared outbox); otherwise built from the config. */
   senders?: { email?: EmailSender; sms?: SmsSender };
@@ -61,6 +66,7 @@ export interface DeliveryDeps {
 /** Builds the configured transports and the one place messages are rendered and sent. */
 export function createDelivery(config: Config['delivery'], deps: DeliveryDeps): Delivery {
   const { logger, title } = deps;
+  const clock = deps.clock ?? systemClock;
   const templatesDir = deps.templatesDir ?? config.email.templates_dir;
   const needsOutbox = config.email.transport === 'console' || config.sms.provider === 'console';
   const outbox = needsOutbox ? new Outbox(deps.clock === undefined ? {} : { clock: deps.clock }) : undefined;
@@ -130,11 +136,12 @@ export function createDelivery(config: Config['delivery'], deps: DeliveryDeps): 
     },
 
     async notify(kind, to, vars, lang) {
-      const m = render(kind, lang, { title, ...vars }, overrides);
+      const m = render(kind, lang, { title, time: utcMinute(clock.now()), destination: to, ...vars }, overrides);
       try {
-        await email.send({ to, subject: m.subject, text: m.text, html: m.html });
+        if (to.includes('@')) await email.send({ to, subject: m.subject, text: m.text, html: m.html });
+        else await sms.send({ to, text: m.sms });
       } catch (err) {
-        logger.warn({ event: 'notify_failed', kind, reason: deliveryFailureReason(err) ?? 'error', destination: maskDestination(to) }, 'notification email not sent');
+        logger.warn({ event: 'notify_failed', kind, channel: to.includes('@') ? 'email' : 'sms', reason: deliveryFailureReason(err) ?? 'error', destination: maskDestination(to) }, 'notification email not sent');
         throw asDeliveryError(err);
       }
     },
@@ -158,6 +165,11 @@ export function createDelivery(config: Config['delivery'], deps: DeliveryDeps): 
     },
   };
   return delivery;
+}
+
+/** `2026-01-02 03:04 UTC`: the default `time` of a notification. */
+function utcMinute(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 function asDeliveryError(err: unknown): PortcullisError {

@@ -30,11 +30,14 @@ export const KIND_VARS: Readonly<Record<MessageKind, readonly string[]>> = {
 
 const MAX_TEMPLATE_BYTES = 64 * 1024;
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+/** `[[ ... ]]`: an optional segment, dropped when any placeholder inside it is empty. */
+const OPTIONAL = /\[\[([\s\S]*?)\]\]/g;
 
 /**
  * Renders one message in `lang` (unknown → en). Operator files in `overrides.dir` win over the
  * built-in text: `<kind>.<lang>.<ext>`, else `<kind>.<ext>`, for ext `subject`, `txt`, `html`, `sms`,
- * with `{{var}}` placeholders (HTML-escaped in `.html`). An overridden `.txt` without an `.html` also
+ * with `{{var}}` placeholders (HTML-escaped in `.html`) and `[[optional {{var}} segments]]` dropped
+ * when a variable inside is empty. An overridden `.txt` without an `.html` also
  * gives the HTML body.
  */
 export function render(kind: MessageKind, lang: string, vars: Readonly<Record<string, string>>, overrides?: { dir?: string | undefined }): RenderedMessage {
@@ -99,8 +102,14 @@ function withDerived(vars: Readonly<Record<string, string>>, catalog: Catalog): 
 }
 
 function fill(template: string, values: Readonly<Record<string, string>>, encode: (v: string) => string): string {
-  // One pass: a value that itself contains `{{x}}` is never expanded.
-  return template.replace(PLACEHOLDER, (_, name: string) => encode(Object.hasOwn(values, name) ? (values[name] as string) : ''));
+  const value = (name: string): string => (Object.hasOwn(values, name) ? (values[name] as string) : '');
+  // Optional segments are resolved on the template alone, then one pass fills the placeholders: a value
+  // that itself contains `{{x}}` or `[[` is never expanded.
+  const kept = template.replace(OPTIONAL, (_, inner: string) => {
+    const names = [...inner.matchAll(PLACEHOLDER)].map((m) => m[1] as string);
+    return names.every((n) => value(n) !== '') ? inner : '';
+  });
+  return kept.replace(PLACEHOLDER, (_, name: string) => encode(value(name)));
 }
 
 function plain(value: string): string {

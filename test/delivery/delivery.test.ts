@@ -140,6 +140,21 @@ t.test('notify sends the security emails (seed 001: locked, invite)', async (t) 
   t.equal(deliveryFailureReason(err), 'rejected');
 });
 
+t.test('notify: default time, and verify_destination by SMS to a phone', async (t) => {
+  const { ManualClock } = await import('../../src/util/clock.js');
+  const log = captureLogger();
+  const d = createDelivery(deliveryConfig({}), { logger: log.logger, title: 'Demo', clock: new ManualClock(Date.UTC(2026, 0, 2, 3, 4, 5)) });
+  await d.notify('new_device', 'alice@example.com', { name: 'Alice', device: 'Firefox', ip: '192.0.2.1' }, 'en');
+  t.match(d.outbox!.latest()?.text, /new device: Firefox \(192\.0\.2\.1\), 2026-01-02 03:04 UTC\./);
+  await d.notify('verify_destination', '+4915112345678', { code: '246810', minutes: '10' }, 'de');
+  t.match(d.outbox!.latest(), { channel: 'sms', to: '+4915112345678' });
+  t.match(d.outbox!.latest()?.text, /^246810 ist Ihr Code zur Bestätigung dieser Telefonnummer für Demo, 10 Minuten lang gültig\.$/);
+  await d.notify('verify_destination', 'new@example.com', { code: '135790', minutes: '10' }, 'en');
+  t.match(d.outbox!.latest()?.text, /confirm new@example\.com for Demo/);
+  const bad = await d.notify('verify_destination', '12345', { code: '1', minutes: '10' }, 'en').catch((e: unknown) => e);
+  t.equal(deliveryFailureReason(bad), 'invalid_number');
+});
+
 t.test('check() reports every failing transport at once', async (t) => {
   const { d, twilio, smtp } = await realDelivery(t);
   await d.check();

@@ -161,3 +161,19 @@ t.test('oversized override files are ignored', async (t) => {
   writeFileSync(join(dir, 'locked.txt'), 'x'.repeat(70 * 1024));
   t.equal(render('locked', 'en', VARS, { dir }).text, render('locked', 'en', VARS).text);
 });
+
+t.test('optional details are left out cleanly when missing', async (t) => {
+  for (const lang of LANGUAGES) {
+    const device = render('new_device', lang, { title: 'Acme', name: 'A' });
+    t.notMatch(device.text, /\(\)|: ,|, \.|\[\[|\]\]/, `${lang} new_device`);
+    const factor = render('factor_changed', lang, { title: 'Acme', name: 'A', method: 'totp' });
+    t.match(factor.text, /totp/);
+    t.notMatch(factor.text, /\(\)|\[\[/, `${lang} factor_changed`);
+    const rc = render('recovery_code_used', lang, { title: 'Acme', name: 'A' });
+    t.notMatch(rc.text, /: \.|\(\)|\[\[/, `${lang} recovery_code_used`);
+    t.ok(render('recovery_code_used', lang, { title: 'Acme', remaining: '3' }).text.includes(': 3.'), `${lang} remaining shown when given`);
+  }
+  t.match(render('new_device', 'en', { ip: '198.51.100.1' }).text, /from a new device \(198\.51\.100\.1\)\./);
+  t.notMatch(render('new_device', 'en', { device: '[[x]] {{ip}}' }).text, /198/, 'a value with markers stays literal');
+  t.match(render('new_device', 'en', { device: '[[x]] {{ip}}' }).text, /\[\[x\]\] \{\{ip\}\}/);
+});

@@ -41,21 +41,21 @@ export const de: Catalog = {
     new_device: {
       subject: 'Neue Anmeldung bei {{title}}',
       body: [
-        'Mit Ihrem Konto bei {{title}} hat sich soeben jemand von einem neuen Gerät angemeldet: {{device}} ({{ip}}), {{time}}.',
+        'Mit Ihrem Konto bei {{title}} hat sich soeben jemand von einem neuen Gerät angemeldet[[: {{device}}]][[ ({{ip}})]][[, {{time}}]].',
         'Wenn Sie das waren, ist nichts zu tun. Wenn nicht, ändern Sie Ihr Passwort und entfernen Sie das Gerät auf Ihrer Kontoseite.',
       ],
     },
     factor_changed: {
       subject: 'Ihr zweiter Faktor bei {{title}} wurde geändert',
       body: [
-        'Der zweite Faktor Ihres Kontos bei {{title}} wurde geändert: {{method}} ({{time}}).',
+        'Der zweite Faktor Ihres Kontos bei {{title}} wurde geändert[[: {{method}}]][[ ({{time}})]].',
         'Wenn Sie diese Änderung nicht vorgenommen haben, ändern Sie Ihr Passwort und wenden Sie sich umgehend an Ihren Administrator.',
       ],
     },
     recovery_code_used: {
       subject: 'Ein Wiederherstellungscode für {{title}} wurde verwendet',
       body: [
-        'Für die Anmeldung bei Ihrem Konto bei {{title}} wurde ein Wiederherstellungscode verwendet ({{time}}). Verbleibende Wiederherstellungscodes: {{remaining}}.',
+        'Für die Anmeldung bei Ihrem Konto bei {{title}} wurde ein Wiederherstellungscode verwendet[[ ({{time}})]].[[ Verbleibende Wiederherstellungscodes: {{remaining}}.]]',
         'Wenn Sie das nicht waren, ändern Sie Ihr Passwort und wenden Sie sich umgehend an Ihren Administrator.',
       ],
     },

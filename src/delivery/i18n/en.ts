@@ -41,21 +41,21 @@ export const en: Catalog = {
     new_device: {
       subject: 'New sign-in to {{title}}',
       body: [
-        'Your {{title}} account was just used to sign in from a new device: {{device}} ({{ip}}), {{time}}.',
+        'Your {{title}} account was just used to sign in from a new device[[: {{device}}]][[ ({{ip}})]][[, {{time}}]].',
         "If this was you, there is nothing to do. If it wasn't, change your password and remove the device on your account page.",
       ],
     },
     factor_changed: {
       subject: 'Your {{title}} second factor was changed',
       body: [
-        'The second factor of your {{title}} account was changed: {{method}} ({{time}}).',
+        'The second factor of your {{title}} account was changed[[: {{method}}]][[ ({{time}})]].',
         "If you didn't make this change, change your password and contact your administrator immediately.",
       ],
     },
     recovery_code_used: {
       subject: 'A {{title}} recovery code was used',
       body: [
-        'A recovery code was used to sign in to your {{title}} account ({{time}}). Recovery codes left: {{remaining}}.',
+        'A recovery code was used to sign in to your {{title}} account[[ ({{time}})]].[[ Recovery codes left: {{remaining}}.]]',
         "If this wasn't you, change your password and contact your administrator immediately.",
       ],
     },

@@ -41,21 +41,21 @@ export const es: Catalog = {
     new_device: {
       subject: 'Nuevo inicio de sesión en {{title}}',
       body: [
-        'Se acaba de iniciar sesión en su cuenta de {{title}} desde un dispositivo nuevo: {{device}} ({{ip}}), {{time}}.',
+        'Se acaba de iniciar sesión en su cuenta de {{title}} desde un dispositivo nuevo[[: {{device}}]][[ ({{ip}})]][[, {{time}}]].',
         'Si ha sido usted, no tiene que hacer nada. Si no, cambie su contraseña y elimine el dispositivo desde la página de su cuenta.',
       ],
     },
     factor_changed: {
       subject: 'Se ha cambiado su segundo factor de {{title}}',
       body: [
-        'Se ha cambiado el segundo factor de su cuenta de {{title}}: {{method}} ({{time}}).',
+        'Se ha cambiado el segundo factor de su cuenta de {{title}}[[: {{method}}]][[ ({{time}})]].',
         'Si no ha realizado este cambio, cambie su contraseña y póngase en contacto de inmediato con su administrador.',
       ],
     },
     recovery_code_used: {
       subject: 'Se ha usado un código de recuperación de {{title}}',
       body: [
-        'Se ha usado un código de recuperación para iniciar sesión en su cuenta de {{title}} ({{time}}). Códigos de recuperación restantes: {{remaining}}.',
+        'Se ha usado un código de recuperación para iniciar sesión en su cuenta de {{title}}[[ ({{time}})]].[[ Códigos de recuperación restantes: {{remaining}}.]]',
         'Si no ha sido usted, cambie su contraseña y póngase en contacto de inmediato con su administrador.',
       ],
     },

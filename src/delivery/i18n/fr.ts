@@ -41,21 +41,21 @@ export const fr: Catalog = {
     new_device: {
       subject: 'Nouvelle connexion à {{title}}',
       body: [
-        "Quelqu'un vient de se connecter à votre compte {{title}} depuis un nouvel appareil : {{device}} ({{ip}}), {{time}}.",
+        "Quelqu'un vient de se connecter à votre compte {{title}} depuis un nouvel appareil[[ : {{device}}]][[ ({{ip}})]][[, {{time}}]].",
         "Si c'était vous, vous n'avez rien à faire. Sinon, changez votre mot de passe et supprimez l'appareil depuis la page de votre compte.",
       ],
     },
     factor_changed: {
       subject: 'Votre second facteur {{title}} a été modifié',
       body: [
-        'Le second facteur de votre compte {{title}} a été modifié : {{method}} ({{time}}).',
+        'Le second facteur de votre compte {{title}} a été modifié[[ : {{method}}]][[ ({{time}})]].',
         "Si vous n'êtes pas à l'origine de cette modification, changez votre mot de passe et contactez immédiatement votre administrateur.",
       ],
     },
     recovery_code_used: {
       subject: 'Un code de récupération {{title}} a été utilisé',
       body: [
-        'Un code de récupération a été utilisé pour se connecter à votre compte {{title}} ({{time}}). Codes de récupération restants : {{remaining}}.',
+        'Un code de récupération a été utilisé pour se connecter à votre compte {{title}}[[ ({{time}})]].[[ Codes de récupération restants : {{remaining}}.]]',
         "Si ce n'était pas vous, changez votre mot de passe et contactez immédiatement votre administrateur.",
       ],
     },

@@ -41,21 +41,21 @@ export const nl: Catalog = {
     new_device: {
       subject: 'Nieuwe aanmelding bij {{title}}',
       body: [
-        'Er is zojuist met uw account bij {{title}} ingelogd vanaf een nieuw apparaat: {{device}} ({{ip}}), {{time}}.',
+        'Er is zojuist met uw account bij {{title}} ingelogd vanaf een nieuw apparaat[[: {{device}}]][[ ({{ip}})]][[, {{time}}]].',
         'Was u dit zelf, dan hoeft u niets te doen. Zo niet, wijzig dan uw wachtwoord en verwijder het apparaat via uw accountpagina.',
       ],
     },
     factor_changed: {
       subject: 'Uw tweede factor voor {{title}} is gewijzigd',
       body: [
-        'De tweede factor van uw account bij {{title}} is gewijzigd: {{method}} ({{time}}).',
+        'De tweede factor van uw account bij {{title}} is gewijzigd[[: {{method}}]][[ ({{time}})]].',
         'Hebt u deze wijziging niet zelf aangebracht? Wijzig dan uw wachtwoord en neem direct contact op met uw beheerder.',
       ],
     },
     recovery_code_used: {
       subject: 'Er is een herstelcode voor {{title}} gebruikt',
       body: [
-        'Er is een herstelcode gebruikt om in te loggen op uw account bij {{title}} ({{time}}). Resterende herstelcodes: {{remaining}}.',
+        'Er is een herstelcode gebruikt om in te loggen op uw account bij {{title}}[[ ({{time}})]].[[ Resterende herstelcodes: {{remaining}}.]]',
         'Was u dit niet? Wijzig dan uw wachtwoord en neem direct contact op met uw beheerder.',
       ],
     },

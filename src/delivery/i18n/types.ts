@@ -22,7 +22,8 @@ export interface MessageText {
   subject: string;
   /**
    * Paragraphs. A paragraph that is exactly `{{code}}` or `{{link}}` is laid out specially (the code
-   * set apart, the link as an anchor in HTML).
+   * set apart, the link as an anchor in HTML). `[[ ... ]]` marks an optional segment, left out when a
+   * placeholder inside it is empty.
    */
   body: string[];
   /** Short SMS text; kinds without one use the subject. */
