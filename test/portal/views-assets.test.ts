@@ -18,6 +18,13 @@ t.test('portal.css and portal.js are served with types and content-hash ETags', 
   t.match(ASSET_CACHE_CONTROL, /immutable/);
 });
 
+t.test('the favicon is an SVG', async (t) => {
+  const icon = serveAsset('favicon.svg');
+  t.equal(icon?.type, 'image/svg+xml');
+  t.match(icon!.body.toString(), /^<svg /);
+  t.notMatch(icon!.body.toString(), /<script|\son[a-z]+=/i);
+});
+
 t.test('unknown and tricky names are not served', async (t) => {
   for (const name of ['nope.css', '../portal.css', 'toString', '__proto__', 'constructor', '', 'PORTAL.CSS']) t.equal(serveAsset(name), undefined, name);
 });
@@ -30,7 +37,8 @@ t.test('asset URLs carry the version', async (t) => {
 t.test('assets use no external resource', async (t) => {
   for (const [name, a] of Object.entries(ASSETS)) {
     const text = a.body.toString('utf8');
-    t.notMatch(text, /https?:\/\//i, name);
+    // The SVG namespace name is an identifier, never fetched.
+    t.notMatch(text.replace('xmlns="http://www.w3.org/2000/svg"', ''), /https?:\/\//i, name);
     if (name.endsWith('.css')) t.notMatch(text, /@import|url\(/i, `${name}: no imports or url()`);
   }
 });

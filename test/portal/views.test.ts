@@ -324,3 +324,16 @@ t.test('message page: title, text, status, safe link', async (t) => {
   t.match(messagePage(ctx, { title: 'x', message: 'y', link: { href: '//evil.example', label: 'l' } }), /href="#"/);
   t.notMatch(messagePage(ctx, { title: 'x', message: 'y' }), /Error/);
 });
+
+t.test('pages follow the language of the context', async (t) => {
+  const ru = context('ru');
+  const page = verifyPage(ru, { ...base, method: 'email', destination: 'a***@example.com', sent: true, error: 'invalid_code', attemptsLeft: 3 });
+  t.match(page, /<html lang="ru"/);
+  t.match(page, /Мы отправили 6-значный код на адрес <strong class="nowrap">a\*\*\*@example\.com<\/strong>/);
+  t.match(page, /Осталось 3 попытки\./);
+  const de = loginPage(context('de'), { rd: '/', error: 'rate_limited', retryAfter: 60 });
+  t.match(de, /Bitte versuchen Sie es in 1 Minute erneut\./);
+  t.match(loginPage(context('fr'), { rd: '/' }), /<button[^>]*>Se connecter<\/button>/);
+  t.match(accountPage(context('nl'), { user: { name: 'A', username: 'a', groups: [] }, methods: [], devices: [], sessions: [], canOptOut: false, canOptIn: false }), /Overal afmelden/);
+  t.match(messagePage(context('es'), { title: 'x', message: 'y', status: 503 }), /Error 503/);
+});

@@ -18,9 +18,13 @@ function asset(type: string, text: string): Asset {
   return Object.freeze({ type, body, etag: `"${hash.slice(0, 27)}"`, version: hash.slice(0, 10) });
 }
 
+const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M12 2 4 5v6c0 5.2 3.4 9.6 8 11 4.6-1.4 8-5.8 8-11V5l-8-3Z" fill="#1f5fbf"/><path d="M8.5 12.2l2.4 2.4 4.6-4.8" fill="none" stroke="#fff" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>
+`;
+
 export const ASSETS: Readonly<Record<string, Asset>> = Object.freeze({
   'portal.css': asset('text/css; charset=utf-8', PORTAL_CSS),
   'portal.js': asset('text/javascript; charset=utf-8', PORTAL_JS),
+  'favicon.svg': asset('image/svg+xml', FAVICON_SVG),
 });
 
 /** The asset called `name` (e.g. `portal.css`), or undefined. */

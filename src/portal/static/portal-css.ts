@@ -69,14 +69,14 @@ a:hover { color: var(--accent-hover); }
 .nowrap { white-space: nowrap; }
 
 .topbar { border-bottom: 1px solid var(--border); background: var(--surface); }
-.topbar__inner { max-width: 64rem; margin: 0 auto; padding: .75rem 1.25rem; display: flex; align-items: center; justify-content: space-between; gap: 1rem; }
+.topbar__inner { max-width: 28rem; margin: 0 auto; padding: .75rem 1rem; display: flex; align-items: center; justify-content: space-between; gap: 1rem; }
 .brand { display: inline-flex; align-items: center; gap: .5rem; font-weight: 600; color: var(--text); letter-spacing: .01em; }
 .brand__mark { color: var(--accent); flex: none; }
 .topbar__user { color: var(--muted); text-decoration: none; font-size: .9375rem; }
 .topbar__user:hover { color: var(--text); text-decoration: underline; }
 
 .main { flex: 1; width: 100%; max-width: 28rem; margin: 0 auto; padding: 2.5rem 1rem 2rem; }
-.page--wide .main { max-width: 52rem; }
+.page--wide .main, .page--wide .topbar__inner { max-width: 52rem; }
 .main:focus { outline: none; }
 .footer { text-align: center; color: var(--muted); font-size: .8125rem; padding: 1rem 1rem 1.5rem; }
 .footer p { margin: 0; }
@@ -125,7 +125,7 @@ input[readonly] { background: var(--bg); color: var(--muted); }
 .button--link { border: 0; background: none; padding: 0; min-height: 0; color: var(--accent); font-weight: 500; text-decoration: underline; text-underline-offset: 2px; }
 .button--link:hover { color: var(--accent-hover); }
 .inline-form { display: inline; margin: 0; }
-form + .inline-form { display: block; margin-top: 1rem; text-align: center; font-size: .9375rem; }
+.stack + .inline-form { display: block; margin-top: 1rem; text-align: center; font-size: .9375rem; }
 
 .alert { border-radius: 8px; padding: .75rem 1rem; margin: 0 0 1.25rem; font-size: .9375rem; border: 1px solid transparent; border-left-width: 4px; }
 .alert--error { background: var(--danger-soft); border-color: var(--danger); color: var(--text); }
@@ -165,7 +165,10 @@ form + .inline-form { display: block; margin-top: 1rem; text-align: center; font
 .row__title { font-weight: 550; overflow-wrap: anywhere; }
 .row__detail { color: var(--muted); font-size: .875rem; overflow-wrap: anywhere; }
 .badge { display: inline-block; margin-left: .375rem; padding: 0 .5rem; border-radius: 999px; background: var(--success-soft); color: var(--success); font-size: .75rem; font-weight: 600; vertical-align: middle; }
-.links { display: flex; flex-wrap: wrap; gap: .5rem; margin: 1rem 0 .75rem; }
+.links { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; margin: 1rem 0 0; }
+.links .inline-form { display: inline-flex; }
+.panel__intro { color: var(--muted); font-size: .875rem; margin: -.25rem 0 .75rem; }
+.panel__note { color: var(--muted); font-size: .875rem; margin: .75rem 0 0; }
 .signout { display: flex; flex-wrap: wrap; gap: .75rem; }
 .signout .inline-form { display: inline; margin: 0; }
 .card--message { text-align: center; }

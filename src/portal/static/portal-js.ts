@@ -1,6 +1,7 @@
 /**
  * Optional progressive enhancement, served same-origin (CSP `script-src 'self'`). Every page works
- * without it. It: submits a code form once the code is complete; shows "copy" buttons; runs a passkey
+ * without it. It: submits a code form once the code is complete (only when the form has no checkbox left to
+ * decide); shows "copy" buttons; runs a passkey
  * assertion where the server supplied WebAuthn options.
  */
 export const PORTAL_JS = `(function () {
@@ -15,7 +16,8 @@ export const PORTAL_JS = `(function () {
       if (v !== input.value) input.value = v;
       if (done || !len || v.length !== len || !input.checkValidity()) return;
       var form = input.form;
-      if (!form) return;
+      // Never submit behind the user's back while a choice (e.g. "trust this device") is still open.
+      if (!form || form.querySelector('input[type="checkbox"]')) return;
       done = true;
       if (typeof form.requestSubmit === 'function') form.requestSubmit(); else form.submit();
     });

@@ -34,6 +34,13 @@ function noticeText(ctx: ViewContext, notice: string): string {
   return NOTICES.has(notice) ? ctx.t.t(`account.notice.${notice}` as MessageKey) : notice;
 }
 
+const ADD_LABEL: Record<'totp' | 'email' | 'sms' | 'webauthn', MessageKey> = {
+  totp: 'account.add.totp',
+  email: 'account.add.email',
+  sms: 'account.add.sms',
+  webauthn: 'account.add.webauthn',
+};
+
 function methodName(ctx: ViewContext, type: string): string {
   const key = `method.${type}`;
   return ctx.t.has(key) ? ctx.t.t(key as MessageKey) : type;
@@ -100,9 +107,10 @@ ${m.user.groups.length ? html`<div><dt>${t.t('account.groups')}</dt><dd>${m.user
       )}</ul>`
     : html`<p class="empty">${t.t('account.methods.none')}</p>`;
   const enrollable = m.enrollable ?? ['totp', 'email', 'sms', 'webauthn'];
-  const addLinks = html`<p class="links">${enrollable.map((type) => html`<a class="button button--small" href="${p}/enroll/${type}">${t.t('account.methods.add', { method: methodName(ctx, type) })}</a> `)}</p>
-${postForm(ctx, `${p}/enroll/recovery-codes`, html`<button class="button button--small" type="submit">${t.t('account.recovery_codes.generate')}</button>`, { className: 'inline-form' })}`;
-  const optInOut = html`${m.canOptOut ? postForm(ctx, `${p}/account/second-factor/disable`, html`<button class="button button--small button--danger" type="submit">${t.t('account.second_factor.disable')}</button>`, { className: 'inline-form' }) : ''}${m.canOptIn ? html`<p>${t.t('account.second_factor.off')} <a href="${p}/enroll">${t.t('account.second_factor.enable')}</a></p>` : ''}`;
+  const actions = html`<div class="links">${enrollable.map((type) => html`<a class="button button--small" href="${p}/enroll/${type}">${t.t(ADD_LABEL[type])}</a>`)}
+${postForm(ctx, `${p}/enroll/recovery-codes`, html`<button class="button button--small" type="submit">${t.t('account.recovery_codes.generate')}</button>`, { className: 'inline-form' })}
+${m.canOptOut ? postForm(ctx, `${p}/account/second-factor/disable`, html`<button class="button button--small button--danger" type="submit">${t.t('account.second_factor.disable')}</button>`, { className: 'inline-form' }) : ''}</div>
+${m.canOptIn ? html`<p class="panel__note">${t.t('account.second_factor.off')} <a href="${p}/enroll">${t.t('account.second_factor.enable')}</a></p>` : ''}`;
 
   const devices = m.devices.length
     ? html`<ul class="rows">${m.devices.map(
@@ -122,14 +130,14 @@ ${postForm(ctx, `${p}/enroll/recovery-codes`, html`<button class="button button-
 ${postForm(ctx, `${p}/logout`, html`<button class="button button--primary" type="submit">${t.t('account.logout')}</button>`, { className: 'inline-form' })}
 ${postForm(ctx, `${p}/logout?everywhere=1`, html`<button class="button button--danger" type="submit">${t.t('account.logout_everywhere')}</button>`, { className: 'inline-form' })}
 </div>
-<p class="hint">${t.t('account.logout_everywhere_hint')}</p>`;
+<p class="panel__note">${t.t('account.logout_everywhere_hint')}</p>`;
 
   const body = html`${pageHead(title)}
 ${m.notice ? alert('success', noticeText(ctx, m.notice)) : ''}
 <div class="panels">
 ${section('profile-title', t.t('account.profile'), profile)}
-${section('methods-title', t.t('account.methods'), html`${methods}${addLinks}${optInOut}`)}
-${section('devices-title', t.t('account.devices'), html`<p class="hint">${t.t('account.devices.hint')}</p>${devices}`)}
+${section('methods-title', t.t('account.methods'), html`${methods}${actions}`)}
+${section('devices-title', t.t('account.devices'), html`<p class="panel__intro">${t.t('account.devices.hint')}</p>${devices}`)}
 ${section('sessions-title', t.t('account.sessions'), sessions)}
 ${section('signout-title', t.t('account.signout'), logout)}
 </div>`;

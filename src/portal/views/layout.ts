@@ -27,6 +27,7 @@ export function layout(ctx: ViewContext, title: string, body: Html, options: Lay
 <meta name="robots" content="noindex, nofollow">
 <meta name="referrer" content="same-origin">
 <title>${title} · ${ctx.productTitle}</title>
+<link rel="icon" href="${assetUrl(ctx.prefix, 'favicon.svg')}" type="image/svg+xml">
 <link rel="stylesheet" href="${assetUrl(ctx.prefix, 'portal.css')}">
 <script src="${assetUrl(ctx.prefix, 'portal.js')}" defer></script>
 </head>
