@@ -100,7 +100,8 @@ export class MemoryStore implements KeyValueStore {
 
   async hashGetAll(key: string): Promise<Record<string, string> | null> {
     const v = this.live(key)?.value;
-    return v instanceof Map ? Object.fromEntries(v) : null;
+    // As in Redis, a hash without fields does not exist.
+    return v instanceof Map && v.size > 0 ? Object.fromEntries(v) : null;
   }
 
   async hashIncr(key: string, field: string, by: number): Promise<{ value: number; fields: Record<string, string> } | null> {

@@ -128,7 +128,8 @@ export class SessionManager {
       return undefined;
     }
     if (now - session.lastSeenAt >= this.refreshInterval) session = await this.touch(ref, session, now);
-    return { id, ref, session: { ...session } };
+    // A copy: callers may change what they get without touching the cache.
+    return { id, ref, session: structuredClone(session) };
   }
 
   /**
@@ -174,7 +175,7 @@ export class SessionManager {
       }
       this.remember(ref, session, now);
       await this.announce({ ref });
-      return { ...session };
+      return structuredClone(session);
     });
   }
 
@@ -264,10 +265,9 @@ export class SessionManager {
     if (!(await this.store.set(keys.session(ref), JSON.stringify(session), ttl, { onlyIfAbsent: true }))) {
       throw new PortcullisError('PORTCULLIS_ERR_INTERNAL', 'session id collision');
     }
-    await this.index(keys.userSessions(session.user), ref, ttl);
-    await this.index(keys.users, session.user, ttl);
+    await Promise.all([this.index(keys.userSessions(session.user), ref, ttl), this.index(keys.users, session.user, ttl)]);
     this.remember(ref, session, session.lastSeenAt);
-    return { id, ref, cookie: this.signer.sign(id), session: { ...session } };
+    return { id, ref, cookie: this.signer.sign(id), session: structuredClone(session) };
   }
 
   /** Adds to an index set, never shortening its TTL below that of a longer-lived member. */

@@ -79,8 +79,9 @@ function conformance(name: string, make: () => Promise<Harness>): void {
     let n = 0;
     const key = (what: string) => `${what}-${++n}`;
 
-    t.test('ping answers', async (t) => {
+    t.test('ping answers; kind names the implementation', async (t) => {
       await t.resolves(s.ping());
+      t.equal(s.kind, name.startsWith('Memory') ? 'memory' : 'redis');
     });
 
     t.test('get, set, overwrite and del', async (t) => {
@@ -197,6 +198,9 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       t.same(await s.hashGetAll(k), { a: '1', b: '2', c: 'three' });
       const ttl = await s.ttl(k);
       t.ok(ttl > 0 && ttl <= 60_000, `ttl ${ttl}`);
+      const empty = key('hash-empty');
+      await s.hashSet(empty, {}, 60_000);
+      t.equal(await s.hashGetAll(empty), null, 'a hash without fields does not exist');
       const e = key('hash-exp');
       await s.hashSet(e, { a: '1' }, 50);
       t.ok(await h.after(60, async () => (await s.hashGetAll(e)) === null), 'hash expired');

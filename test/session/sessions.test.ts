@@ -76,6 +76,10 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       t.equal(got?.id, issued.id);
       t.equal(got?.ref, issued.ref);
       t.same(got?.session, issued.session);
+      got!.session.groups.push('admins');
+      got!.session.level = 'two_factor';
+      t.same((await manager.get(issued.cookie))?.session.groups, ['operators'], 'callers cannot change the cached copy');
+      t.equal((await manager.get(issued.cookie))?.session.level, 'one_factor');
       const other = await manager.create(newSession(user));
       t.not(other.id, issued.id);
       t.not(other.session.csrf, issued.session.csrf);
