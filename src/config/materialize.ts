@@ -11,7 +11,8 @@ import { acceptedScalars, childSchema, elementSchema, objectKeys, type Schema } 
 import { interpolate } from './interpolate.js';
 import { formatPath, type ConfigProblem, type Position } from './problems.js';
 
-export type NodePositions = { key?: Position; value: Position };
+/** Where a key and its value start; a block mapping or list (starting on the next line) is reported at its key. */
+export type NodePositions = { key?: Position; value: Position; collection?: boolean };
 
 export type Materialized = {
   data: unknown;
@@ -95,7 +96,7 @@ export async function materialize(doc: Document, lines: LineCounter, options: Ma
           continue;
         }
         const childPath = [...path, key];
-        positions.set(formatPath(childPath), { key: keyAt, value: valueAt });
+        positions.set(formatPath(childPath), { key: keyAt, value: valueAt, collection: (isMap(pair.value) || isSeq(pair.value)) && valueAt.line !== keyAt.line });
         const value = walk(pair.value, childSchema(schema, key), childPath, depth + 1);
         // `key:` with nothing after it means "not set", as in most YAML-configured servers.
         if (value === null || value === undefined) continue;
@@ -169,7 +170,9 @@ async function readSecretFile(file: string): Promise<string | { message: string 
 export function locate(positions: Map<string, NodePositions>, path: readonly PropertyKey[], prefer: 'key' | 'value' = 'value'): Position {
   for (let n = path.length; n >= 0; n--) {
     const found = positions.get(formatPath(path.slice(0, n)));
-    if (found) return prefer === 'key' && found.key ? found.key : n < path.length && found.key ? found.key : found.value;
+    if (!found) continue;
+    const useKey = prefer === 'key' || n < path.length || found.collection === true;
+    return useKey && found.key ? found.key : found.value;
   }
   return { line: 1, col: 1 };
 }

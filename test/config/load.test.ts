@@ -334,3 +334,21 @@ t.test('loading twice gives equal, independent configs (reload is side-effect fr
   t.same(a.config, b.config);
   t.not(a.config, b.config);
 });
+
+t.test('jwks_file and private_key_file are paths (not secrets), resolved against the config directory', async (t) => {
+  const r = await loadConfigText(
+    `${BASE}api_clients:\n  - name: m\n    bearer_jwt: {jwks_file: keys/jwks.json}\nidentity:\n  jwt_assertion: {private_key_file: /abs/key.pem}\nusers:\n  ldap: {url: "ldaps://dc", bind_dn: x, bind_password: y, base_dn: z, tls: {ca_file: ca.pem}}\n`,
+    '/etc/portcullis/gateway.yaml',
+    {},
+  );
+  t.ok(r.ok, JSON.stringify(problems(r)));
+  if (!r.ok) return;
+  t.equal(r.config.api_clients[0]?.bearer_jwt?.jwks_file, '/etc/portcullis/keys/jwks.json');
+  t.equal(r.config.identity.jwt_assertion?.private_key_file, '/abs/key.pem');
+  t.equal(r.config.users.ldap?.tls.ca_file, '/etc/portcullis/ca.pem');
+});
+
+t.test('a zod refinement on a section is placed at that section', async (t) => {
+  const r = await load(`${BASE}api_clients:\n  - name: m\n    bearer_jwt:\n      jwks_url: https://x/jwks\n      jwks_file: j.json\n`);
+  t.same(problems(r), ['gw.yaml:8:5 api_clients[0].bearer_jwt: set exactly one of jwks_url, jwks_file or secret']);
+});
