@@ -61,6 +61,7 @@ export class RedisStore implements KeyValueStore {
       this.down = true;
     });
     this.client.on('close', () => {
+      if (!this.down && !this.closed) this.logger?.warn('session store: redis connection lost; reconnecting');
       this.down = true;
     });
     this.client.on('ready', () => {

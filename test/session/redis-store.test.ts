@@ -96,7 +96,14 @@ t.test('with Redis', { skip: !redisAvailable() && 'redis-server is not on PATH' 
     const server = await startRedis();
     t.teardown(() => server.stop());
     const config = sessionConfig({ url: server.url, command_timeout: '1s' });
-    const store = new RedisStore(config.redis);
+    const lines: Array<{ level: string; msg: string }> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(JSON.parse(chunk.toString('utf8')) as { level: string; msg: string });
+        cb();
+      },
+    });
+    const store = new RedisStore(config.redis, createLogger({ level: 'info' }, sink));
     const peerStore = new RedisStore(config.redis);
     t.teardown(() => Promise.all([store.close(), peerStore.close()]));
     const clock = new ManualClock();
@@ -116,6 +123,9 @@ t.test('with Redis', { skip: !redisAvailable() && 'redis-server is not on PATH' 
 
     await server.restart();
     t.ok(await poll(async () => (await store.ping(), true)), 'the same store object reconnects');
+    const warnings = lines.filter((l) => l.level === 'warn');
+    t.ok(warnings.length >= 1 && warnings.length <= 2, `the outage is logged once, not per retry (${warnings.length})`);
+    t.ok(lines.some((l) => l.level === 'info' && /restored/.test(l.msg)), 'the recovery is logged');
     t.equal(await manager.get(s.cookie), undefined, 'data did not survive (no persistence); the answer is a clean "no session"');
     const again = await manager.create(newSession('alice'));
     t.ok(await manager.get(again.cookie), 'new sessions work again');
