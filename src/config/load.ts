@@ -3,6 +3,11 @@
  * checks across sections → a deep-frozen config. Every problem is collected and reported at once as
  * `FILE:LINE:COL key.path: message`. Loading has no side effects beyond reading the config file and the
  * secret files it names (no network, no connections), so a reload may call it at any time.
+ *
+ * Secrets from files: `x_file: /path` stands for `x` wherever the schema's object has a key `x` that
+ * takes a string and no key `x_file` of its own. This is read from the zod schema's shape (introspect.ts)
+ * rather than from a list, so a new secret key gets `_file` for free; `cert_file`, `key_file`, `ca_file`,
+ * `jwks_file`, `private_key_file` and `users.file` are ordinary keys (paths), never secrets.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';

@@ -352,3 +352,27 @@ t.test('a zod refinement on a section is placed at that section', async (t) => {
   const r = await load(`${BASE}api_clients:\n  - name: m\n    bearer_jwt:\n      jwks_url: https://x/jwks\n      jwks_file: j.json\n`);
   t.same(problems(r), ['gw.yaml:8:5 api_clients[0].bearer_jwt: set exactly one of jwks_url, jwks_file or secret']);
 });
+
+t.test('x_file works for every secret key, found from the schema (nested, in arrays)', async (t) => {
+  const dir = t.testdir({ s: `${SECRET}\n` });
+  const text = [
+    'session:',
+    '  secret_file: s',
+    '  redis: {password_file: s}',
+    'delivery:',
+    '  email: {transport: smtp, smtp: {host: mail, password_file: s}}',
+    '  sms: {provider: twilio, twilio: {account_sid: AC1, auth_token_file: s, from: "+15005550006"}}',
+    'upstreams: [{name: a, url: "http://x"}]',
+    'api_clients:',
+    '  - {name: m, bearer_jwt: {secret_file: s}}',
+    '',
+  ].join('\n');
+  const r = await loadConfigText(text, join(dir, 'gw.yaml'), {});
+  t.ok(r.ok, JSON.stringify(problems(r)));
+  if (!r.ok) return;
+  t.equal(r.config.session.secret, SECRET);
+  t.equal(r.config.session.redis.password, SECRET);
+  t.equal(r.config.delivery.email.smtp?.password, SECRET);
+  t.equal(r.config.delivery.sms.twilio?.auth_token, SECRET);
+  t.equal(r.config.api_clients[0]?.bearer_jwt?.secret, SECRET);
+});
