@@ -11,6 +11,8 @@
  * also matches nothing (`/a/` + `**` + `/b` matches `/a/b`). A glob path may end with one extra `/`.
  */
 
+import { isIP } from 'node:net';
+
 const REGEX_SPECIAL = /[\\^$.*+?()[\]{}|/]/g;
 
 function escapeRegex(text: string): string {
@@ -45,7 +47,7 @@ export function compileHosts(patterns: readonly string[]): HostMatcher {
       suffixes.push(rest);
     } else {
       if (p.includes('*')) throw new Error(`invalid host pattern '${raw}': only a leading '*.' wildcard is allowed`);
-      exact.add(hostName(p));
+      exact.add(hostName(isIP(p) === 6 ? `[${p}]` : p)); // a bare IPv6 address means its bracketed Host form
     }
   }
   return (host: string) => {

@@ -9,7 +9,7 @@
  */
 import type { Config, Policy, RuleConfig } from '../config/schema/index.js';
 import { PortcullisError } from '../errors/index.js';
-import { NetworkSet } from '../util/net.js';
+import { FastNetworkSet, parseIp, type ParsedIp } from './ip.js';
 import { compileHosts, compilePaths, hostName, type HostMatcher, type PathMatcher } from './patterns.js';
 
 export interface AccessRequest {
@@ -51,7 +51,7 @@ interface CompiledRule {
   hosts?: HostMatcher;
   paths?: PathMatcher;
   methods?: ReadonlySet<string>;
-  networks?: NetworkSet;
+  networks?: FastNetworkSet;
   users?: ReadonlySet<string>;
   groups?: ReadonlySet<string>;
   hasSubject: boolean;
@@ -86,7 +86,7 @@ function compileRule(rule: RuleConfig, index: number, caseInsensitive: boolean):
     if (rule.hosts?.length) compiled.hosts = compileHosts(rule.hosts);
     if (rule.paths?.length) compiled.paths = compilePaths(rule.paths, caseInsensitive);
     if (rule.methods?.length) compiled.methods = new Set(rule.methods.map((m) => m.toUpperCase()));
-    if (rule.networks?.length) compiled.networks = new NetworkSet(rule.networks);
+    if (rule.networks?.length) compiled.networks = new FastNetworkSet(rule.networks);
     if (rule.users?.length) compiled.users = new Set(rule.users);
     if (rule.groups?.length) compiled.groups = new Set(rule.groups);
     return compiled;
@@ -96,11 +96,11 @@ function compileRule(rule: RuleConfig, index: number, caseInsensitive: boolean):
 }
 
 /** The first criterion (other than the subject) that fails, or undefined when all match. */
-function failedCriterion(r: CompiledRule, req: AccessRequest): Criterion | undefined {
+function failedCriterion(r: CompiledRule, req: AccessRequest, ip: ParsedIp | undefined): Criterion | undefined {
   if (r.hosts && !r.hosts(req.host)) return 'hosts';
   if (r.paths && !r.paths(req.path)) return 'paths';
   if (r.methods && !r.methods.has(req.method) && !r.methods.has(req.method.toUpperCase())) return 'methods';
-  if (r.networks && !r.networks.has(req.clientIp)) return 'networks';
+  if (r.networks && !r.networks.hasParsed(ip)) return 'networks';
   return undefined;
 }
 
@@ -161,9 +161,12 @@ export function compileAccess(access: Config['access'], opts: { portalPrefix: st
     }
   });
 
+  const usesNetworks = rules.some((r) => r.networks !== undefined);
+
   function decide(req: AccessRequest): Decision {
+    const ip = usesNetworks ? parseIp(req.clientIp) : undefined;
     for (const r of rules) {
-      if (failedCriterion(r, req) !== undefined) continue;
+      if (failedCriterion(r, req, ip) !== undefined) continue;
       if (!r.hasSubject) return r.decision;
       if (!req.subject) return r.anonymousDecision;
       if (subjectFails(r, req.subject) === undefined) return r.decision;
@@ -176,13 +179,14 @@ export function compileAccess(access: Config['access'], opts: { portalPrefix: st
     lines.push(`request: ${req.method} host '${hostName(req.host)}' path '${req.path}' from '${req.clientIp}' as ${req.subject ? `'${req.subject.user}' groups [${req.subject.groups.join(', ')}]` : 'anonymous'}`);
     if (isPortalPath(req.path)) lines.push(`note: path is under the portal prefix '${portalPrefix}'; the gateway serves it itself`);
     let decision: Decision | undefined;
+    const ip = parseIp(req.clientIp);
     for (const r of rules) {
       const name = describeRule(r);
       if (decision) {
         lines.push(`${name}: not evaluated (an earlier rule matched)`);
         continue;
       }
-      const failed = failedCriterion(r, req);
+      const failed = failedCriterion(r, req, ip);
       if (failed !== undefined) {
         lines.push(`${name}: no match — ${requestValue(failed, req)} not in ${failed}`);
         continue;

@@ -86,6 +86,8 @@ t.test('hosts: exact, case-insensitive, port ignored, wildcard', async (t) => {
   t.equal(p.decide(req({ host: 'xinternal.example' })).policy, 'two_factor');
   const v6 = compile({ rules: [{ hosts: ['[::1]'], policy: 'bypass' }] });
   t.equal(v6.decide(req({ host: '[::1]:8080' })).policy, 'bypass');
+  t.equal(compile({ rules: [{ hosts: ['2001:db8::1'], policy: 'bypass' }] }).decide(req({ host: '[2001:DB8::1]' })).policy, 'bypass', 'bare IPv6 in config');
+  t.equal(v6.decide(req({ host: '[::2]' })).policy, 'two_factor');
 });
 
 t.test('bad host and path patterns are config errors', async (t) => {
