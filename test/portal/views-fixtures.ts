@@ -5,6 +5,7 @@ import {
   enrollChoicePage,
   enrollDestinationPage,
   enrollTotpPage,
+  enrollWebauthnPage,
   invitePage,
   loginPage,
   messagePage,
@@ -45,6 +46,8 @@ export function renderAll(ctx: ViewContext, v = 'value'): Array<[string, string]
     ['enroll-email-confirm', enrollDestinationPage(ctx, { kind: 'email', step: 'confirm', destination: v, rd: v, error: 'invalid_code' })],
     ['enroll-choice', enrollChoicePage(ctx, { methods: ['totp', 'email', 'sms', 'webauthn'], rd: `/${v}`, required: true })],
     ['enroll-choice-optional', enrollChoicePage(ctx, { methods: ['totp', 'email'], rd: `/${v}`, required: false })],
+    ['enroll-webauthn', enrollWebauthnPage(ctx, { rd: v, creationOptions: `{"challenge":"${v}"}`, error: 'failed' })],
+    ['enroll-webauthn-unavailable', enrollWebauthnPage(ctx, { rd: v })],
     ['recovery-codes', recoveryCodesPage(ctx, { codes: ['abcd-efgh', v] })],
     [
       'account',

@@ -4,6 +4,7 @@ import {
   enrollChoicePage,
   enrollDestinationPage,
   enrollTotpPage,
+  enrollWebauthnPage,
   groupSecret,
   invitePage,
   loginPage,
@@ -162,7 +163,22 @@ t.test('verify page: passkey needs options and says so without JavaScript', asyn
   t.ok(form);
   t.match(form!.attrs, /data-webauthn-form/);
   t.match(withOpts, /data-webauthn-options="\{&quot;challenge&quot;:&quot;abc&quot;\}"/);
-  t.match(withOpts, /<noscript>/);
+  t.match(withOpts, /data-webauthn-unsupported>Passkeys need JavaScript/, 'shown until the script hides it');
+  t.match(withOpts, /data-webauthn-error hidden>/);
+  t.match(withOpts, /data-webauthn-mode="get"/);
+});
+
+t.test('enrol passkey page: name and credential, create mode, unavailable without options', async (t) => {
+  const page = enrollWebauthnPage(ctx, { rd: '/r', creationOptions: '{"challenge":"abc","user":{"id":"dQ"}}' });
+  const [form] = byAction(page, '/_gateway/enroll/webauthn');
+  t.same(form!.names.sort(), ['credential', 'csrf', 'name', 'rd']);
+  t.match(form!.attrs, /data-webauthn-form/);
+  t.match(page, /data-webauthn-mode="create"/);
+  t.match(page, /<label for="name">Name for this passkey<\/label>/);
+  const none = enrollWebauthnPage(ctx, { rd: '/r' });
+  t.equal(forms(none).length, 0);
+  t.match(none, /Passkeys are not available right now/);
+  t.match(enrollWebauthnPage(ctx, { rd: '/r', creationOptions: '{}', error: 'failed' }), /role="alert">The passkey could not be used/);
 });
 
 t.test('enrol TOTP page: QR, URI text, grouped secret, password + code form', async (t) => {

@@ -48,34 +48,48 @@ export const PORTAL_JS = `(function () {
     return btoa(bin).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
   }
 
+  function toBuffers(options, create) {
+    options.challenge = b64urlToBuf(options.challenge || '');
+    if (create && options.user) options.user.id = b64urlToBuf(options.user.id || '');
+    (options.allowCredentials || []).forEach(function (c) { c.id = b64urlToBuf(c.id); });
+    (options.excludeCredentials || []).forEach(function (c) { c.id = b64urlToBuf(c.id); });
+    return options;
+  }
+  function serialize(cred, create) {
+    var r = cred.response, out = { id: cred.id, rawId: bufToB64url(cred.rawId), type: cred.type, response: { clientDataJSON: bufToB64url(r.clientDataJSON) } };
+    if (create) {
+      out.response.attestationObject = bufToB64url(r.attestationObject);
+      if (typeof r.getTransports === 'function') out.response.transports = r.getTransports();
+    } else {
+      out.response.authenticatorData = bufToB64url(r.authenticatorData);
+      out.response.signature = bufToB64url(r.signature);
+      out.response.userHandle = r.userHandle ? bufToB64url(r.userHandle) : null;
+    }
+    return JSON.stringify(out);
+  }
+
   each('form[data-webauthn-form]', function (form) {
     var button = form.querySelector('button[data-webauthn-options]');
     var field = form.querySelector('input[name="credential"]');
     if (!button || !field || !window.PublicKeyCredential || !navigator.credentials) return;
+    var create = button.getAttribute('data-webauthn-mode') === 'create';
     button.hidden = false;
+    each('[data-webauthn-unsupported]', function (el) { el.hidden = true; });
     form.addEventListener('submit', function (event) {
       if (field.value) return;
       event.preventDefault();
+      if (!form.reportValidity()) return;
       var options;
-      try { options = JSON.parse(button.getAttribute('data-webauthn-options') || '{}'); } catch (e) { return; }
-      options.challenge = b64urlToBuf(options.challenge || '');
-      (options.allowCredentials || []).forEach(function (c) { c.id = b64urlToBuf(c.id); });
-      navigator.credentials.get({ publicKey: options }).then(function (cred) {
+      try { options = toBuffers(JSON.parse(button.getAttribute('data-webauthn-options') || '{}'), create); } catch (e) { return; }
+      var call = create ? navigator.credentials.create({ publicKey: options }) : navigator.credentials.get({ publicKey: options });
+      call.then(function (cred) {
         if (!cred) return;
-        var r = cred.response;
-        field.value = JSON.stringify({
-          id: cred.id,
-          rawId: bufToB64url(cred.rawId),
-          type: cred.type,
-          response: {
-            clientDataJSON: bufToB64url(r.clientDataJSON),
-            authenticatorData: bufToB64url(r.authenticatorData),
-            signature: bufToB64url(r.signature),
-            userHandle: r.userHandle ? bufToB64url(r.userHandle) : null
-          }
-        });
+        field.value = serialize(cred, create);
         form.submit();
-      }, function () {});
+      }, function () {
+        var err = form.querySelector('[data-webauthn-error]');
+        if (err) err.hidden = false;
+      });
     });
   });
 })();

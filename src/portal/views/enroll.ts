@@ -1,7 +1,7 @@
 import type { MessageKey } from '../i18n/types.js';
 import type { ViewContext } from './context.js';
 import { codeInput } from './code-input.js';
-import { alert, codePhrase, pageHead, postForm, tf } from './components.js';
+import { alert, codePhrase, hidden, pageHead, postForm, tf } from './components.js';
 import { html, raw, safeHref, type Html } from './html.js';
 import { layout } from './layout.js';
 
@@ -175,6 +175,47 @@ ${alert('warning', t.t('recovery_codes.warning'))}
 <ol class="codes" id="recovery-codes">${m.codes.map((c) => html`<li><code>${c}</code></li>`)}</ol>
 <p class="actions"><button class="button button--small" type="button" data-copy="${m.codes.join('\n')}" data-copied="${t.t('common.copied')}" hidden>${t.t('common.copy')}</button></p>
 <p><a class="button button--primary button--block" href="${safeHref(m.next ?? `${ctx.prefix}/account`)}">${t.t('recovery_codes.done')}</a></p>
+</div>`;
+  return layout(ctx, title, body);
+}
+
+export interface EnrollWebauthnModel {
+  rd: string;
+  /**
+   * JSON PublicKeyCredentialCreationOptions with base64url `challenge`, `user.id` and
+   * `excludeCredentials[].id`, for portal.js. Without it the page says passkeys are unavailable.
+   */
+  creationOptions?: string;
+  error?: 'failed' | 'csrf';
+}
+
+/**
+ * Passkey registration. Needs JavaScript (WebAuthn has no form-only path): portal.js calls
+ * `navigator.credentials.create` and posts `credential` (JSON with base64url fields) and `name`.
+ */
+export function enrollWebauthnPage(ctx: ViewContext, m: EnrollWebauthnModel): string {
+  const t = ctx.t;
+  const title = t.t('enroll.webauthn.title');
+  const content = m.creationOptions
+    ? postForm(
+        ctx,
+        `${ctx.prefix}/enroll/webauthn`,
+        html`${hidden('credential', '')}
+<div class="alert alert--info" role="status" data-webauthn-unsupported>${t.t('enroll.webauthn.unsupported')}</div>
+<div class="alert alert--error" role="alert" data-webauthn-error hidden>${t.t('webauthn.failed')}</div>
+<div class="field">
+<label for="name">${t.t('enroll.webauthn.name_label')}</label>
+<input id="name" name="name" type="text" autocomplete="off" required maxlength="64" aria-describedby="name-hint">
+<p class="hint" id="name-hint">${t.t('enroll.webauthn.name_hint')}</p>
+</div>
+<button class="button button--primary button--block" type="submit" data-webauthn-mode="create" data-webauthn-options="${m.creationOptions}" hidden>${t.t('enroll.webauthn.submit')}</button>`,
+        { rd: m.rd, className: 'stack', attrs: html` data-webauthn-form` },
+      )
+    : alert('info', t.t('enroll.webauthn.unavailable'));
+  const body = html`<div class="card">
+${pageHead(title, t.t('enroll.webauthn.lead'))}
+${m.error === 'failed' ? alert('error', t.t('webauthn.failed')) : m.error === 'csrf' ? alert('error', t.t('error.csrf')) : ''}
+${content}
 </div>`;
   return layout(ctx, title, body);
 }

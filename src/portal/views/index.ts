@@ -8,6 +8,8 @@ export {
   enrollTotpPage,
   enrollDestinationPage,
   enrollChoicePage,
+  enrollWebauthnPage,
+  type EnrollWebauthnModel,
   recoveryCodesPage,
   groupSecret,
   type EnrollTotpModel,

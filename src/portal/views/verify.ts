@@ -137,13 +137,15 @@ ${remember}
 function webauthnForm(ctx: ViewContext, m: VerifyModel): Html {
   const t = ctx.t;
   if (!m.webauthnOptions) return alert('info', t.t('verify.webauthn_unavailable'));
-  return html`${postForm(
+  return postForm(
     ctx,
     `${ctx.prefix}/verify`,
     html`${hidden('method', 'webauthn')}${hidden('credential', '')}
-<button class="button button--primary button--block" type="submit" data-webauthn-options="${m.webauthnOptions}" hidden>${t.t('verify.webauthn_button')}</button>`,
+<div class="alert alert--info" role="status" data-webauthn-unsupported>${t.t('verify.webauthn_noscript')}</div>
+<div class="alert alert--error" role="alert" data-webauthn-error hidden>${t.t('webauthn.failed')}</div>
+<button class="button button--primary button--block" type="submit" data-webauthn-mode="get" data-webauthn-options="${m.webauthnOptions}" hidden>${t.t('verify.webauthn_button')}</button>`,
     { rd: m.rd, className: 'stack', attrs: html` data-webauthn-form` },
-  )}<noscript>${alert('info', t.t('verify.webauthn_noscript'))}</noscript>`;
+  );
 }
 
 function resendForm(ctx: ViewContext, m: VerifyModel): Html {
