@@ -22,7 +22,6 @@ export function renderPage(res: ServerResponse, status: number, body: string, he
   res.writeHead(status, {
     ...PORTAL_SECURITY_HEADERS,
     'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
     'content-length': Buffer.byteLength(body),
     ...headers,
   });
