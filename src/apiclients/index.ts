@@ -35,6 +35,13 @@ interface Client {
 const MAX_SUBJECT_LENGTH = 256;
 const MAX_GROUPS = 100;
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+function isHeaderSafe(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_SUBJECT_LENGTH && !CONTROL.test(value);
+}
+
 function compileClient(cfg: ApiClientConfig, credentialHeader: string | undefined): Client {
   const c: Client = { name: cfg.name, strip: credentialHeader && !cfg.keep_credential ? [credentialHeader] : [] };
   if (cfg.networks?.length) c.networks = new FastNetworkSet(cfg.networks);
@@ -117,10 +124,13 @@ export function compileApiClients(clients: Config['api_clients'], deps: ApiClien
         lastReason = r.reason;
         continue;
       }
+      // The subject and groups end up in identity headers: no controls, no commas in a group name
+      // (Remote-Groups is comma-separated), bounded. A missing subject claim means the client itself.
       const claim = r.payload[b.subjectClaim];
-      const subject = typeof claim === 'string' && claim.length > 0 && claim.length <= MAX_SUBJECT_LENGTH ? claim : b.client.name;
+      if (claim !== undefined && !isHeaderSafe(claim)) return deny(b.client.name, 'bearer_jwt', 'invalid_subject_claim', 401, req);
+      const subject = typeof claim === 'string' ? claim : b.client.name;
       const g = r.payload['groups'];
-      const groups = Array.isArray(g) ? g.filter((x): x is string => typeof x === 'string' && x.length <= MAX_SUBJECT_LENGTH).slice(0, MAX_GROUPS) : [];
+      const groups = Array.isArray(g) ? g.filter((x): x is string => isHeaderSafe(x) && !x.includes(',')).slice(0, MAX_GROUPS) : [];
       return accept(b.client, 'bearer_jwt', subject, groups, req);
     }
     return deny(undefined, 'bearer_jwt', bearers.length === 1 ? lastReason : 'invalid_token', 401, req);

@@ -269,6 +269,10 @@ t.test('restrictions and several bearer clients', async (t) => {
   t.same(await auth.authenticate({ ...bearer(rsaToken), clientIp: '192.0.2.1' }), { kind: 'denied', reason: 'network_not_allowed', status: 403 });
   const noClaim = await sign(k1, clock);
   t.match(await auth.authenticate(bearer(noClaim)), { kind: 'ok', subject: 'rsa' }, 'missing subject claim → the client name');
+  t.same(await auth.authenticate(bearer(await sign(k1, clock, { client_id: 'cam\r\nRemote-User: admin' }))), { kind: 'denied', reason: 'invalid_subject_claim', status: 401 }, 'header injection in the subject');
+  t.same(await auth.authenticate(bearer(await sign(k1, clock, { client_id: 42 as unknown as string }))), { kind: 'denied', reason: 'invalid_subject_claim', status: 401 }, 'non-string subject');
+  const withGroups = await auth.authenticate(bearer(await sign(k1, clock, { client_id: 'c', groups: ['ok', 'a,admins', 'x\ny', 7, 'fine'] })));
+  t.same(withGroups.kind === 'ok' ? withGroups.groups : undefined, ['ok', 'fine'], 'unsafe groups dropped');
   const hsToken = await sign(new TextEncoder().encode(SECRET), clock);
   t.same(await auth.authenticate(bearer(hsToken)), { kind: 'denied', reason: 'upstream_not_allowed', status: 403 });
   t.match(await auth.authenticate({ ...bearer(hsToken), upstream: 'reports' }), { kind: 'ok', client: 'hs', stripHeaders: [] });
