@@ -33,6 +33,9 @@ export class TwilioSmsSender implements SmsSender {
       // e.g. "accountSid must start with AC"; the message names no secret.
       throw new PortcullisError('PORTCULLIS_ERR_CONFIG', `delivery.sms.twilio: ${(err as Error).message}`);
     }
+    // The SDK loads its resource modules lazily; load the two we use now, not during the first send.
+    void this.#client.messages;
+    void this.#client.api.v2010;
   }
 
   async send(message: SmsMessage): Promise<void> {
@@ -53,19 +56,12 @@ export class TwilioSmsSender implements SmsSender {
     this.#http.destroy();
   }
 
-  /** The SDK's socket timeout bounds idle time; this bounds the whole call as well. */
+  /** Every SDK failure becomes DELIVERY_FAILED with a reason (the request client bounds the time). */
   async #bounded<T>(call: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error('deadline exceeded'), { code: 'ETIMEDOUT' })), this.#config.timeout + 1000);
-      timer.unref();
-    });
     try {
-      return await Promise.race([call(), deadline]);
+      return await call();
     } catch (err) {
       throw deliveryFailed('sms', twilioReason(err), safeCause(err, ['status', 'code', 'moreInfo']));
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

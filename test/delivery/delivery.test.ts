@@ -13,10 +13,10 @@ async function realDelivery(t: Test, opts: { fallback?: boolean } = {}): Promise
   const twilio = await startFakeTwilio();
   const log = captureLogger();
   const config = deliveryConfig({
-    email: { transport: 'smtp', from: 'Acme VMS <no-reply@acme.test>', smtp: { host: '127.0.0.1', port: smtp.port, timeout: '2s' } },
+    email: { transport: 'smtp', from: 'Acme VMS <no-reply@acme.test>', smtp: { host: '127.0.0.1', port: smtp.port, timeout: '5s' } },
     sms: {
       provider: 'twilio',
-      twilio: { account_sid: twilio.accountSid, auth_token: twilio.authToken, from: '+15005550006', api_base_url: twilio.url, timeout: '2s' },
+      twilio: { account_sid: twilio.accountSid, auth_token: twilio.authToken, from: '+15005550006', api_base_url: twilio.url, timeout: '5s' },
       fallback_to_email: opts.fallback ?? true,
     },
   });

@@ -7,7 +7,7 @@ import { startSmtp } from '../fixtures/smtp.js';
 import { deliveryConfig } from './helpers.js';
 
 function sender(t: Test, smtp: Record<string, unknown>, from = 'Portcullis <no-reply@gate.test>'): SmtpEmailSender {
-  const config = deliveryConfig({ email: { transport: 'smtp', from, smtp: { host: '127.0.0.1', timeout: '2s', ...smtp } } });
+  const config = deliveryConfig({ email: { transport: 'smtp', from, smtp: { host: '127.0.0.1', timeout: '5s', ...smtp } } });
   const s = new SmtpEmailSender(config.email.smtp!, config.email.from);
   t.teardown(() => s.close());
   return s;

@@ -7,7 +7,7 @@ import { deliveryConfig } from './helpers.js';
 t.test('smtp fixture: waitFor returns consecutive messages, filters and times out', async (t) => {
   const smtp = await startSmtp();
   t.teardown(() => smtp.stop());
-  const config = deliveryConfig({ email: { transport: 'smtp', smtp: { host: '127.0.0.1', port: smtp.port, pool: false, timeout: '2s' } } });
+  const config = deliveryConfig({ email: { transport: 'smtp', smtp: { host: '127.0.0.1', port: smtp.port, pool: false, timeout: '5s' } } });
   const s = new SmtpEmailSender(config.email.smtp!, config.email.from);
   t.teardown(() => s.close());
   const pending = smtp.waitFor((m) => m.subject === 'second');

@@ -10,7 +10,7 @@ function sender(fake: FakeTwilio, extra: Record<string, unknown> = {}): TwilioSm
   const config = deliveryConfig({
     sms: {
       provider: 'twilio',
-      twilio: { account_sid: fake.accountSid, auth_token: fake.authToken, from: '+15005550006', api_base_url: fake.url, timeout: '2s', ...extra },
+      twilio: { account_sid: fake.accountSid, auth_token: fake.authToken, from: '+15005550006', api_base_url: fake.url, timeout: '5s', ...extra },
     },
   });
   const s = new TwilioSmsSender(config.sms.twilio!);
@@ -96,7 +96,7 @@ t.test('an unreachable provider is a network failure', async (t) => {
   const url = fake.url;
   await fake.stop();
   const config = deliveryConfig({
-    sms: { provider: 'twilio', twilio: { account_sid: fake.accountSid, auth_token: fake.authToken, from: '+15005550006', api_base_url: url, timeout: '2s' } },
+    sms: { provider: 'twilio', twilio: { account_sid: fake.accountSid, auth_token: fake.authToken, from: '+15005550006', api_base_url: url, timeout: '5s' } },
   });
   const s = new TwilioSmsSender(config.sms.twilio!);
   t.teardown(() => s.close());
