@@ -16,7 +16,9 @@ export interface FileDirectoryOptions {
   watch?: boolean;
   /** Quiet time after the last change event before the file is read again (default 100 ms). */
   debounceMs?: number;
-  /** Polling interval when fs.watch is not available (default 2 s). */
+  /** Poll the file's mtime instead of fs.watch (network file systems, some container mounts). */
+  poll?: boolean;
+  /** Polling interval, with `poll` or when fs.watch is not available (default 2 s). */
   pollIntervalMs?: number;
 }
 
@@ -48,7 +50,7 @@ export class FileDirectory extends EventEmitter implements OutcomeDirectory {
     this.logger = options.logger;
     this.lastText = text ?? readUsersText(this.path);
     this.users = parseOrThrow(this.path, this.lastText);
-    if (options.watch ?? true) this.startWatching(options.debounceMs ?? 100, options.pollIntervalMs ?? 2000);
+    if (options.watch ?? true) this.startWatching(options.debounceMs ?? 100, options.pollIntervalMs ?? 2000, options.poll ?? false);
   }
 
   /** Start-up: reads and validates the file, with a clear error for a missing or invalid one. */
@@ -129,13 +131,14 @@ export class FileDirectory extends EventEmitter implements OutcomeDirectory {
     return false;
   }
 
-  private startWatching(debounceMs: number, pollIntervalMs: number): void {
+  private startWatching(debounceMs: number, pollIntervalMs: number, poll: boolean): void {
     const schedule = () => {
       if (this.closed) return;
       clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.reload(), debounceMs);
       this.timer.unref();
     };
+    if (poll) return this.startPolling(schedule, pollIntervalMs);
     const file = basename(this.path);
     try {
       this.watcher = watch(dirname(this.path), { persistent: false }, (_event, name) => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidCredentialsError, type Client, type Entry } from 'ldapts';
 import type { Config } from '../config/schema/index.js';
 import { PortcullisError } from '../errors/index.js';
+import { BoundedQueue } from '../util/limits.js';
 import type { Logger } from '../observability/logger.js';
 import type { UserRecord } from './directory.js';
 import { E164_RE } from './file-parse.js';
@@ -41,13 +42,15 @@ interface FoundUser {
  * The username in the answer is the directory's own spelling of `attributes.username` (LDAP matching is
  * usually case-insensitive). Phone numbers are taken when they are E.164 after removing spaces, dots,
  * dashes and parentheses. A directory that cannot answer (down, timeout, TLS failure, bad base DN)
- * throws PORTCULLIS_ERR_DIRECTORY_UNAVAILABLE — it never lets anyone in. Unknown users cost a dummy
- * password verification, like the other failures.
+ * throws PORTCULLIS_ERR_DIRECTORY_UNAVAILABLE — it never lets anyone in. Every attempt costs one dummy
+ * password verification (beside the bind for a known user, instead of it otherwise), so the answer time
+ * does not tell whether the user exists.
  */
 export class LdapDirectory implements OutcomeDirectory {
   readonly name = 'ldap';
   private readonly pool: ServicePool;
   private readonly connection: LdapConnection;
+  private readonly binds: BoundedQueue;
 
   constructor(
     private readonly config: LdapConfig,
@@ -60,6 +63,7 @@ export class LdapDirectory implements OutcomeDirectory {
       bindPassword: config.bind_password,
       size: config.pool_size,
     });
+    this.binds = new BoundedQueue(config.pool_size * 2, 1000);
   }
 
   async verify(username: string, password: string): Promise<AuthOutcome> {
@@ -68,7 +72,9 @@ export class LdapDirectory implements OutcomeDirectory {
     const found = await this.findUser(username);
     if (found === undefined) return this.dummy(password, { status: 'unknown' });
     if (found === 'ambiguous') return this.dummy(password, { status: 'rejected', reason: 'ambiguous' });
-    if (!(await this.checkPassword(found.dn, password))) return { status: 'rejected', reason: 'wrong_password' };
+    // The dummy verification runs beside the bind, so a known user takes as long as an unknown one.
+    const [ok] = await Promise.all([this.bindAsUser(found.dn, password), this.options.verifier.verify(undefined, password)]);
+    if (!ok) return { status: 'rejected', reason: 'wrong_password' };
     return { status: 'ok', user: await this.toRecord(username, found) };
   }
 
@@ -118,6 +124,20 @@ export class LdapDirectory implements OutcomeDirectory {
       return 'ambiguous';
     }
     return { dn: entries[0]!.dn, entry: entries[0]! };
+  }
+
+  /** User binds open a connection each: at most 2 × pool_size at once, a bounded number waiting. */
+  private async bindAsUser(dn: string, password: string): Promise<boolean> {
+    let started = false;
+    try {
+      return await this.binds.run(() => {
+        started = true;
+        return this.checkPassword(dn, password);
+      });
+    } catch (err) {
+      if (!started && err instanceof RangeError) throw new PortcullisError('PORTCULLIS_ERR_OVERLOADED', undefined, { cause: err });
+      throw err;
+    }
   }
 
   private async checkPassword(dn: string, password: string): Promise<boolean> {

@@ -209,3 +209,15 @@ t.test('reload() by hand answers whether anything changed', async (t) => {
   t.equal(await users.reload(), false);
   t.equal(users.size, 0);
 });
+
+t.test('polling mode notices a change too', async (t) => {
+  const { file, logger, verifier } = setup(t);
+  const users = new FileDirectory(file, { logger, verifier, poll: true, pollIntervalMs: 20, debounceMs: 5 });
+  t.teardown(() => users.close());
+  const keepAlive = setInterval(() => {}, 1000);
+  t.teardown(() => clearInterval(keepAlive));
+  const reloaded = once(users, 'reload');
+  writeFileSync(file, `users:\n  frank:\n    password: "${BCRYPT_CORRECT_HORSE}"\n    groups: [polled]\n`);
+  t.same((await reloaded)[0], { users: 1 });
+  t.match(await users.lookup('frank'), { groups: ['polled'] });
+});
