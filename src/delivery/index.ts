@@ -68,17 +68,14 @@ export function createDelivery(config: Config['delivery'], deps: DeliveryDeps): 
   const { logger, title } = deps;
   const clock = deps.clock ?? systemClock;
   const templatesDir = deps.templatesDir ?? config.email.templates_dir;
-  const needsOutbox = config.email.transport === 'console' || config.sms.provider === 'console';
+  const smtp = config.email.transport === 'smtp' ? config.email.smtp : undefined;
+  const twilio = config.sms.provider === 'twilio' ? config.sms.twilio : undefined;
+  const needsOutbox = (deps.senders?.email === undefined && smtp === undefined) || (deps.senders?.sms === undefined && twilio === undefined);
   const outbox = needsOutbox ? new Outbox(deps.clock === undefined ? {} : { clock: deps.clock }) : undefined;
+  const devOutbox = (): Outbox => outbox as Outbox;
 
-  const email: EmailSender =
-    deps.senders?.email ??
-    (config.email.transport === 'smtp' && config.email.smtp !== undefined
-      ? new SmtpEmailSender(config.email.smtp, config.email.from)
-      : new ConsoleEmailSender(outbox as Outbox, logger));
-  const sms: SmsSender =
-    deps.senders?.sms ??
-    (config.sms.provider === 'twilio' && config.sms.twilio !== undefined ? new TwilioSmsSender(config.sms.twilio) : new ConsoleSmsSender(outbox as Outbox, logger));
+  const email: EmailSender = deps.senders?.email ?? (smtp !== undefined ? new SmtpEmailSender(smtp, config.email.from) : new ConsoleEmailSender(devOutbox(), logger));
+  const sms: SmsSender = deps.senders?.sms ?? (twilio !== undefined ? new TwilioSmsSender(twilio) : new ConsoleSmsSender(devOutbox(), logger));
 
   const overrides = { dir: templatesDir };
 
