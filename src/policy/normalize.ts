@@ -6,7 +6,7 @@
  * Decisions (each one fails closed: when in doubt the target is rejected with 400):
  * - Only origin-form (`/path?query`) and absolute-form (`http(s)://host/path?query`, RFC 9112 §3.2.2)
  *   are accepted. Absolute-form: the path is taken from it and the authority returned separately; an
- *   authority with userinfo (`@`) or a backslash is rejected. Asterisk- and authority-form are rejected.
+ *   authority that is not a plain `host[:port]` (userinfo `@`, escapes, backslashes) is rejected. Asterisk- and authority-form are rejected.
  * - The target must be printable ASCII (RFC 9112: request-target is ASCII). Raw bytes or characters
  *   above 0x7E, spaces, tabs, CR/LF and other controls are rejected: they are ambiguous (Node hands raw
  *   bytes over as latin1) and browsers always percent-encode.
@@ -56,6 +56,8 @@ export interface NormalizeOptions {
 export const MAX_TARGET_LENGTH = 8192;
 
 const ABSOLUTE_FORM = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s;
+/** host[:port] or [v6]:port — no userinfo, no escapes, nothing else. */
+const AUTHORITY = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
 const ENCODED_SEPARATOR = /%(?:2f|5c)/i;
 const DOUBLE_ENCODED = /%(?:2e|2f|5c|25)/i;
@@ -119,7 +121,7 @@ export function normalizePath(rawTarget: string, opts: NormalizeOptions = {}): N
     const scheme = (m[1] as string).toLowerCase();
     if (scheme !== 'http' && scheme !== 'https') return fail('absolute-form target with a scheme other than http(s)');
     authority = m[2] as string;
-    if (authority === '' || authority.includes('@') || authority.includes('\\')) return fail('absolute-form target with a bad authority');
+    if (!AUTHORITY.test(authority)) return fail('absolute-form target with a bad authority');
     target = (m[3] as string) || '/';
     if (target[0] === '?') target = '/' + target;
   }

@@ -68,6 +68,10 @@ t.test('absolute-form targets give their path and authority', async (t) => {
   rejected(t, 'ftp://x/a');
   rejected(t, 'http://user@x/a');
   rejected(t, 'http:///a');
+  rejected(t, 'http://x%2fy/a');
+  rejected(t, 'http://x\\y/a');
+  rejected(t, 'http://x:port/a');
+  t.same(normalizePath('http://[::1]:8080/a'), { ok: true, path: '/a', query: '', forward: '/a', authority: '[::1]:8080' });
   rejected(t, 'x.example:443');
   rejected(t, '*');
 });
