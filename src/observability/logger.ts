@@ -11,7 +11,9 @@ export const REDACT_PATHS = [
   'cookie',
   'authorization',
   '*.password',
-  '*.code',
+  // Not '*.code': error objects carry their PORTCULLIS_ERR_* code there.
+  'body.code',
+  'form.code',
   '*.token',
   '*.secret',
   '*.cookie',
