@@ -27,6 +27,13 @@ async function keyPair(kid: string, alg = 'RS256'): Promise<KeyPair> {
   return { kid, privateKey, publicJwk, publicPem: await exportSPKI(publicKey) };
 }
 
+/** RSA key generation is slow: one shared 'k1' for the whole file. */
+let sharedK1: Promise<KeyPair> | undefined;
+function k1Pair(): Promise<KeyPair> {
+  sharedK1 ??= keyPair('k1');
+  return sharedK1;
+}
+
 function b64url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
@@ -62,7 +69,7 @@ const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}`
 
 t.test('jwks_url: a valid token is accepted; subject and groups come from the claims', async (t) => {
   const clock = new ManualClock(Date.now());
-  const k1 = await keyPair('k1');
+  const k1 = await k1Pair();
   const srv = await jwksServer(t, [k1.publicJwk]);
   const auth = build([{ name: 'mobile-backend', bearer_jwt: { jwks_url: srv.url, issuer: ISS, audience: AUD } }], { clock });
   const r = await auth.authenticate(bearer(await sign(k1, clock)));
@@ -71,7 +78,7 @@ t.test('jwks_url: a valid token is accepted; subject and groups come from the cl
 
 t.test('jwks_url: rotation — a new kid is fetched and accepted, the old key dropped', async (t) => {
   const clock = new ManualClock(Date.now());
-  const k1 = await keyPair('k1');
+  const k1 = await k1Pair();
   const k2 = await keyPair('k2', 'ES256');
   const srv = await jwksServer(t, [k1.publicJwk]);
   const auth = build([{ name: 'm', bearer_jwt: { jwks_url: srv.url } }], { clock, jwks: { cooldownMs: 0 } });
@@ -86,7 +93,7 @@ t.test('jwks_url: rotation — a new kid is fetched and accepted, the old key dr
 
 t.test('jwks_url: endpoint down or hanging → denied, not a crash and not a pass', async (t) => {
   const clock = new ManualClock(Date.now());
-  const k1 = await keyPair('k1');
+  const k1 = await k1Pair();
   // A port that was just closed: connection refused.
   const closed = createServer();
   closed.listen(0, '127.0.0.1');
@@ -125,7 +132,7 @@ t.test('jwks_url: endpoint down or hanging → denied, not a crash and not a pas
 
 t.test('jwks_url: after a failure the endpoint is not hammered, and is retried after the backoff', async (t) => {
   const clock = new ManualClock(Date.now());
-  const k1 = await keyPair('k1');
+  const k1 = await k1Pair();
   let up = false;
   let hits = 0;
   const server = createServer((_req, res) => {
@@ -154,7 +161,7 @@ t.test('jwks_url: after a failure the endpoint is not hammered, and is retried a
 
 t.test('claims: expiry with leeway, not-before, issuer, audience, required exp', async (t) => {
   const clock = new ManualClock(Date.now());
-  const k1 = await keyPair('k1');
+  const k1 = await k1Pair();
   const srv = await jwksServer(t, [k1.publicJwk]);
   const auth = build([{ name: 'm', bearer_jwt: { jwks_url: srv.url, issuer: ISS, audience: [AUD, 'other-aud'], leeway: '30s' } }], { clock });
   const now = Math.floor(clock.now() / 1000);
@@ -185,7 +192,7 @@ t.test('claims: expiry with leeway, not-before, issuer, audience, required exp',
 
 t.test('alg none and algorithm confusion are refused', async (t) => {
   const clock = new ManualClock(Date.now());
-  const k1 = await keyPair('k1');
+  const k1 = await k1Pair();
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-jwks-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'jwks.json');
@@ -236,7 +243,7 @@ t.test('pinned algorithms: confusing configurations are refused at compile time'
     t.ok(isPortcullisError(caught, 'PORTCULLIS_ERR_CONFIG'), JSON.stringify(cfg.algorithms));
   }
   const clock = new ManualClock(Date.now());
-  const k1 = await keyPair('k1');
+  const k1 = await k1Pair();
   const srv = await jwksServer(t, [k1.publicJwk]);
   const onlyEs = build([{ name: 'es', bearer_jwt: { jwks_url: srv.url, algorithms: ['ES256'] } }], { clock });
   t.same(await onlyEs.authenticate(bearer(await sign(k1, clock))), { kind: 'denied', reason: 'algorithm_not_allowed', status: 401 });
@@ -255,7 +262,7 @@ t.test('non-JWT bearer values are left to the session layer', async (t) => {
 
 t.test('restrictions and several bearer clients', async (t) => {
   const clock = new ManualClock(Date.now());
-  const k1 = await keyPair('k1');
+  const k1 = await k1Pair();
   const srv = await jwksServer(t, [k1.publicJwk]);
   const auth = build(
     [
