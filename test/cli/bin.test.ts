@@ -10,13 +10,15 @@ const BAD = `server:\n  listn: 0.0.0.0:8080\n  workers: many\nsession:\n  secret
 
 type Run = { code: number; stdout: string; stderr: string };
 
-function run(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+function run(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<Run> {
   const env = { PATH: process.env.PATH, ...opts.env };
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: opts.cwd, env, timeout: 30_000 }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [BIN, ...args], { cwd: opts.cwd, env, timeout: 30_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
+    child.stdin?.on('error', () => {}); // the command may exit before reading its input
+    child.stdin?.end(opts.stdin ?? '');
   });
 }
 
@@ -52,18 +54,20 @@ t.test('check-config prints warnings with OK', async (t) => {
 
 t.test('--config before the command, --config=, $PORTCULLIS_CONFIG and ./gateway.yaml', async (t) => {
   const dir = t.testdir({ 'good.yaml': GOOD, 'bad.yaml': BAD, 'gateway.yaml': GOOD });
-  const before = await run(['--config', 'bad.yaml', 'check-config'], { cwd: dir });
+  const [before, equals, fromEnv, flagWins, fallback] = await Promise.all([
+    run(['--config', 'bad.yaml', 'check-config'], { cwd: dir }),
+    run(['check-config', '--config=good.yaml'], { cwd: dir }),
+    run(['check-config'], { cwd: dir, env: { PORTCULLIS_CONFIG: 'bad.yaml' } }),
+    run(['check-config', '--config', 'good.yaml'], { cwd: dir, env: { PORTCULLIS_CONFIG: 'bad.yaml' } }),
+    run(['check-config'], { cwd: dir }),
+  ]);
   t.equal(before.code, 2);
   t.match(before.stderr, /^bad\.yaml:2:3 server\.listn: /);
-  const equals = await run(['check-config', '--config=good.yaml'], { cwd: dir });
   t.equal(equals.code, 0);
   t.equal(equals.stdout, 'config OK: good.yaml\n');
-  const fromEnv = await run(['check-config'], { cwd: dir, env: { PORTCULLIS_CONFIG: 'bad.yaml' } });
   t.equal(fromEnv.code, 2);
   t.match(fromEnv.stderr, /^bad\.yaml:/);
-  const flagWins = await run(['check-config', '--config', 'good.yaml'], { cwd: dir, env: { PORTCULLIS_CONFIG: 'bad.yaml' } });
   t.equal(flagWins.code, 0);
-  const fallback = await run(['check-config'], { cwd: dir });
   t.equal(fallback.code, 0);
   t.equal(fallback.stdout, 'config OK: ./gateway.yaml\n');
 });
@@ -76,34 +80,44 @@ t.test('a missing config file exits 2', async (t) => {
 });
 
 t.test('help, no command, unknown command, unknown option', async (t) => {
-  const help = await run(['--help']);
+  const [help, helpWord, cmdHelp, none, unknown, option, extra, noFile] = await Promise.all([
+    run(['--help']),
+    run(['help']),
+    run(['check-config', '--help']),
+    run([]),
+    run(['frobnicate']),
+    run(['check-config', '--verbose']),
+    run(['serve', 'now']),
+    run(['check-config', '--config']),
+  ]);
   t.equal(help.code, 0);
   t.match(help.stdout, /^Usage: portcullis <command>/);
-  const helpWord = await run(['help']);
   t.equal(helpWord.code, 0);
   t.match(helpWord.stdout, /check-config/);
-  const cmdHelp = await run(['check-config', '--help']);
   t.equal(cmdHelp.code, 0);
   t.match(cmdHelp.stdout, /^Usage:/);
 
-  const none = await run([]);
   t.equal(none.code, 2);
   t.equal(none.stdout, '');
   t.match(none.stderr, /^portcullis: no command given\n\nUsage:/);
 
-  const unknown = await run(['frobnicate']);
   t.equal(unknown.code, 2);
   t.match(unknown.stderr, /^portcullis: unknown command 'frobnicate'\n\nUsage:/);
 
-  const option = await run(['check-config', '--verbose']);
   t.equal(option.code, 2);
   t.match(option.stderr, /^portcullis: check-config: unknown option '--verbose'/);
 
-  const extra = await run(['serve', 'now']);
   t.equal(extra.code, 2);
   t.match(extra.stderr, /^portcullis: serve: unexpected argument 'now'/);
 
-  const noFile = await run(['check-config', '--config']);
   t.equal(noFile.code, 2);
   t.match(noFile.stderr, /^portcullis: --config needs a file name/);
+});
+
+t.test('hash-password is dispatched with its own options, --config removed', async (t) => {
+  const r = await run(['--config', 'unused.yaml', 'hash-password', '--algorithm', 'scrypt'], { stdin: 'correct horse\n' });
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^\$scrypt\$/);
+  const bad = await run(['hash-password', '--algorithm', 'md5'], { stdin: 'x\n' });
+  t.equal(bad.code, 2);
 });
