@@ -18,6 +18,16 @@ export interface Subject {
   cacheKey: string;
 }
 
+const PLAIN = /^[\x20-\x7e]*$/;
+
+/**
+ * Header values are printable ASCII: anything else (a Cyrillic display name, a control character)
+ * is sent percent-encoded as UTF-8, so `Zoë` arrives as `Zo%C3%AB` and nothing can split a header.
+ */
+export function headerValue(value: string): string {
+  return PLAIN.test(value) ? value : encodeURIComponent(value);
+}
+
 /** Names of every header the gateway owns: client copies are always removed. */
 export function identityHeaderNames(identity: Config['identity']): string[] {
   const names = Object.values(identity.headers);
@@ -55,10 +65,10 @@ export class IdentityHeaders {
 
   async headers(subject: Subject, now: number): Promise<Record<string, string>> {
     const h = this.identity.headers;
-    const out: Record<string, string> = { [h.user]: subject.user, [h.method]: subject.method };
-    if (subject.groups.length) out[h.groups] = subject.groups.join(',');
-    if (subject.email) out[h.email] = subject.email;
-    if (subject.name) out[h.name] = subject.name;
+    const out: Record<string, string> = { [h.user]: headerValue(subject.user), [h.method]: subject.method };
+    if (subject.groups.length) out[h.groups] = headerValue(subject.groups.join(','));
+    if (subject.email) out[h.email] = headerValue(subject.email);
+    if (subject.name) out[h.name] = headerValue(subject.name);
     const a = this.identity.jwt_assertion;
     if (a && this.key) out[a.header] = await this.assertion(subject, now, a);
     return out;

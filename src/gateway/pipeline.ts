@@ -16,6 +16,10 @@ function contextFor(gw: Gateway, req: IncomingMessage): RequestContext | Portcul
   const client = resolveClient(req, gw.compiled.trusted);
   const norm = normalizePath(req.url ?? '/', { caseInsensitive: gw.config.access.case_insensitive_paths });
   if (!norm.ok) return new PortcullisError('PORTCULLIS_ERR_BAD_PATH', undefined, { details: { request_id: id, reason: norm.reason } });
+  // An absolute-form target must name the same host as the Host header (no routing by one, authorising by the other).
+  if (norm.authority !== undefined && norm.authority.toLowerCase() !== client.host.toLowerCase()) {
+    return new PortcullisError('PORTCULLIS_ERR_BAD_PATH', 'The request target and the Host header disagree', { details: { request_id: id, reason: 'authority_mismatch' } });
+  }
   return { requestId: id, client, hostname: hostnameOf(client.host), path: norm.path, query: norm.query, forward: norm.forward };
 }
 
