@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { readFileSync, watch, watchFile, unwatchFile, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { PortcullisError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
@@ -38,7 +38,7 @@ export class FileDirectory extends EventEmitter implements OutcomeDirectory {
   private readonly verifier: PasswordVerifier;
   private readonly logger: Logger;
   private watcher: FSWatcher | undefined;
-  private polling = false;
+  private poller: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -121,8 +121,8 @@ export class FileDirectory extends EventEmitter implements OutcomeDirectory {
     clearTimeout(this.timer);
     this.watcher?.close();
     this.watcher = undefined;
-    if (this.polling) unwatchFile(this.path);
-    this.polling = false;
+    clearInterval(this.poller);
+    this.poller = undefined;
   }
 
   private reloadFailed(err: Error): false {
@@ -155,12 +155,29 @@ export class FileDirectory extends EventEmitter implements OutcomeDirectory {
     }
   }
 
+  /**
+   * Compares the file's mtime, size and inode every `interval`. The first round always schedules a
+   * check, so a change made before polling started is not missed (reload() ignores identical content).
+   */
   private startPolling(schedule: () => void, interval: number): void {
-    if (this.closed || this.polling) return;
-    this.polling = true;
-    watchFile(this.path, { persistent: false, interval }, (cur, prev) => {
-      if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size || cur.ino !== prev.ino) schedule();
-    });
+    if (this.closed || this.poller) return;
+    let last: string | undefined;
+    let busy = false;
+    this.poller = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      stat(this.path)
+        .then(
+          (st) => `${st.mtimeMs}:${st.size}:${st.ino}`,
+          () => 'missing',
+        )
+        .then((key) => {
+          if (key !== last) schedule();
+          last = key;
+        })
+        .finally(() => (busy = false));
+    }, interval);
+    this.poller.unref();
   }
 }
 
