@@ -43,6 +43,16 @@ export class FactorState {
     await this.store.hashSet(key(user), { phone: number.slice(0, 32), phone_v: verified ? '1' : '0' }, 0);
   }
 
+  /** Forgets the user-entered email address (an empty field reads as absent). */
+  async clearEmail(user: string): Promise<void> {
+    await this.store.hashSet(key(user), { email: '', email_v: '0' }, 0);
+  }
+
+  /** Forgets the user-entered phone number. */
+  async clearPhone(user: string): Promise<void> {
+    await this.store.hashSet(key(user), { phone: '', phone_v: '0' }, 0);
+  }
+
   async setPreferred(user: string, method: FactorMethod): Promise<void> {
     await this.store.hashSet(key(user), { preferred: method }, 0);
   }

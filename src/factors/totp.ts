@@ -35,6 +35,16 @@ export class TotpFactor {
     return { secretBase32: secret.base32, uri, qrSvg };
   }
 
+  /** The pending enrolment again (a reloaded page, a wrong first code), or undefined when none is pending. */
+  async pendingEnrolment(user: string, label: string): Promise<{ secretBase32: string; uri: string; qrSvg: string } | undefined> {
+    const sealed = await this.store.get(`totp:p:${userKey(user)}`);
+    const base32 = sealed === null ? null : open(this.encryptionKey, sealed, aad('pending', user));
+    if (base32 === null) return undefined;
+    const uri = this.totp(Secret.fromBase32(base32), label.slice(0, MAX_LABEL) || user.slice(0, MAX_LABEL)).toString();
+    const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    return { secretBase32: base32, uri, qrSvg };
+  }
+
   /** Checks the first code against the pending secret; on success it becomes the active one. */
   async confirmEnrolment(user: string, code: string): Promise<boolean> {
     const k = userKey(user);
