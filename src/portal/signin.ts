@@ -85,6 +85,11 @@ export async function postLogin(gw: Gateway, req: IncomingMessage, res: ServerRe
   }
   const made = await issueSession(services.sessions, outcome.user, { ...base, level: 'one_factor', factors: [], flow: outcome.flow.id });
   setSessionCookie(gw, res, ctx, made.cookie, made.session.expiresAt - now);
+  if (outcome.sendError) {
+    // The code could not be sent: say so now (the verify page cannot know), with the resend form.
+    const e = verifyError(outcome.sendError);
+    return showVerify(gw, req, res, { found: { id: made.id, session: made.session, viaBearer: false }, flow: outcome.flow }, e.status, rd, e.model, e.headers);
+  }
   return seeOther(res, `${gw.compiled.prefix}/verify?rd=${encodeURIComponent(rd)}`);
 }
 
@@ -164,7 +169,9 @@ export async function getVerify(gw: Gateway, req: IncomingMessage, res: ServerRe
     return showVerify(gw, req, res, st.state, e.status, rd, e.model, e.headers);
   }
   const fresh = st.flow.sent && gw.services.clock.now() - st.flow.sent.at < 60_000;
-  showVerify(gw, req, res, st, 200, rd, fresh ? { sent: true } : {});
+  // A code method whose code never went out (delivery failed): offer to send, do not claim it was sent.
+  const unsent = !st.flow.sent && (st.flow.method === 'email' || st.flow.method === 'sms');
+  showVerify(gw, req, res, st, 200, rd, fresh ? { sent: true } : unsent ? { sent: false } : {});
 }
 
 function methodParam(value: string | null): FactorMethod | undefined {
