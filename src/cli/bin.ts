@@ -34,7 +34,11 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
     io.stdout.write(USAGE);
     return 0;
   }
-  if (command === undefined) return usageError(io, 'no command given');
+  if (command === undefined) {
+    // Bare `portcullis`: the usage on stdout (it was asked for, in a way), but not a success.
+    io.stdout.write(USAGE);
+    return 2;
+  }
   if (parsed.help) {
     io.stdout.write(USAGE);
     return 0;
