@@ -45,7 +45,6 @@ class WebHandler implements Dispatcher.DispatchHandler {
   ) {
     active.add(this);
     res.on('close', this.onClientClose);
-    res.on('drain', this.onDrain);
   }
 
   private readonly onDrain = (): void => {
@@ -79,7 +78,11 @@ class WebHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: DispatchController, chunk: Buffer): void {
-    if (!this.res.write(chunk)) controller.pause();
+    if (!this.res.write(chunk) && !controller.paused) {
+      // The client is slower than the upstream: stop reading until its socket drains.
+      controller.pause();
+      this.res.once('drain', this.onDrain);
+    }
   }
 
   onResponseEnd(_controller: DispatchController, trailers: IncomingHttpHeaders): void {
@@ -119,7 +122,6 @@ class WebHandler implements Dispatcher.DispatchHandler {
 
   private done(status: number): void {
     if (!this.active.delete(this)) return;
-    this.res.off('drain', this.onDrain);
     this.ctx.onDone?.(status);
   }
 

@@ -114,3 +114,22 @@ t.test('drain of an idle server resolves at once', async (t) => {
   await drain(server, 10_000);
   t.notOk(server.listening);
 });
+
+t.test('TLS: the server speaks HTTPS and the client is seen as https', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { Agent } = await import('undici');
+  const { resolveClient } = await import('../../src/http/client.js');
+  const { NetworkSet } = await import('../../src/util/net.js');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-tls-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  const none = new NetworkSet([]);
+  const { port } = await start(t, (req, res) => res.end(resolveClient(req, none).proto), { tls: { cert: readFileSync(`${dir}/cert.pem`), key: readFileSync(`${dir}/key.pem`) } });
+  const agent = new Agent({ connect: { rejectUnauthorized: false } });
+  t.teardown(() => agent.close());
+  const res = await request(`https://127.0.0.1:${port}/`, { dispatcher: agent });
+  t.equal(await res.body.text(), 'https');
+});

@@ -265,3 +265,25 @@ t.test('keep-alive reuse: many sequential requests on one client connection', as
   });
   t.match(data, /\/r0[\s\S]*\/r4/);
 });
+
+t.test('onDone reports the status; Proxy.close aborts what is still in flight', async (t) => {
+  const up = await startUpstream(t, (req, res) => {
+    if (req.url === '/hang') {
+      res.writeHead(200);
+      res.write('started');
+      return;
+    }
+    res.writeHead(201).end('made');
+  });
+  const gw = await startGateway(t, [upstream({ url: up.url })]);
+  const made = await request(`${gw.url}/make`);
+  t.equal(await made.body.text(), 'made');
+  t.same(gw.done, [201]);
+  const hanging = await request(`${gw.url}/hang`);
+  const reading = hanging.body.text().then(
+    () => 'ended',
+    () => 'closed',
+  );
+  await gw.proxy.close();
+  t.equal(await reading, 'closed');
+});

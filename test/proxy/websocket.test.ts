@@ -147,3 +147,20 @@ t.test('a raw socket that sends garbage after the handshake does not crash the g
   t.equal(await next(), 'hello from upstream');
   ws.terminate();
 });
+
+t.test('a silent WebSocket is closed after timeouts.idle', async (t) => {
+  const server = http.createServer();
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => ws.on('error', () => undefined)));
+  const port = await listen(server);
+  t.teardown(async () => {
+    for (const c of wss.clients) c.terminate();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  const gw = await startGateway(t, [upstream({ url: `http://127.0.0.1:${port}`, timeouts: { idle: '300ms' } })]);
+  const { ws } = await open(`ws://127.0.0.1:${gw.port}/`);
+  ws.on('error', () => undefined);
+  const code = await new Promise<number>((r) => ws.once('close', (c) => r(c)));
+  t.equal(code, 1006, 'connection cut, no close frame');
+});
