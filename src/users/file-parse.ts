@@ -36,7 +36,12 @@ export type FileUser = z.infer<typeof fileUserSchema>;
 
 export const usersFileSchema = z.strictObject({
   users: z
-    .record(z.string().regex(USERNAME_RE, 'a username must be 1-256 characters without spaces or control characters'), fileUserSchema)
+    .record(
+      z
+        .string()
+        .regex(USERNAME_RE, 'a username must be 1-256 characters without spaces or control characters'),
+      fileUserSchema,
+    )
     .nullable()
     .transform((v) => v ?? {}),
 });
@@ -58,6 +63,17 @@ export function parseUsersFile(text: string): ParseResult {
   for (const err of doc.errors) {
     const pos = lineCounter.linePos(err.pos[0]);
     problems.push({ line: pos.line, col: pos.col, path: '', message: err.message.split('\n')[0]! });
+  }
+  // Objects drop a `__proto__` key on the way to zod; refuse it rather than lose the user silently.
+  const usersNode = doc.get('users', true);
+  if (isMap(usersNode)) {
+    for (const pair of usersNode.items) {
+      const key = pair.key as { value?: unknown; range?: [number, number, number] } | null;
+      if (key?.value === '__proto__' && key.range) {
+        const pos = lineCounter.linePos(key.range[0]);
+        problems.push({ line: pos.line, col: pos.col, path: 'users.__proto__', message: "'__proto__' cannot be a username" });
+      }
+    }
   }
   if (problems.length) return { ok: false, problems };
   const parsed = usersFileSchema.safeParse(doc.toJS({ maxAliasCount: 100 }) ?? {});

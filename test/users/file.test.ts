@@ -150,6 +150,7 @@ t.test('invalid files: YAML syntax, duplicate users, wrong shape, bad usernames'
   t.match((await loadError(t, 'users: [alice]\n')).message, /users\.yaml:1:1 users: .*expected record/);
   t.match((await loadError(t, 'users:\n  "al ice": {}\n')).message, /users\.yaml:2:3 users\.al ice: a username must be/);
   t.match((await loadError(t, '')).message, /users/);
+  t.match((await loadError(t, 'users:\n  __proto__: {groups: [admins]}\n')).message, /users\.yaml:2:3 users\.__proto__: '__proto__' cannot be a username/);
 });
 
 t.test('an empty users map is valid', async (t) => {
