@@ -78,7 +78,17 @@ class WebHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: DispatchController, chunk: Buffer): void {
-    if (!this.res.write(chunk) && !controller.paused) {
+    let ok: boolean;
+    try {
+      ok = this.res.write(chunk);
+    } catch {
+      // The client response refused the bytes (already destroyed, length mismatch): stop both sides.
+      controller.abort(CLIENT_GONE);
+      this.res.destroy();
+      this.done(0);
+      return;
+    }
+    if (!ok && !controller.paused) {
       // The client is slower than the upstream: stop reading until its socket drains.
       controller.pause();
       this.res.once('drain', this.onDrain);
@@ -86,14 +96,18 @@ class WebHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(_controller: DispatchController, trailers: IncomingHttpHeaders): void {
-    if (trailers && this.res.chunkedEncoding) {
-      for (const _k in trailers) {
-        this.res.addTrailers(filterResponseHeaders(trailers) as Record<string, string>);
-        break;
-      }
-    }
     this.finished = true;
-    this.res.end();
+    try {
+      if (trailers && this.res.chunkedEncoding) {
+        for (const _k in trailers) {
+          this.res.addTrailers(filterResponseHeaders(trailers) as Record<string, string>);
+          break;
+        }
+      }
+      this.res.end();
+    } catch {
+      this.res.destroy();
+    }
     this.done(this.status);
   }
 
