@@ -33,6 +33,8 @@ export const SCRYPT_PARAMS = { ln: 16, r: 8, p: 2, saltBytes: 16, keyBytes: 32 }
 /** bcrypt cost 12 (~0.25 s with bcryptjs). */
 export const BCRYPT_COST = 12;
 
+/** Upper bounds on what a stored argon2 hash may ask for (1 GiB, 64 passes, 64 lanes). */
+const ARGON2_LIMITS = { maxMemoryKiB: 1024 * 1024, maxTime: 64, maxLanes: 64 } as const;
 /** Upper bounds on what a stored scrypt hash may ask for, so one bad line cannot eat the machine. */
 const SCRYPT_LIMITS = { maxLn: 22, maxR: 32, maxP: 16, maxMem: 1024 * 1024 * 1024 } as const;
 
@@ -44,7 +46,12 @@ export type HashKind = 'argon2' | 'scrypt' | 'bcrypt';
 
 /** The kind of a well-formed hash, or undefined for anything this module cannot verify. */
 export function hashKind(hash: string): HashKind | undefined {
-  if (ARGON2_RE.test(hash)) return 'argon2';
+  if (ARGON2_RE.test(hash)) {
+    const m = /\$m=(\d+),t=(\d+),p=(\d+)/.exec(hash)!;
+    const [mem, time, lanes] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const ok = mem >= 8 && mem <= ARGON2_LIMITS.maxMemoryKiB && time >= 1 && time <= ARGON2_LIMITS.maxTime && lanes >= 1 && lanes <= ARGON2_LIMITS.maxLanes;
+    return ok ? 'argon2' : undefined;
+  }
   if (parseScrypt(hash)) return 'scrypt';
   const bc = BCRYPT_RE.exec(hash);
   if (bc) {
