@@ -287,3 +287,25 @@ t.test('onDone reports the status; Proxy.close aborts what is still in flight', 
   await gw.proxy.close();
   t.equal(await reading, 'closed');
 });
+
+t.test('an upstream that answers before reading the upload: the client gets that answer, the gateway keeps serving', async (t) => {
+  const up = await startUpstream(t, (req, res) => {
+    if (req.url === '/reject') {
+      // Node reads and discards the rest of the body after this answer; an upstream that instead
+      // closes the connection mid-upload makes undici fail the request (502), as a reset would.
+      res.writeHead(413, { 'content-type': 'application/json' });
+      res.end('{"error":"too_large"}');
+      return;
+    }
+    res.end('fine');
+  });
+  const gw = await startGateway(t, [upstream({ url: up.url })]);
+  const res = await request(`${gw.url}/reject`, { method: 'POST', body: generated(32 * MiB) }).catch((e: Error) => e);
+  if (res instanceof Error) t.pass(`connection closed while uploading (${res.message})`);
+  else {
+    t.equal(res.statusCode, 413);
+    await res.body.text().catch(() => '');
+  }
+  const next = await request(`${gw.url}/next`);
+  t.equal(await next.body.text(), 'fine');
+});
