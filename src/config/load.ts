@@ -59,7 +59,7 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
 export async function loadConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadResult> {
   if (text.length > MAX_CONFIG_BYTES) return fail(file, `the config file is larger than ${MAX_CONFIG_BYTES} bytes`);
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
   const position = (offset: number) => lines.linePos(offset);
   const yamlProblem = (e: { pos: [number, number]; message: string }, severity: ConfigProblem['severity']): ConfigProblem => {
     const p = position(e.pos[0]);
@@ -72,7 +72,8 @@ export async function loadConfigText(text: string, file: string, env: NodeJS.Pro
   try {
     doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT, mapAsMap: true });
   } catch (err) {
-    return fail(file, `YAML: ${err instanceof Error ? err.message : String(err)}`);
+    // Only the alias bomb stops here; other conversion errors are found again, with a position, below.
+    if (/alias count/i.test(String(err))) return fail(file, `YAML: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (doc.contents === null || (doc.contents as { value?: unknown }).value === null) {
     return fail(file, 'the config file is empty; it needs at least a session section with a secret');

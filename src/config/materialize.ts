@@ -39,6 +39,8 @@ export async function materialize(doc: Document, lines: LineCounter, options: Ma
   const reported = new Set<string>();
   const pending: PendingSecret[] = [];
   let budget = options.maxNodes ?? 200_000;
+  /** Anchored nodes being expanded, to refuse an alias inside its own anchor. */
+  const active = new Set<unknown>();
 
   const at = (offset: number | undefined): Position => {
     const p = lines.linePos(offset ?? 0);
@@ -62,15 +64,31 @@ export async function materialize(doc: Document, lines: LineCounter, options: Ma
         problem(at(rangeStart(node)), formatPath(path), `refers to an unknown anchor '${node.source}'`);
         return undefined;
       }
-      return walk(target, schema, path, depth + 1);
+      if (active.has(target)) {
+        problem(at(rangeStart(node)), formatPath(path), `refers to '${node.source}', which contains it`);
+        return undefined;
+      }
+      active.add(target);
+      try {
+        return walk(target, schema, path, depth + 1);
+      } finally {
+        active.delete(target);
+      }
     }
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
       const known = objectKeys(schema);
       const present = new Set(node.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : '')));
+      const merged: unknown[] = [];
       for (const pair of node.items) {
         const keyNode = pair.key;
         const keyAt = at(rangeStart(keyNode) ?? rangeStart(node));
+        if (isScalar(keyNode) && typeof keyNode.value === 'symbol') {
+          // `<<: *defaults` (or a list of them): merged below; keys written here win.
+          const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+          for (const source of sources) merged.push(walk(source, schema, path, depth + 1));
+          continue;
+        }
         if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === 'object') {
           problem(keyAt, formatPath(path), 'keys must be plain names');
           continue;
@@ -101,6 +119,15 @@ export async function materialize(doc: Document, lines: LineCounter, options: Ma
         // `key:` with nothing after it means "not set", as in most YAML-configured servers.
         if (value === null || value === undefined) continue;
         Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      }
+      for (const source of merged) {
+        if (source === null || typeof source !== 'object' || Array.isArray(source)) {
+          if (source !== undefined) problem(at(rangeStart(node)), formatPath(path), "'<<' must merge a mapping");
+          continue;
+        }
+        for (const [key, value] of Object.entries(source)) {
+          if (!Object.hasOwn(out, key) && !present.has(key)) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+        }
       }
       return out;
     }

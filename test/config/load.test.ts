@@ -317,7 +317,8 @@ t.test('malformed and huge input does not crash', async (t) => {
   t.notOk((await load('%YAML 9.9\n---\na: 1\n---\nb: 2\n')).ok);
   t.notOk((await load('\u0000\u0001\u0002')).ok);
   t.notOk((await load('session: !!binary aGVsbG8=\n')).ok);
-  t.notOk((await load('session: *undefined_anchor\n')).ok);
+  t.same(problems(await load('session: *undefined_anchor\n')), ["gw.yaml:1:10 session: refers to an unknown anchor 'undefined_anchor'"]);
+  t.same(problems(await load(`${BASE}server: &s {limits: *s}\n`)), ["gw.yaml:6:21 server.limits.limits: refers to 's', which contains it"]);
 });
 
 t.test('a missing or unreadable config file is a problem, not a crash', async (t) => {
@@ -375,4 +376,32 @@ t.test('x_file works for every secret key, found from the schema (nested, in arr
   t.equal(r.config.delivery.email.smtp?.password, SECRET);
   t.equal(r.config.delivery.sms.twilio?.auth_token, SECRET);
   t.equal(r.config.api_clients[0]?.bearer_jwt?.secret, SECRET);
+});
+
+t.test('YAML merge keys share settings; keys written in place win', async (t) => {
+  const r = await load(
+    [
+      'session:',
+      `  secret: "${SECRET}"`,
+      'upstreams:',
+      '  - &vms',
+      '    name: vms',
+      '    url: http://10.0.0.5:8081',
+      '    timeouts: {connect: 2s, idle: 0}',
+      '  - <<: *vms',
+      '    name: vms-backup',
+      '  - <<: [*vms]',
+      '    name: nvr',
+      '    url: http://10.0.0.6:8081',
+      '',
+    ].join('\n'),
+  );
+  t.ok(r.ok, JSON.stringify(problems(r)));
+  if (!r.ok) return;
+  t.same(r.config.upstreams.map((u) => [u.name, u.url, u.timeouts.connect]), [
+    ['vms', 'http://10.0.0.5:8081', 2000],
+    ['vms-backup', 'http://10.0.0.5:8081', 2000],
+    ['nvr', 'http://10.0.0.6:8081', 2000],
+  ]);
+  t.same(problems(await load(`${BASE}server:\n  <<: 5\n`)), ["gw.yaml:7:3 server: '<<' must merge a mapping"]);
 });
