@@ -3,7 +3,6 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { promisify } from 'node:util';
-import autocannon from 'autocannon';
 
 const WRK = '/usr/bin/wrk';
 const run = promisify(execFile);
@@ -55,6 +54,7 @@ export async function loadOnce(url: string, headers: Record<string, string>, con
     const { stdout } = await run(WRK, args, { timeout: (seconds + 30) * 1000 });
     return parseWrk(stdout);
   }
+  const { default: autocannon } = await import('autocannon');
   const r = await autocannon({ url, connections, duration: seconds, headers });
   return { tool: 'autocannon', rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, requests: r.requests.total };
 }
