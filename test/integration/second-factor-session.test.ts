@@ -1,0 +1,99 @@
+import t, { type Test } from 'tap';
+import { ALICE, BOB, advance, browser, mailedCode, postCode, postPassword, signInByMail, startMailStack, type MailStack, type MailStackOptions } from '../fixtures/second-factor.js';
+
+async function stackFor(t: Test, o: MailStackOptions = {}): Promise<MailStack> {
+  const stack = await startMailStack(o);
+  t.teardown(() => stack.close());
+  return stack;
+}
+
+const codeMails = (stack: MailStack) => stack.smtp.messages.filter((m) => /sign-in code/.test(m.subject ?? '')).length;
+
+t.test('reverify grace: the same device within the grace gets no new code', async (t) => {
+  const stack = await stackFor(t, { config: { second_factor: { trusted_devices: { enabled: false } } } });
+  const b = browser(stack);
+  t.equal((await signInByMail(stack, b, BOB.user, BOB.password, BOB.email, '/cams')).status, 303);
+  t.ok(b.cookies.has('portcullis_device'), 'the browser got a device cookie');
+  const device = b.cookies.get('portcullis_device');
+
+  // Signed out (the JSON logout with the cookie), the device cookie stays.
+  const out = await b.fetch('/_gateway/api/v1/logout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  t.equal(out.status, 204);
+  t.equal((await b.get('/cams')).status, 302, 'signed out');
+  advance(stack, 2 * 60_000);
+  const back = await postPassword(b, BOB.user, BOB.password, '/cams');
+  t.equal(back.status, 303);
+  t.equal(back.location, '/cams', 'within the grace: straight to rd');
+  t.equal((await b.get('/cams')).status, 200);
+  t.equal(codeMails(stack), 1, 'no second code was sent');
+  t.equal(b.cookies.get('portcullis_device'), device, 'the same device');
+  t.ok(stack.logs.audits('second_factor').some((l) => l.reason === 'reverify_grace' && l.user === 'bob'), 'the grace is audited');
+
+  // Only the session cookie lost (a dropped connection, a closed tab): still the same device.
+  b.cookies.delete('portcullis_session');
+  const dropped = await postPassword(b, BOB.user, BOB.password, '/cams');
+  t.equal(dropped.location, '/cams');
+
+  // Another user on the same device is asked.
+  b.cookies.delete('portcullis_session');
+  const alice = await postPassword(b, ALICE.user, ALICE.password, '/cams');
+  t.match(alice.location, /^\/_gateway\/verify/, 'the grace is per user');
+  await mailedCode(stack, ALICE.email);
+
+  // A different browser (no device cookie) is asked.
+  const fresh = browser(stack);
+  const other = await postPassword(fresh, BOB.user, BOB.password, '/cams');
+  t.match(other.location, /^\/_gateway\/verify/, 'another device is asked for a code');
+  await mailedCode(stack, BOB.email);
+
+  // Past the grace (3m after the code), the same device is asked again.
+  advance(stack, 61_000 + 1000);
+  b.cookies.delete('portcullis_session');
+  const late = await postPassword(b, BOB.user, BOB.password, '/cams');
+  t.match(late.location, /^\/_gateway\/verify/, 'past the grace a code is asked');
+  await b.get(late.location!);
+  t.equal((await postCode(b, await mailedCode(stack, BOB.email), '/cams')).status, 303);
+});
+
+t.test('reverify_grace 0: a code every time', async (t) => {
+  const stack = await stackFor(t, { config: { session: { reverify_grace: 0 }, second_factor: { trusted_devices: { enabled: false } } } });
+  const b = browser(stack);
+  t.equal((await signInByMail(stack, b, BOB.user, BOB.password, BOB.email, '/cams')).status, 303);
+  b.cookies.delete('portcullis_session');
+  const again = await postPassword(b, BOB.user, BOB.password, '/cams');
+  t.match(again.location, /^\/_gateway\/verify/, 'asked again at once');
+  await mailedCode(stack, BOB.email);
+});
+
+t.test('step-up: max_auth_age asks a signed-in user for a new code, without the password', async (t) => {
+  const stack = await stackFor(t, {
+    config: { access: { default_policy: 'two_factor', rules: [{ paths: ['/admin'], policy: 'two_factor', max_auth_age: '15m' }] } },
+  });
+  const b = browser(stack);
+  t.equal((await signInByMail(stack, b, BOB.user, BOB.password, BOB.email, '/admin')).status, 303);
+  t.equal((await b.get('/admin')).status, 200, 'fresh: /admin is open');
+  advance(stack, 16 * 60_000);
+
+  const page = await b.get('/admin/users?x=1');
+  t.equal(page.status, 302);
+  t.match(page.location, /^\/_gateway\/verify\?step_up=1&rd=/, 'the browser is sent to a step-up');
+  const json = await b.fetch('/admin/users', { headers: { accept: 'application/json' } });
+  t.equal(json.status, 401);
+  t.match(json.json(), { error: 'reauthentication_required' });
+  t.equal((await b.get('/cams')).status, 200, 'other paths never need it');
+  t.equal((await b.get('/administrator')).status, 200, 'a prefix on a segment boundary only');
+
+  const before = stack.upstream.seen.length;
+  const verify = await b.get(page.location!);
+  t.equal(verify.status, 200, 'the step-up page');
+  t.notMatch(verify.text, /name="password"/, 'no password asked');
+  const code = await mailedCode(stack, BOB.email);
+  const rd = decodeURIComponent(/rd=([^&]+)/.exec(page.location!)![1]!);
+  const done = await postCode(b, code, rd);
+  t.equal(done.status, 303);
+  t.equal(done.location, rd);
+  const admin = await b.get('/admin/users?x=1');
+  t.equal(admin.status, 200, '/admin is reachable again');
+  t.equal(stack.upstream.seen.length, before + 1);
+  t.equal(stack.logs.audits('login').filter((l) => l.user === 'bob').length, 1, 'one password sign-in in all');
+});
