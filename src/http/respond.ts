@@ -53,6 +53,12 @@ export function redirect(res: ServerResponse, status: 301 | 302 | 303 | 307 | 30
   write(res, status, 'text/plain; charset=utf-8', '', undefined, { Location: location });
 }
 
+/** True when the request announced a body (which may still be unread). */
+function expectsBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
 /**
  * An error answer: a small escaped HTML page for browsers, else
  * `{"error": code, "message": ..., "request_id": ...}` merged with `extra`. Never a stack trace.
@@ -68,7 +74,7 @@ export function sendError(
   extra?: Record<string, unknown>,
 ): void {
   const headers: OutgoingHttpHeaders = { 'X-Request-Id': requestId };
-  if (!req.complete) headers.Connection = 'close';
+  if (!req.complete && expectsBody(req)) headers.Connection = 'close';
   if (acceptsHtml(req)) {
     const title = `${status} ${escapeHtml(message)}`;
     const html =

@@ -126,3 +126,13 @@ t.test('a body that never finishes times out with 400', async (t) => {
   t.match(data, /^HTTP\/1\.1 400/);
   t.match(data, /connection: close/i);
 });
+
+t.test('sendError keeps a bodyless request keep-alive, closes one whose body was left unread', async (t) => {
+  const url = await serve(t, (req, res) => sendError(req, res, 404, 'not_found', 'Not found', 'r'));
+  const get = await request(url);
+  t.not(get.headers.connection, 'close');
+  await get.body.text();
+  const post = await request(url, { method: 'POST', body: Readable.from([Buffer.alloc(10)]) });
+  t.equal(post.headers.connection, 'close');
+  await post.body.text();
+});
