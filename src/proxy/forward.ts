@@ -27,7 +27,10 @@ export interface ProxyContext {
 type DispatchController = Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestStart']>>[0];
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-const CLIENT_GONE = Object.freeze(Object.assign(new Error('client closed the connection'), { code: 'PORTCULLIS_CLIENT_GONE' }));
+/** A fresh abort reason each time (undici may annotate it); only on the rare abort path. */
+function clientGone(): Error {
+  return Object.assign(new Error('client closed the connection'), { code: 'PORTCULLIS_CLIENT_GONE' });
+}
 
 /** Forwards one request with undici, streaming both bodies with backpressure and no buffering. */
 class WebHandler implements Dispatcher.DispatchHandler {
@@ -55,13 +58,13 @@ class WebHandler implements Dispatcher.DispatchHandler {
     if (this.finished) return;
     // The client went away before the answer was complete: stop the upstream request too.
     this.clientGone = true;
-    this.controller?.abort(CLIENT_GONE);
+    this.controller?.abort(clientGone());
     this.done(0);
   };
 
   onRequestStart(controller: DispatchController): void {
     this.controller = controller;
-    if (this.clientGone) controller.abort(CLIENT_GONE);
+    if (this.clientGone) controller.abort(clientGone());
   }
 
   onResponseStart(controller: DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
@@ -83,7 +86,7 @@ class WebHandler implements Dispatcher.DispatchHandler {
       ok = this.res.write(chunk);
     } catch {
       // The client response refused the bytes (already destroyed, length mismatch): stop both sides.
-      controller.abort(CLIENT_GONE);
+      controller.abort(clientGone());
       this.res.destroy();
       this.done(0);
       return;
@@ -140,7 +143,7 @@ class WebHandler implements Dispatcher.DispatchHandler {
   }
 
   abort(): void {
-    this.controller?.abort(CLIENT_GONE);
+    this.controller?.abort(clientGone());
     this.res.destroy();
   }
 }

@@ -147,12 +147,13 @@ function push(map: Map<string, Upstream[]>, key: string, u: Upstream): void {
   else map.set(key, [u]);
 }
 
-/** `Example.com:8080` → `example.com`, `[::1]:80` → `[::1]`. */
+/** `example.com:8080` → `example.com`, `example.com.` → `example.com`, `[::1]:80` → `[::1]` (input already lower case). */
 function stripPort(host: string): string {
   if (host.startsWith('[')) {
     const end = host.indexOf(']');
     return end === -1 ? host : host.slice(0, end + 1);
   }
   const colon = host.lastIndexOf(':');
-  return colon === -1 ? host : host.slice(0, colon);
+  const name = colon === -1 ? host : host.slice(0, colon);
+  return name.endsWith('.') ? name.slice(0, -1) : name;
 }

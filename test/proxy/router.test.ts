@@ -15,6 +15,7 @@ t.test('routes by exact host, case-insensitive, port ignored', async (t) => {
   ]);
   t.equal(r.route('vms.example.com', '/')?.name, 'vms');
   t.equal(r.route('VMS.Example.COM:8443', '/x')?.name, 'vms');
+  t.equal(r.route('vms.example.com.', '/x')?.name, 'vms', 'trailing dot of a fully qualified name');
   t.equal(r.route('admin.example.com', '/')?.name, 'admin');
   t.equal(r.route('other.example.com', '/'), undefined);
   t.equal(r.route('', '/'), undefined);
