@@ -183,6 +183,8 @@ export async function handleApi(gw: Gateway, req: IncomingMessage, res: ServerRe
   try {
     await handler(gw, req, res, ctx);
   } catch (err) {
+    // A body left unread (too large, too slow) must not be parsed as the next request on this connection.
+    if (!req.complete) res.setHeader('connection', 'close');
     fail(res, err, ctx.requestId);
   }
 }
