@@ -39,6 +39,8 @@ export class Upstream {
       connections: cfg.max_connections,
       pipelining: 1,
       connect: { timeout: cfg.timeouts.connect || 5000 },
+      // 0 disables either. undici checks both with a coarse timer (about 1 s resolution), and the
+      // body timeout does not run while the client is the slow side (reading is paused).
       headersTimeout: cfg.timeouts.response_headers,
       bodyTimeout: cfg.timeouts.idle,
       keepAliveTimeout: 4_000,
