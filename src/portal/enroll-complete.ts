@@ -38,6 +38,8 @@ export async function completeEnrolment(
     const made = await promoteSession(services.sessions, s.id, s.session, method, now);
     setSessionCookie(gw, res, ctx, made.cookie, made.session.expiresAt - now);
     session = made.session;
+    // Like a second step at /verify: this browser is not asked again within the reverify grace.
+    if (info.deviceId) await services.grace.record(user.username, info.deviceId);
     services.metrics.secondFactor.inc({ method, result: 'success' });
     auditPortal(gw, ctx, 'second_factor', user.username, 'success', method, 'enrolment');
   }

@@ -50,6 +50,14 @@ t.test('forced SMS enrolment through Twilio: the phone is verified by a code bef
   t.equal(twilio.requests, 0, 'and nothing sent');
 
   await b.get('/_gateway/enroll/sms?rd=%2Fcameras');
+  twilio.failNext(500);
+  const failed = await b.post('/_gateway/enroll/sms', { destination: '+4915188887777', csrf: b.csrf(), rd });
+  t.equal(failed.status, 502, 'the SMS could not be sent');
+  t.match(failed.text, /We could not send the code/);
+  t.equal(services.outbox!.list().length, 0, 'no fallback to email for a number being verified');
+  t.equal(twilio.messages.length, 0);
+  clock.advance(31_000); // the failed attempt still started the resend cooldown
+
   const sent = await b.post('/_gateway/enroll/sms', { destination: '+49 151 9999-0000', csrf: b.csrf(), rd });
   t.equal(sent.status, 200);
   t.match(sent.text, /\+4915199990000/, 'the confirm step names the number');

@@ -120,3 +120,28 @@ t.test('enrolment pages need a session', async (t) => {
   t.equal((await b.get('/_gateway/enroll/nope')).status, 404);
   t.equal((await b.post('/_gateway/enroll/recovery-codes', { csrf: 'x' })).location, '/_gateway/login?rd=%2F_gateway%2Faccount');
 });
+
+t.test('an operator-assigned method is the only one offered; wrong passwords count like sign-ins', async (t) => {
+  const stack = await startStack({
+    users: { tom: { password: 'tom-password-1', second_factor: { method: 'totp' } } },
+    config: { regulation: { max_failures: 3 } },
+  });
+  t.teardown(() => stack.close());
+  const b = new Browser(stack.url);
+  const posted = await passwordStep(b, 'tom', 'tom-password-1', '/');
+  const choice = await b.get(posted.location!);
+  t.equal(choice.location, '/_gateway/enroll/totp?rd=%2F', 'straight to the assigned method');
+  const other = await b.get('/_gateway/enroll/email?rd=%2F');
+  t.equal(other.location, '/_gateway/enroll?rd=%2F', 'another method is not offered');
+  await b.get('/_gateway/enroll/totp');
+  t.equal((await b.post('/_gateway/enroll/email', { destination: 'tom@example.org', csrf: b.csrf() })).status, 303, 'nor can it be posted');
+  t.equal(stack.gateway.gateway.services.outbox!.list().length, 0);
+
+  await b.get('/_gateway/enroll/totp');
+  let last;
+  for (let i = 0; i < 4; i++) last = await b.post('/_gateway/enroll/totp', { password: `wrong-${i}`, code: '123456', csrf: (await b.get('/_gateway/enroll/totp'), b.csrf()) });
+  t.equal(last!.status, 429, 'past regulation.max_failures: rate limited');
+  t.ok(last!.headers['retry-after']);
+  const right = await b.post('/_gateway/enroll/totp', { password: 'tom-password-1', code: '123456', csrf: (await b.get('/_gateway/enroll/totp'), b.csrf()) });
+  t.equal(right.status, 429, 'even the right password waits');
+});
