@@ -14,6 +14,7 @@ import { createStore } from '../session/create-store.js';
 import { SessionManager } from '../session/sessions.js';
 import type { KeyValueStore } from '../session/store.js';
 import { createDirectories } from '../users/chain.js';
+import { OverridingDirectory, PasswordOverrides } from '../users/overrides.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { deriveKey } from '../util/compare.js';
 import { cryptoRandom, type Random } from '../util/random.js';
@@ -52,7 +53,9 @@ export async function buildServices(config: () => Readonly<Config>, o: ServiceOp
   const atRest = secrets[secrets.length - 1]!;
   const store = o.store ?? createStore(cfg.session, logger, clock);
   const sessions = new SessionManager(store, cfg.session, { clock, random, logger });
-  const directory = await createDirectories(cfg.users, { logger, ...(o.configPath ? { configDir: dirname(o.configPath) } : {}) });
+  const chain = await createDirectories(cfg.users, { logger, ...(o.configPath ? { configDir: dirname(o.configPath) } : {}) });
+  // Passwords set through invite links (seed 001) win over the users file's.
+  const directory = new OverridingDirectory(chain, new PasswordOverrides(store), chain.verifier);
   const delivery = createDelivery(cfg.delivery, { logger, title: cfg.portal.title, ...(cfg.delivery.email.templates_dir ? { templatesDir: cfg.delivery.email.templates_dir } : {}) });
   const regulator = new Regulator(store, { regulation: cfg.regulation, lockout: cfg.second_factor.lockout }, clock);
   const codes = new OneTimeCodes(store, cfg.second_factor.code, deriveKey(atRest, 'one-time-codes'), clock, random);

@@ -123,6 +123,13 @@ export class Regulator {
     // One key per call: multi-key commands would cross slots on Redis Cluster.
     await Promise.all([this.store.del(`lock:${k}`), this.store.del(`reg:code:u:${k}`)]);
   }
+
+  /** Lifts the user's wrong-password block and counter (operator `users unlock`); answers whether a block was on. */
+  async clearPasswordBlock(user: string): Promise<boolean> {
+    const k = typedUserKey(user);
+    const [blocked] = await Promise.all([this.store.del(`reg:pw:block:u:${k}`), this.store.del(`reg:pw:u:${k}`)]);
+    return blocked > 0;
+  }
 }
 
 function blockRemaining(ttl: number, block: number): number {

@@ -38,6 +38,8 @@ export const usersSchema = z
         queue: z.number().int().min(1).max(100_000).default(256),
       })
       .prefault({}),
+    /** `portcullis users invite`: lifetime of the one-time set-password link. */
+    invite_ttl: duration().prefault('7d'),
   })
   .prefault({});
 

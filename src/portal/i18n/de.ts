@@ -174,6 +174,7 @@ export const de: Catalogue = {
   'recover.reset.submit': 'Zwei-Schritt-Verifizierung zurücksetzen',
   'recover.error.not_available': 'Das Zurücksetzen per E-Mail ist nicht verfügbar. Bitte wenden Sie sich an Ihre Administration.',
   'recover.error.expired': 'Dieser Link ist abgelaufen oder wurde bereits verwendet. Fordern Sie einen neuen an.',
+  'recover.done': 'Die Zwei-Schritt-Verifizierung wurde zurückgesetzt. Melden Sie sich erneut an, um sie einzurichten.',
 
   'invite.title': 'Passwort festlegen',
   'invite.lead': 'Wählen Sie ein Passwort für {product}. Danach werden Sie angemeldet.',

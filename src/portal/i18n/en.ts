@@ -173,6 +173,7 @@ export const en = {
   'recover.reset.submit': 'Reset two-step verification',
   'recover.error.not_available': 'Resetting by email is not available. Please contact your administrator.',
   'recover.error.expired': 'This link has expired or has already been used. Request a new one.',
+  'recover.done': 'Two-step verification was reset. Sign in again to set it up.',
 
   'invite.title': 'Set your password',
   'invite.lead': 'Choose a password for {product}. You will be signed in once it is set.',

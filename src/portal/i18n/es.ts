@@ -174,6 +174,7 @@ export const es: Catalogue = {
   'recover.reset.submit': 'Restablecer la verificación en dos pasos',
   'recover.error.not_available': 'El restablecimiento por correo electrónico no está disponible. Póngase en contacto con su administrador.',
   'recover.error.expired': 'Este enlace ha caducado o ya se ha utilizado. Solicite uno nuevo.',
+  'recover.done': 'La verificación en dos pasos se ha restablecido. Vuelva a iniciar sesión para configurarla.',
 
   'invite.title': 'Establecer su contraseña',
   'invite.lead': 'Elija una contraseña para {product}. Iniciará sesión en cuanto la establezca.',

@@ -174,6 +174,7 @@ export const fr: Catalogue = {
   'recover.reset.submit': 'Réinitialiser la validation en deux étapes',
   'recover.error.not_available': 'La réinitialisation par e-mail n’est pas disponible. Veuillez contacter votre administrateur.',
   'recover.error.expired': 'Ce lien a expiré ou a déjà été utilisé. Demandez-en un nouveau.',
+  'recover.done': 'La vérification en deux étapes a été réinitialisée. Reconnectez-vous pour la configurer.',
 
   'invite.title': 'Définir votre mot de passe',
   'invite.lead': 'Choisissez un mot de passe pour {product}. Vous serez connecté dès qu’il sera défini.',

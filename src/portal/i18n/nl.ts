@@ -174,6 +174,7 @@ export const nl: Catalogue = {
   'recover.reset.submit': 'Verificatie in twee stappen opnieuw instellen',
   'recover.error.not_available': 'Opnieuw instellen per e-mail is niet beschikbaar. Neem contact op met uw beheerder.',
   'recover.error.expired': 'Deze link is verlopen of al gebruikt. Vraag een nieuwe aan.',
+  'recover.done': 'De verificatie in twee stappen is opnieuw ingesteld. Meld u opnieuw aan om deze in te stellen.',
 
   'invite.title': 'Uw wachtwoord instellen',
   'invite.lead': 'Kies een wachtwoord voor {product}. Daarna wordt u aangemeld.',
