@@ -103,8 +103,8 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
       const compiled = compile(next, services);
       config = next;
       const old = gateway.swap(compiled);
-      // The old pools finish what they carry; new requests use the new ones.
-      setTimeout(() => void old.proxy.close(), next.server.shutdown_timeout).unref();
+      // The old pools finish what they carry (long video streams included); new requests use the new ones.
+      void old.router.close();
       logger.info({ upstreams: next.upstreams.map((u) => u.name) }, 'config reloaded');
     },
     close() {
