@@ -10,6 +10,20 @@ function unavailable(cause?: unknown): PortcullisError {
   return new PortcullisError('PORTCULLIS_ERR_STORE_UNAVAILABLE', 'The session store is unavailable', { cause });
 }
 
+/**
+ * ioredis gives up for good ('end') in a few races (a Sentinel failover detected while a reconnect is
+ * resolving the master): start over, so the store always recovers by itself.
+ */
+function keepAlive(client: RedisClient, isClosed: () => boolean): void {
+  client.on('end', () => {
+    if (isClosed()) return;
+    const timer = setTimeout(() => {
+      if (!isClosed() && client.status === 'end') client.connect().catch(() => {});
+    }, 500);
+    timer.unref();
+  });
+}
+
 function ready(client: RedisClient): boolean {
   return client.status === 'ready';
 }
@@ -56,6 +70,7 @@ export class RedisStore implements KeyValueStore {
     this.prefix = config.key_prefix;
     this.client = createRedisClient(config);
     this.firstConnect = firstAttempt(this.client, config.connect_timeout);
+    keepAlive(this.client, () => this.closed);
     this.client.on('error', (err: Error) => {
       if (!this.down) this.logger?.warn({ err: { message: err.message } }, 'session store: redis connection error');
       this.down = true;
@@ -207,6 +222,7 @@ export class RedisStore implements KeyValueStore {
     if (this.subscriber) return this.subscriber;
     const sub = duplicateClient(this.client);
     this.subscriberFirstConnect = firstAttempt(sub, this.config.connect_timeout);
+    keepAlive(sub, () => this.closed);
     sub.on('error', () => {}); // the main client logs connection trouble
     sub.on('ready', () => {
       const channels = [...this.handlers.keys()];
