@@ -34,6 +34,15 @@ function bearer(headers: IncomingHttpHeaders): string | undefined {
   return token.split('.').length === 2 ? token : undefined;
 }
 
+/**
+ * A gateway token in `Authorization` (its signature verifies, live or not) is never forwarded, however
+ * the request got in: bypass routes, a session cookie beside it, an API client.
+ */
+function tokenStrip(gw: Gateway, headers: IncomingHttpHeaders): readonly string[] {
+  const token = bearer(headers);
+  return token !== undefined && gw.services.sessions.signer.verify(token) !== undefined ? ['authorization'] : NO_STRIP;
+}
+
 /** Finds the caller's session from the cookie or a gateway bearer token. Store errors propagate. */
 export async function findSession(gw: Gateway, headers: IncomingHttpHeaders): Promise<{ id: string; session: SessionData; viaBearer: boolean } | undefined> {
   const cookieValue = gw.sessionCookie(headers.cookie);
@@ -67,7 +76,8 @@ export async function authorize(gw: Gateway, input: AuthzInput): Promise<AuthzRe
   const base = { host: input.host, path: input.path, method: input.method, clientIp: input.clientIp };
   const anon = compiled.access.decide(base);
   if (anon.policy === 'deny') return { kind: 'deny' };
-  if (anon.policy === 'bypass' && !anon.needsSubject) return { kind: 'allow', strip: NO_STRIP, decision: anon };
+  const gatewayToken = tokenStrip(gw, input.headers);
+  if (anon.policy === 'bypass' && !anon.needsSubject) return { kind: 'allow', strip: gatewayToken, decision: anon };
 
   let found: Awaited<ReturnType<typeof findSession>>;
   try {
@@ -81,7 +91,7 @@ export async function authorize(gw: Gateway, input: AuthzInput): Promise<AuthzRe
     const s = found.session;
     const subject = sessionSubject(found.id, s);
     const d = compiled.access.decide({ ...base, subject: { user: s.user, groups: s.groups } });
-    const strip = found.viaBearer ? ['authorization'] : NO_STRIP;
+    const strip = found.viaBearer ? ['authorization'] : gatewayToken;
     if (d.policy === 'deny') return { kind: 'deny' };
     if (d.policy === 'bypass' || d.policy === 'one_factor') return { kind: 'allow', subject, session: found, strip, decision: d };
     if (s.level !== 'two_factor') return { kind: 'second_factor', session: found };
@@ -98,8 +108,8 @@ export async function authorize(gw: Gateway, input: AuthzInput): Promise<AuthzRe
     const d = compiled.access.decide({ ...base, subject: { user: client.subject, groups: client.groups } });
     if (d.policy === 'deny') return { kind: 'deny' };
     const subject: Subject = { user: client.subject, groups: client.groups, method: client.method, amr: [client.method], cacheKey: `client:${client.client}:${client.subject}` };
-    return { kind: 'allow', subject, strip: client.stripHeaders, decision: d };
+    return { kind: 'allow', subject, strip: gatewayToken.length ? [...client.stripHeaders, ...gatewayToken] : client.stripHeaders, decision: d };
   }
-  if (anon.policy === 'bypass') return { kind: 'allow', strip: NO_STRIP, decision: anon };
+  if (anon.policy === 'bypass') return { kind: 'allow', strip: gatewayToken, decision: anon };
   return { kind: 'unauthenticated' };
 }

@@ -304,3 +304,22 @@ t.test('bad requests: content type, JSON shape, oversized body, unknown route an
   t.equal(wrongVerb.headers.allow, 'POST');
   t.equal(wrongVerb.json().error, 'method_not_allowed');
 });
+
+t.test('the gateway token is never forwarded: bypass routes, and beside a session cookie', async (t) => {
+  const stack = await plainStack(t, { config: { access: { rules: [{ paths: ['/health'], policy: 'bypass' }] } } });
+  const login = await apiCall(t, stack.url, 'POST', '/login', { username: 'svc', password: 'svc-password-1' });
+  const { token } = login.json<Authenticated>();
+  const open = await proxied(stack, '/health', { authorization: `Bearer ${token}` });
+  t.equal(open.status, 200);
+  t.equal(open.json<Echo>().headers.authorization, undefined, 'a bypass route does not receive the token');
+  const other = await apiCall(t, stack.url, 'POST', '/login', { username: 'svc', password: 'svc-password-1' });
+  const both = await proxied(stack, '/app', { cookie: `portcullis_session=${other.json<Authenticated>().token}`, authorization: `Bearer ${token}` });
+  t.equal(both.status, 200);
+  t.equal(both.json<Echo>().headers.authorization, undefined, 'signed in by cookie: a gateway token beside it is still removed');
+  const foreign = await proxied(stack, '/health', { authorization: 'Bearer upstream-own.token-value' });
+  t.equal(foreign.json<Echo>().headers.authorization, 'Bearer upstream-own.token-value', "the upstream's own bearer values pass on bypass routes");
+  const revoked = await apiCall(t, stack.url, 'POST', '/logout', undefined, { authorization: `Bearer ${token}` });
+  t.equal(revoked.status, 204);
+  const dead = await proxied(stack, '/health', { authorization: `Bearer ${token}` });
+  t.equal(dead.json<Echo>().headers.authorization, undefined, 'not even a revoked gateway token');
+});
