@@ -168,6 +168,11 @@ export class SignIn {
       await this.d.flows.save(flow);
       return undefined;
     }
+    // A locked account gets no new code (no mail or SMS an attacker could trigger at will).
+    if (await this.d.regulator.isLocked(flow.user)) {
+      this.audit(info, 'code_sent', flow.user, 'failure', 'locked', { method: chosen });
+      throw new PortcullisError('PORTCULLIS_ERR_LOCKED');
+    }
     const cfg = this.d.config();
     const { code } = await this.d.codes.issue(`${flow.id}:${chosen}`, { user: flow.user, channel: chosen, destination: entry.address });
     let result: { channel: 'email' | 'sms'; address: string; fellBack: boolean };

@@ -75,6 +75,12 @@ t.test('the 4th wrong code locks the account: 423, mail, sessions gone, password
 
   const rightSecond = await api(stack, 'verify', { flow, code: second });
   t.equal(rightSecond.status, 423, 'even the right code answers locked');
+  const codeMails = stack.smtp.messages.length;
+  advance(stack, 31_000);
+  const resendLocked = await api(stack, 'resend', { flow });
+  t.equal(resendLocked.status, 423, 'a locked account gets no new code');
+  t.match(resendLocked.json(), { error: 'locked' });
+  t.equal(stack.smtp.messages.length, codeMails, 'nothing was mailed');
   const waitingPost = await postCode(waiting, waitingCode, '/cams');
   t.equal(waitingPost.status, 303);
   t.match(waitingPost.location, /^\/_gateway\/login/, 'the waiting browser is sent back to the password');
@@ -142,4 +148,34 @@ t.test('password and code failures are counted separately', async (t) => {
   const after = await api(stack, 'login', { username: ALICE.user, password: ALICE.password });
   t.equal(after.status, 200, 'after the unlock the password works, without 429');
   t.match(after.json(), { status: 'second_factor_required' });
+});
+
+t.test('browser: the wrong code that locks shows the locked page and ends the session', async (t) => {
+  const stack = await stackFor(t, { config: { second_factor: { code: { max_attempts: 5 }, lockout: { max_failures: 3 } } } });
+  const b = browser(stack);
+  await toVerifyPage(b, ALICE.user, ALICE.password, '/cams');
+  const code = await mailedCode(stack, ALICE.email);
+  t.equal((await postCode(b, wrong(code, 0), '/cams')).status, 401);
+  t.equal((await postCode(b, wrong(code, 1), '/cams')).status, 401);
+  const locked = await postCode(b, wrong(code, 2), '/cams');
+  t.equal(locked.status, 423);
+  t.match(locked.text, /locked/i);
+  t.notMatch(locked.text, /name="code"/, 'no code form on the locked page');
+  t.notOk(b.cookies.has('portcullis_session'), 'the session cookie is cleared');
+  t.equal((await b.get('/cams')).status, 302);
+  await stack.smtp.waitFor(isLockedMail(ALICE.email), 5000);
+});
+
+t.test('parallel wrong codes lock once: one notification, one audit line', async (t) => {
+  const stack = await stackFor(t, { config: { second_factor: { code: { max_attempts: 10 }, lockout: { max_failures: 4 } } } });
+  const { flow, code } = await apiFlow(stack);
+  const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => api(stack, 'verify', { flow, code: wrong(code, i) })));
+  const statuses = answers.map((a) => a.status);
+  t.ok(statuses.every((s) => s === 401 || s === 423), 'wrong or locked');
+  t.ok(statuses.filter((s) => s === 401).length <= 3, 'at most max_failures - 1 plain wrong answers');
+  t.ok(statuses.includes(423));
+  t.equal(stack.smtp.messages.filter(isLockedMail(ALICE.email)).length, 1, 'one notification');
+  t.equal(stack.logs.audits('account_locked').length, 1, 'one account_locked event');
+  t.equal(await lockedMetric(stack), '1');
+  t.equal((await api(stack, 'verify', { flow, code })).status, 423);
 });
