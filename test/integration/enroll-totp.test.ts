@@ -56,6 +56,7 @@ t.test('forced TOTP enrolment: password and first code, recovery codes once, the
   t.match(wrongCode.text, /That code is not correct/);
   t.notOk(await stack.gateway.gateway.services.totp.isEnrolled('alice'));
 
+  const oneFactorCookie = b.cookies.get('portcullis_session')!;
   const done = await b.post('/_gateway/enroll/totp', { password: 'alice-password-1', code: totpCode(secret, clock.now()), csrf: b.csrf(), rd });
   t.equal(done.status, 200, 'the recovery codes page');
   const codes = shownRecoveryCodes(done.text);
@@ -63,6 +64,11 @@ t.test('forced TOTP enrolment: password and first code, recovery codes once, the
   t.match(done.text, /href="\/cameras\?x=1"/, 'continue leads to rd');
   t.ok(await stack.gateway.gateway.services.totp.isEnrolled('alice'));
   t.equal(stack.upstream.seen.length, 0, 'still nothing upstream before continuing');
+
+  t.not(b.cookies.get('portcullis_session'), oneFactorCookie, 'the session id rotated');
+  const stale = new Browser(stack.url);
+  stale.cookies.set('portcullis_session', oneFactorCookie);
+  t.equal((await stale.get(rd)).status, 302, 'the old id no longer works');
 
   const app = await b.get(rd);
   t.equal(app.status, 200);
