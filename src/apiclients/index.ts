@@ -182,5 +182,7 @@ export function compileApiClients(clients: Config['api_clients'], deps: ApiClien
     return { kind: 'none' };
   }
 
-  return Object.freeze({ clients: Object.freeze(clients.map((c) => c.name)), authenticate });
+  const kept = new Set(clients.filter((c) => c.api_key && c.keep_credential).map((c) => c.api_key!.header.toLowerCase()));
+  const credentialHeaders = Object.freeze(apiKeyHeaders.filter((h) => !kept.has(h)));
+  return Object.freeze({ clients: Object.freeze(clients.map((c) => c.name)), credentialHeaders, authenticate });
 }

@@ -52,6 +52,11 @@ export interface ApiClientAuthenticator {
   /** Client names, in configuration order. */
   readonly clients: readonly string[];
   /**
+   * API-key header names (lower case) that no client keeps (`keep_credential`): removed before
+   * forwarding even when the request got in otherwise (a bypass route, a session).
+   */
+  readonly credentialHeaders: readonly string[];
+  /**
    * Never rejects for a bad credential (that is a `denied` result). Throws only
    * PortcullisError('PORTCULLIS_ERR_DIRECTORY_UNAVAILABLE') when a Basic password cannot be checked.
    */

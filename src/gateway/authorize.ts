@@ -43,6 +43,12 @@ function tokenStrip(gw: Gateway, headers: IncomingHttpHeaders): readonly string[
   return token !== undefined && gw.services.sessions.signer.verify(token) !== undefined ? ['authorization'] : NO_STRIP;
 }
 
+/** What to remove when no API client matched: a gateway token, and API-key headers no client keeps. */
+function credentialStrip(gw: Gateway, gatewayToken: readonly string[]): readonly string[] {
+  const keys = gw.compiled.apiClients.credentialHeaders;
+  return keys.length === 0 ? gatewayToken : [...gatewayToken, ...keys];
+}
+
 /** Finds the caller's session from the cookie or a gateway bearer token. Store errors propagate. */
 export async function findSession(gw: Gateway, headers: IncomingHttpHeaders): Promise<{ id: string; session: SessionData; viaBearer: boolean } | undefined> {
   const cookieValue = gw.sessionCookie(headers.cookie);
@@ -77,7 +83,7 @@ export async function authorize(gw: Gateway, input: AuthzInput): Promise<AuthzRe
   const anon = compiled.access.decide(base);
   if (anon.policy === 'deny') return { kind: 'deny' };
   const gatewayToken = tokenStrip(gw, input.headers);
-  if (anon.policy === 'bypass' && !anon.needsSubject) return { kind: 'allow', strip: gatewayToken, decision: anon };
+  if (anon.policy === 'bypass' && !anon.needsSubject) return { kind: 'allow', strip: credentialStrip(gw, gatewayToken), decision: anon };
 
   let found: Awaited<ReturnType<typeof findSession>>;
   try {
@@ -91,7 +97,7 @@ export async function authorize(gw: Gateway, input: AuthzInput): Promise<AuthzRe
     const s = found.session;
     const subject = sessionSubject(found.id, s);
     const d = compiled.access.decide({ ...base, subject: { user: s.user, groups: s.groups } });
-    const strip = found.viaBearer ? ['authorization'] : gatewayToken;
+    const strip = credentialStrip(gw, found.viaBearer ? ['authorization'] : gatewayToken);
     if (d.policy === 'deny') return { kind: 'deny' };
     if (d.policy === 'bypass' || d.policy === 'one_factor') return { kind: 'allow', subject, session: found, strip, decision: d };
     if (s.level !== 'two_factor') return { kind: 'second_factor', session: found };
@@ -110,6 +116,6 @@ export async function authorize(gw: Gateway, input: AuthzInput): Promise<AuthzRe
     const subject: Subject = { user: client.subject, groups: client.groups, method: client.method, amr: [client.method], cacheKey: `client:${client.client}:${client.subject}` };
     return { kind: 'allow', subject, strip: gatewayToken.length ? [...client.stripHeaders, ...gatewayToken] : client.stripHeaders, decision: d };
   }
-  if (anon.policy === 'bypass') return { kind: 'allow', strip: gatewayToken, decision: anon };
+  if (anon.policy === 'bypass') return { kind: 'allow', strip: credentialStrip(gw, gatewayToken), decision: anon };
   return { kind: 'unauthenticated' };
 }

@@ -147,7 +147,7 @@ t.test('api_key, bearer_jwt (jwks_url, jwks_file, secret), basic and networks-on
       { name: 'legacy-export', basic: { users: ['svc'] }, upstreams: ['app'] },
       { name: 'office-nvr', networks: ['192.168.10.0/24'], upstreams: ['other'] },
     ],
-    { regulation: { max_failures: 3 } },
+    { regulation: { max_failures: 3 }, access: { rules: [{ paths: ['/health'], policy: 'bypass' }] } },
   );
   const clock = stack.clock as ManualClock;
 
@@ -161,6 +161,15 @@ t.test('api_key, bearer_jwt (jwks_url, jwks_file, secret), basic and networks-on
     const kept = echoOf(t, await call(stack, '/other/x', { 'x-debug-key': KEY_DEBUG }), 'keep_credential');
     t.equal(kept.headers['remote-user'], 'debug-tool');
     t.equal(kept.headers['x-debug-key'], KEY_DEBUG, 'keep_credential: true forwards the header');
+  });
+
+  await t.test('api_key headers are removed on bypass routes too, unless kept', async (t) => {
+    const open = echoOf(t, await call(stack, '/health', { 'x-api-key': KEY_NEW, 'x-debug-key': KEY_DEBUG }), 'bypass route');
+    t.equal(open.headers['x-api-key'], undefined, 'the key is not forwarded where no credential was needed');
+    t.equal(open.headers['x-debug-key'], KEY_DEBUG, 'keep_credential: kept');
+    t.equal(open.headers['remote-user'], undefined, 'no identity on a bypass route');
+    const junk = echoOf(t, await call(stack, '/health', { 'x-api-key': 'whatever' }), 'bypass with a wrong key');
+    t.equal(junk.headers['x-api-key'], undefined);
   });
 
   await t.test('api_key: wrong keys and restrictions', async (t) => {
