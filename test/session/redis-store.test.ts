@@ -156,6 +156,18 @@ t.test('with Redis', { skip: !redisAvailable() && 'redis-server is not on PATH' 
     t.ok(await poll(async () => (await store.get('k')) === 'v'), 'answers again when the server does');
   });
 
+  t.test('a client that ioredis gave up on ("end") is started again', async (t) => {
+    const server = await startRedis();
+    t.teardown(() => server.stop());
+    const store = new RedisStore(sessionConfig({ url: server.url }).redis);
+    t.teardown(() => store.close());
+    await store.set('k', 'v', 60_000);
+    const client = (store as unknown as { client: { disconnect(): void; status: string } }).client;
+    client.disconnect(); // what ioredis does to itself in the Sentinel race: status 'end', no more retries
+    t.ok(unavailable(await rejection(store.get('k'))), 'fails fast meanwhile');
+    t.ok(await poll(async () => (await store.get('k')) === 'v'), 'recovers by itself');
+  });
+
   t.test('Redis not there at start: STORE_UNAVAILABLE, then connects when it appears', async (t) => {
     const port = await freePort();
     const store = new RedisStore(sessionConfig({ url: `redis://127.0.0.1:${port}/0`, connect_timeout: '300ms' }).redis);
