@@ -19,6 +19,23 @@ export function checkSemantics(data: unknown, out: ProblemCollector): void {
   checkApiClients(root, out);
   checkSecondFactor(root, out);
   checkSession(root, out);
+  checkDelivery(root, out);
+}
+
+/** Console delivery writes one-time codes to the log: fine for development, never for production. */
+function checkDelivery(root: Obj, out: ProblemCollector): void {
+  const sf = obj(root.second_factor) ?? {};
+  if (sf.policy === 'off') return;
+  const methods = Array.isArray(sf.methods) ? sf.methods : [...FACTOR_METHODS];
+  const delivery = obj(root.delivery) ?? {};
+  const email = obj(delivery.email) ?? {};
+  const sms = obj(delivery.sms) ?? {};
+  if (methods.includes('email') && (email.transport ?? 'console') === 'console') {
+    out.warn(['delivery', 'email', 'transport'], "email codes go to the log (transport 'console'); configure 'smtp' for production");
+  }
+  if (methods.includes('sms') && (sms.provider ?? 'console') === 'console') {
+    out.warn(['delivery', 'sms', 'provider'], "SMS codes go to the log (provider 'console'); configure 'twilio' for production");
+  }
 }
 
 function checkUpstreams(root: Obj, out: ProblemCollector): void {
