@@ -108,3 +108,29 @@ t.test('SMTP down: a clear error page, code_sent failure audited, no two-factor 
   t.equal(viaApi.status, 200);
   t.match(viaApi.json(), { status: 'second_factor_required', delivery_error: 'delivery_failed' });
 });
+
+t.test('Twilio hanging: the bounded SMS call gives up and the code goes by email', async (t) => {
+  const stack = await stackFor(t, { config: SMS_FOR_ALICE, twilioTimeout: '300ms' });
+  stack.twilio.setDelay(5000);
+  const login = await api(stack, 'login', { username: ALICE.user, password: ALICE.password });
+  t.match(login.json(), { status: 'second_factor_required', sent: { channel: 'email', fell_back: true } });
+  t.ok(stack.logs.audits('code_delivery').some((l) => l.channel === 'sms' && l.reason === 'timeout'), 'the timeout is named');
+  const ok = await api(stack, 'verify', { flow: login.json<{ flow: string }>().flow, code: await mailedCode(stack, ALICE.email) });
+  t.equal(ok.status, 200);
+  stack.twilio.setDelay(0);
+});
+
+t.test('SMTP rejecting the recipient: 502 page; once it accepts again a resend works', async (t) => {
+  const stack = await stackFor(t);
+  stack.smtp.setFailing(550);
+  const b = browser(stack);
+  const page = await postPassword(b, BOB.user, BOB.password, '/cams');
+  t.equal(page.status, 502);
+  t.match(stack.logs.audits('code_sent').at(-1), { result: 'failure', user: 'bob', reason: 'rejected' });
+  stack.smtp.setFailing();
+  advance(stack, 31_000);
+  const resent = await b.post('/_gateway/verify/resend', { csrf: b.csrf(), rd: '/cams' });
+  t.equal(resent.status, 200);
+  t.equal((await postCode(b, await mailedCode(stack, BOB.email), '/cams')).status, 303);
+  t.equal((await b.get('/cams')).status, 200);
+});

@@ -172,3 +172,29 @@ for (const shape of SHAPES) {
     t.equal((await b.get('/x')).status, 200);
   });
 }
+
+t.test('the right code sent twice in parallel makes one session', async (t) => {
+  const stack = await stackFor(t);
+  const flow = await apiLogin(stack, BOB.user, BOB.password);
+  const code = await mailedCode(stack, BOB.email);
+  const answers = await Promise.all(Array.from({ length: 5 }, () => api(stack, 'verify', { flow: flow.flow, code })));
+  t.equal(answers.filter((a) => a.status === 200).length, 1, 'one winner');
+  t.ok(answers.filter((a) => a.status !== 200).every((a) => a.status === 410), 'the others find the code used');
+});
+
+t.test('bad input at the code step', async (t) => {
+  const stack = await stackFor(t);
+  const flow = await apiLogin(stack, BOB.user, BOB.password);
+  const code = await mailedCode(stack, BOB.email);
+  t.equal((await api(stack, 'verify', { flow: flow.flow })).status, 400, 'no code');
+  t.equal((await api(stack, 'verify', { flow: flow.flow, code: 123456 })).status, 400, 'a number is not a code');
+  t.equal((await api(stack, 'verify', { flow: flow.flow, code: 'x'.repeat(65) })).status, 400, 'an overlong code');
+  t.equal((await api(stack, 'verify', { flow: flow.flow, code, method: 'carrier-pigeon' })).status, 400, 'an unknown method');
+  t.equal((await api(stack, 'verify', { flow: flow.flow, code, method: 'sms' })).status, 400, 'a method the flow does not offer');
+  t.equal((await api(stack, 'verify', { flow: 'not-a-flow', code })).status, 410, 'an unknown flow');
+  t.equal((await api(stack, 'verify', { flow: { $ne: null }, code })).status, 410, 'a non-string flow');
+  const text = await browser(stack).fetch('/_gateway/api/v1/verify', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ flow: flow.flow, code }) });
+  t.ok(text.status >= 400 && text.status < 500, 'JSON only');
+  const ok = await api(stack, 'verify', { flow: flow.flow, code: ` ${code.slice(0, 3)}-${code.slice(3)} ` });
+  t.equal(ok.status, 200, 'spaces and a dash in a typed code are forgiven, and bad input used no attempt');
+});
