@@ -323,3 +323,49 @@ t.test('the gateway token is never forwarded: bypass routes, and beside a sessio
   const dead = await proxied(stack, '/health', { authorization: `Bearer ${token}` });
   t.equal(dead.json<Echo>().headers.authorization, undefined, 'not even a revoked gateway token');
 });
+
+t.test('verify: 429 rate_limited once this client sent too many wrong codes', async (t) => {
+  const stack = await plainStack(t, { config: { regulation: { max_failures_per_client: 2 }, second_factor: { lockout: { max_failures: 10 }, code: { max_attempts: 5 } } } });
+  const login = await apiCall(t, stack.url, 'POST', '/login', { username: 'bob', password: 'bob-password-1' });
+  const { flow } = login.json<Challenge>();
+  const code = outboxCode(stack, 'bob@example.com');
+  for (let i = 0; i < 2; i++) t.equal((await apiCall(t, stack.url, 'POST', '/verify', { flow, code: wrongCode(code) })).status, 401);
+  const limited = await apiCall(t, stack.url, 'POST', '/verify', { flow, code });
+  t.equal(limited.status, 429);
+  t.ok(limited.json<{ retry_after: number }>().retry_after > 0);
+});
+
+t.test('a lockout ends the tokens the user already holds', async (t) => {
+  const stack = await plainStack(t, { config: { second_factor: { lockout: { max_failures: 2 }, code: { max_attempts: 5 } } } });
+  const first = await apiCall(t, stack.url, 'POST', '/login', { username: 'bob', password: 'bob-password-1' });
+  const ok = await apiCall(t, stack.url, 'POST', '/verify', { flow: first.json<Challenge>().flow, code: outboxCode(stack, 'bob@example.com') });
+  const { token } = ok.json<Authenticated>();
+  t.equal((await proxied(stack, '/x', { authorization: `Bearer ${token}` })).status, 200);
+  (stack.clock as ManualClock).advance(31_000);
+  const second = await apiCall(t, stack.url, 'POST', '/login', { username: 'bob', password: 'bob-password-1' });
+  const { flow } = second.json<Challenge>();
+  const code = outboxCode(stack, 'bob@example.com');
+  await apiCall(t, stack.url, 'POST', '/verify', { flow, code: wrongCode(code) });
+  const locked = await apiCall(t, stack.url, 'POST', '/verify', { flow, code: wrongCode(code) });
+  t.equal(locked.status, 423);
+  t.equal((await proxied(stack, '/x', { authorization: `Bearer ${token}` })).status, 401, 'the earlier token is revoked');
+});
+
+t.test('trusted devices disabled: no device_token, and a device_token does not skip the code', async (t) => {
+  const stack = await plainStack(t);
+  const login = await apiCall(t, stack.url, 'POST', '/login', { username: 'bob', password: 'bob-password-1' });
+  const verified = await apiCall(t, stack.url, 'POST', '/verify', { flow: login.json<Challenge>().flow, code: outboxCode(stack, 'bob@example.com'), remember_device: true });
+  const deviceToken = verified.json<Authenticated>().device_token!;
+  t.type(deviceToken, 'string');
+
+  const off = await plainStack(t, { config: { second_factor: { trusted_devices: { enabled: false } } } });
+  // The same session secret: the device_token's signature is good here, but trusting is off.
+  const l2 = await apiCall(t, off.url, 'POST', '/login', { username: 'bob', password: 'bob-password-1', device_token: deviceToken });
+  t.match(l2.json(), { status: 'second_factor_required' });
+  const v2 = await apiCall(t, off.url, 'POST', '/verify', { flow: l2.json<Challenge>().flow, code: outboxCode(off, 'bob@example.com'), remember_device: true });
+  t.equal(v2.status, 200);
+  t.equal(v2.json<Authenticated>().device_token, undefined, 'no device_token when trusted devices are off');
+  (off.clock as ManualClock).advance(24 * 60 * 60_000);
+  const l3 = await apiCall(t, off.url, 'POST', '/login', { username: 'bob', password: 'bob-password-1', device_token: deviceToken });
+  t.match(l3.json(), { status: 'second_factor_required' }, 'after the reverify grace, a code again: the device was never trusted');
+});
