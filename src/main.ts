@@ -3,6 +3,7 @@ import type http from 'node:http';
 import type https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { loadConfigFile, formatProblem } from './config/load.js';
+import { watchFile } from './config/watch.js';
 import { parseListen } from './config/schema/common.js';
 import type { Config } from './config/schema/index.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -150,7 +151,7 @@ export async function serve(options: { configPath: string }): Promise<void> {
 
 export function installSignals(running: RunningGateway, logger: Logger, configPath?: string): void {
   if (configPath) {
-    process.on('SIGHUP', () => {
+    const reload = () => {
       void (async () => {
         const next = await loadConfigFile(configPath);
         if (!next.ok) {
@@ -163,7 +164,15 @@ export function installSignals(running: RunningGateway, logger: Logger, configPa
           logger.error({ err: { message: (err as Error).message } }, 'config reload failed: the old config stays');
         }
       })();
-    });
+    };
+    process.on('SIGHUP', reload);
+    if (running.gateway.config.server.watch_config) {
+      const stopWatching = watchFile(configPath, () => {
+        logger.info({ file: configPath }, 'config file changed');
+        reload();
+      });
+      process.once('exit', stopWatching);
+    }
   }
   const stop = (signal: string) => {
     logger.info({ signal }, 'draining');
