@@ -1,5 +1,13 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
+import { stringify } from 'yaml';
+import { SECRET } from '../fixtures/gateway.js';
+import { redisAvailable, startRedis } from '../fixtures/redis.js';
 import { ALICE, advance, api, browser, isLockedMail, mailedCode, postCode, postPassword, signInByMail, startMailStack, toVerifyPage, type MailStack, type MailStackOptions } from '../fixtures/second-factor.js';
 
 async function stackFor(t: Test, o: MailStackOptions = {}): Promise<MailStack> {
@@ -178,4 +186,39 @@ t.test('parallel wrong codes lock once: one notification, one audit line', async
   t.equal(stack.logs.audits('account_locked').length, 1, 'one account_locked event');
   t.equal(await lockedMetric(stack), '1');
   t.equal((await api(stack, 'verify', { flow, code })).status, 423);
+});
+
+const CLI = fileURLToPath(new URL('../../src/cli/users.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+
+function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH }, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+t.test('operator unlock by `portcullis users unlock` (a child process on the shared Redis)', { skip: !existsSync(CLI) ? 'the users command is not built' : redisAvailable() ? false : 'redis-server is not installed' }, async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.stop());
+  const session = { store: 'redis' as const, redis: { url: redis.url } };
+  const stack = await stackFor(t, { config: { session, second_factor: { code: { max_attempts: 5 }, lockout: { max_failures: 2 } } } });
+  const { flow, code } = await apiFlow(stack);
+  await api(stack, 'verify', { flow, code: wrong(code, 0) });
+  t.equal((await api(stack, 'verify', { flow, code: wrong(code, 1) })).status, 423, 'locked');
+  await stack.smtp.waitFor(isLockedMail(ALICE.email), 5000);
+  t.equal((await api(stack, 'login', { username: ALICE.user, password: ALICE.password })).status, 401);
+
+  const file = join(stack.dir, 'cli.yaml');
+  await writeFile(file, stringify({ session: { ...session, secret: SECRET }, users: { file: stack.usersFile }, upstreams: [{ name: 'app', url: stack.upstream.url }] }));
+  const out = await runCli(['users', 'unlock', 'alice', '--config', file]);
+  t.equal(out.code, 0, out.stderr);
+  t.match(out.stdout, /unlocked alice/);
+  t.notMatch(out.stdout + out.stderr, ALICE.password);
+
+  const b = browser(stack);
+  const done = await signInByMail(stack, b, ALICE.user, ALICE.password, ALICE.email, '/cams');
+  t.equal(done.status, 303, 'signed in again after the operator unlocked');
+  t.equal((await b.get('/cams')).status, 200);
 });
