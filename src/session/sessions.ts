@@ -66,6 +66,11 @@ export class SessionManager {
   private readonly random: Random;
   private readonly logger: Logger | undefined;
   private readonly cache = new Map<string, CacheEntry>();
+  /**
+   * Signed value → its id and ref. Verification is a pure function of the signing keys, so a repeat
+   * caller costs no HMAC and no SHA-256; only values whose signature verified are ever entered.
+   */
+  private readonly verified = new Map<string, { id: string; ref: string }>();
   private readonly loading = new Map<string, Promise<SessionData | undefined>>();
   private readonly maxCacheEntries: number;
   private readonly refreshInterval: number;
@@ -106,9 +111,9 @@ export class SessionManager {
 
   /** The live session named by a cookie or bearer token, or undefined (bad signature, ended, idle, revoked). */
   async get(cookieOrToken: string | undefined | null): Promise<{ id: string; ref: string; session: SessionData } | undefined> {
-    const id = this.signer.verify(cookieOrToken);
-    if (id === undefined) return undefined;
-    const ref = sessionRef(id);
+    const known = this.identify(cookieOrToken);
+    if (known === undefined) return undefined;
+    const { id, ref } = known;
     const now = this.clock.now();
     let session: SessionData | undefined;
     const hit = this.cache.get(ref);
@@ -130,6 +135,24 @@ export class SessionManager {
     if (now - session.lastSeenAt >= this.refreshInterval) session = await this.touch(ref, session, now);
     // A copy: callers may change what they get without touching the cache.
     return { id, ref, session: structuredClone(session) };
+  }
+
+  /**
+   * Synchronous fast path for the proxy: the live session when it is in the in-process cache (within
+   * `cache_ttl`, so revocations pushed or not are honoured as in `get`) and needs no store work — not
+   * expired, not idle, no last-seen refresh due. Otherwise undefined: the caller then awaits `get`.
+   */
+  getCached(cookieOrToken: string | undefined | null): { id: string; ref: string; session: SessionData } | undefined {
+    const known = this.identify(cookieOrToken);
+    if (known === undefined) return undefined;
+    const hit = this.cache.get(known.ref);
+    if (!hit) return undefined;
+    const now = this.clock.now();
+    if (!(now >= hit.cachedAt && now - hit.cachedAt < this.config.cache_ttl)) return undefined;
+    const session = hit.session;
+    if (session.expiresAt <= now || now - session.lastSeenAt >= this.refreshInterval) return undefined;
+    if (this.config.idle_timeout > 0 && now - session.lastSeenAt > this.config.idle_timeout) return undefined;
+    return { id: known.id, ref: known.ref, session: structuredClone(session) };
   }
 
   /**
@@ -244,6 +267,7 @@ export class SessionManager {
     if (this.closed) return;
     this.closed = true;
     this.cache.clear();
+    this.verified.clear();
     await this.ready;
     await this.unsubscribe?.().catch(() => {});
   }
@@ -330,6 +354,18 @@ export class SessionManager {
     await this.store.setRemove(keys.users, user);
     this.forgetUser(user);
     return count;
+  }
+
+  private identify(value: string | undefined | null): { id: string; ref: string } | undefined {
+    if (typeof value !== 'string') return undefined;
+    const known = this.verified.get(value);
+    if (known !== undefined) return known;
+    const id = this.signer.verify(value);
+    if (id === undefined) return undefined;
+    const entry = { id, ref: sessionRef(id) };
+    if (this.verified.size >= this.maxCacheEntries) this.verified.clear();
+    this.verified.set(value, entry);
+    return entry;
   }
 
   private remember(ref: string, session: SessionData, now: number): void {
