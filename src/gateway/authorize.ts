@@ -53,12 +53,13 @@ function credentialStrip(gw: Gateway, gatewayToken: readonly string[]): readonly
 export async function findSession(gw: Gateway, headers: IncomingHttpHeaders): Promise<{ id: string; session: SessionData; viaBearer: boolean } | undefined> {
   const cookieValue = gw.sessionCookie(headers.cookie);
   if (cookieValue) {
-    const found = await gw.services.sessions.get(cookieValue);
+    // A cached, valid session is found without a store round trip or another promise.
+    const found = gw.services.sessions.getCached(cookieValue) ?? (await gw.services.sessions.get(cookieValue));
     if (found) return { ...found, viaBearer: false };
   }
   const token = bearer(headers);
   if (token) {
-    const found = await gw.services.sessions.get(token);
+    const found = gw.services.sessions.getCached(token) ?? (await gw.services.sessions.get(token));
     if (found) return { ...found, viaBearer: true };
   }
   return undefined;
