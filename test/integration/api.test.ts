@@ -369,3 +369,21 @@ t.test('trusted devices disabled: no device_token, and a device_token does not s
   const l3 = await apiCall(t, off.url, 'POST', '/login', { username: 'bob', password: 'bob-password-1', device_token: deviceToken });
   t.match(l3.json(), { status: 'second_factor_required' }, 'after the reverify grace, a code again: the device was never trusted');
 });
+
+t.test('delivery failure: login still answers the flow with delivery_error; resend answers 502', async (t) => {
+  const stack = await mailStack(t, { fallbackToEmail: false, config: { second_factor: { assignments: [{ user: 'alice', method: 'sms' }] } } });
+  stack.twilio.failAll(500);
+  const login = await apiCall(t, stack.url, 'POST', '/login', { username: ALICE.user, password: ALICE.password });
+  t.equal(login.status, 200);
+  t.match(login.json(), { status: 'second_factor_required', method: 'sms', delivery_error: 'delivery_failed' });
+  t.notOk('sent' in login.json());
+  (stack.clock as ManualClock).advance(31_000);
+  const resend = await apiCall(t, stack.url, 'POST', '/resend', { flow: login.json<Challenge>().flow });
+  t.equal(resend.status, 502);
+  t.equal(resend.json().error, 'delivery_failed');
+  stack.twilio.recover();
+  (stack.clock as ManualClock).advance(31_000);
+  const again = await apiCall(t, stack.url, 'POST', '/resend', { flow: login.json<Challenge>().flow });
+  t.equal(again.status, 202);
+  t.match(again.json(), { sent: true, channel: 'sms' });
+});
