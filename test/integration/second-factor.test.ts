@@ -159,3 +159,52 @@ t.test('policy required: a user without any method is taken to enrolment, not up
   t.match(viaApi.json(), { error: 'enrollment_required' });
   t.ok(stack.logs.audits('enrolment_required').some((l) => l.user === 'frank'));
 });
+
+t.test('who needs a code: exempt users, policy optional and off', async (t) => {
+  const exempt = await stackFor(t);
+  const svc = browser(exempt);
+  await svc.get('/_gateway/login?rd=%2Fcams');
+  const straight = await svc.post('/_gateway/login', { username: 'svc', password: 'svc-password-1', csrf: svc.csrf(), rd: '/cams' });
+  t.equal(straight.location, '/cams', 'second_factor {enabled: false}: password only');
+  t.equal((await svc.get('/cams')).status, 200);
+
+  const optional = await stackFor(t, { config: { second_factor: { policy: 'optional', assignments: [{ group: 'operators', method: 'email' }] } } });
+  const bob = await api(optional, 'login', { username: BOB.user, password: BOB.password });
+  t.match(bob.json(), { status: 'authenticated' }, 'optional: a user who did not opt in signs in with the password');
+  const alice = await api(optional, 'login', { username: ALICE.user, password: ALICE.password });
+  t.match(alice.json(), { status: 'second_factor_required', method: 'email' }, 'optional: an operator assignment still requires it');
+  await mailedCode(optional, ALICE.email);
+
+  const off = await stackFor(t, { config: { second_factor: { policy: 'off', assignments: [{ group: 'operators', method: 'sms' }] } } });
+  t.match((await api(off, 'login', { username: ALICE.user, password: ALICE.password })).json(), { status: 'authenticated' }, 'off: nobody is asked');
+  t.equal(off.twilio.requests + off.smtp.messages.length, 0);
+});
+
+t.test('an assigned method the user cannot receive leads to enrolment of that method', async (t) => {
+  const users = { ...DEFAULT_USERS, gina: { password: 'gina-password-1', email: 'gina@example.com', groups: ['operators'] } };
+  const stack = await stackFor(t, { users, config: { second_factor: { assignments: [{ group: 'operators', method: 'sms' }] } } });
+  const res = await api(stack, 'login', { username: 'gina', password: 'gina-password-1' });
+  t.equal(res.status, 403);
+  t.match(res.json(), { error: 'enrollment_required', method: 'sms' }, 'no phone: enrol one, no silent switch to email');
+  t.equal(stack.smtp.messages.length, 0);
+  const b = browser(stack);
+  await b.get('/_gateway/login');
+  const posted = await b.post('/_gateway/login', { username: 'gina', password: 'gina-password-1', csrf: b.csrf(), rd: '/' });
+  t.match(posted.location, /^\/_gateway\/enroll/);
+  t.equal((await b.get('/')).status, 302);
+});
+
+t.test('the code mail and SMS speak the language of the browser', async (t) => {
+  const stack = await stackFor(t, { config: { second_factor: { assignments: [{ user: 'alice', method: 'sms' }] } } });
+  const res = await api(stack, 'login', { username: BOB.user, password: BOB.password }, { 'accept-language': 'de-DE,de;q=0.9' });
+  t.equal(res.status, 200);
+  const mail = await stack.smtp.waitFor(undefined, 5000);
+  t.match(mail.subject, /Anmeldecode/);
+  t.match(mail.from?.text, /no-reply@example\.com/);
+  t.match(extractCode(mail), /^[0-9]{6}$/);
+  await api(stack, 'login', { username: ALICE.user, password: ALICE.password }, { 'accept-language': 'fr' });
+  const sms = stack.twilio.messages.at(-1)!;
+  t.equal(sms.to, ALICE.phone);
+  t.notMatch(sms.body, /is your/, 'the SMS is not in English');
+  t.match(sms.body, /[0-9]{6}/);
+});
