@@ -14,7 +14,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { ApiClientConfig, Config } from '../config/schema/index.js';
 import { isPortcullisError, PortcullisError } from '../errors/index.js';
-import type { Logger } from '../observability/logger.js';
+import { audit, type Logger } from '../observability/logger.js';
 import { systemClock } from '../util/clock.js';
 import { FastNetworkSet } from '../policy/ip.js';
 import { sha256Hex } from '../util/compare.js';
@@ -96,8 +96,9 @@ export function compileApiClients(clients: Config['api_clients'], deps: ApiClien
     return { kind: 'ok', client: client.name, method, subject, groups, stripHeaders: [...client.strip] };
   }
 
-  function deny(client: string | undefined, method: ApiClientMethod, reason: string, status: 401 | 403 | 429, req: ApiClientRequest, retryAfter?: number): ApiClientResult {
-    log.debug({ api_client: client, method, reason, client_ip: req.clientIp }, 'api client denied');
+  function deny(client: string | undefined, method: ApiClientMethod, reason: string, status: 401 | 403 | 429, req: ApiClientRequest, retryAfter?: number, user?: string): ApiClientResult {
+    // A refused credential is an authentication decision (SPEC §5): audited, never with the credential.
+    audit(log, { event: 'api_client', user: user ?? client, api_client: client, client_ip: req.clientIp, method, result: 'failure', reason });
     return denied(reason, status, retryAfter);
   }
 
@@ -144,7 +145,7 @@ export function compileApiClients(clients: Config['api_clients'], deps: ApiClien
     if (!identity) {
       if (deps.regulation) {
         const retry = await deps.regulation.isBlocked(user, req.clientIp);
-        if (retry > 0) return deny(entry.client.name, 'basic', 'rate_limited', 429, req, retry);
+        if (retry > 0) return deny(entry.client.name, 'basic', 'rate_limited', 429, req, retry, user);
       }
       try {
         identity = await cache.shared(key, async () => {
@@ -157,10 +158,11 @@ export function compileApiClients(clients: Config['api_clients'], deps: ApiClien
       }
       if (!identity) {
         await deps.regulation?.fail(user, req.clientIp);
-        return deny(entry.client.name, 'basic', 'invalid_credentials', 401, req);
+        return deny(entry.client.name, 'basic', 'invalid_credentials', 401, req, undefined, user);
       }
       cache.set(key, identity, entry.ttl);
       await deps.regulation?.succeed(user, req.clientIp);
+      audit(log, { event: 'api_client', user: identity.user, api_client: entry.client.name, client_ip: req.clientIp, method: 'basic', result: 'success', reason: 'password_checked' });
     }
     return accept(entry.client, 'basic', identity.user, [...identity.groups], req);
   }

@@ -184,6 +184,10 @@ t.test('api_key, bearer_jwt (jwks_url, jwks_file, secret), basic and networks-on
     t.equal(html.status, 401, 'a browser-looking request with a wrong key still gets 401, not the login page');
     t.equal(html.location, undefined);
     t.equal(stack.app.seen.filter((s) => s.headers['x-api-key'] !== undefined).length, 0, 'no refused request reached the upstream');
+    const audits = stack.logs.audits('api_client');
+    t.ok(audits.some((l) => l.result === 'failure' && l.reason === 'unknown_api_key' && l.method === 'api_key' && l.client_ip === '127.0.0.1'), 'a wrong key is audited');
+    t.ok(audits.some((l) => l.reason === 'network_not_allowed' && l.api_client === 'branch-nvr'), 'a restriction refusal is audited with the client');
+    t.notMatch(stack.logs.raw, /not-a-key|branch-office-key/, 'keys are never logged');
   });
 
   await t.test('bearer_jwt: jwks_url, jwks_file and secret tokens; Authorization removed', async (t) => {
@@ -255,6 +259,11 @@ t.test('api_key, bearer_jwt (jwks_url, jwks_file, secret), basic and networks-on
     t.match(blocked.json(), { error: 'rate_limited' });
     t.ok(Number(blocked.headers['retry-after']) > 0, 'Retry-After');
     t.equal(checks, 3, 'no directory check while blocked');
+    const audits = stack.logs.audits('api_client').filter((l) => l.method === 'basic');
+    t.equal(audits.filter((l) => l.result === 'success').length, 1, 'one success audited (the directory check, not the cache hits)');
+    t.equal(audits.filter((l) => l.reason === 'invalid_credentials' && l.user === 'svc').length, 3, 'each wrong password audited');
+    t.ok(audits.some((l) => l.reason === 'rate_limited' && l.user === 'svc'));
+    t.notMatch(stack.logs.raw, /svc-password-1|wrong-again/, 'passwords are never logged');
     const signIn = await new Browser(stack.url).json('/_gateway/api/v1/login', { username: 'svc', password: 'svc-password-1' });
     t.equal(signIn.status, 429, 'the same counters as the portal and the JSON API');
     clock.advance(5 * 60_000 + 1000);
