@@ -222,3 +222,34 @@ t.test('operator unlock by `portcullis users unlock` (a child process on the sha
   t.equal(done.status, 303, 'signed in again after the operator unlocked');
   t.equal((await b.get('/cams')).status, 200);
 });
+
+t.test('wrong codes outside lockout.window do not add up', async (t) => {
+  const stack = await stackFor(t, { config: { second_factor: { code: { max_attempts: 5 }, lockout: { max_failures: 3, window: '15m' } } } });
+  const first = await apiFlow(stack);
+  await api(stack, 'verify', { flow: first.flow, code: wrong(first.code, 0) });
+  t.equal((await api(stack, 'verify', { flow: first.flow, code: wrong(first.code, 1) })).status, 401);
+  advance(stack, 16 * 60_000);
+  const second = await apiFlow(stack);
+  await api(stack, 'verify', { flow: second.flow, code: wrong(second.code, 0) });
+  const still = await api(stack, 'verify', { flow: second.flow, code: wrong(second.code, 1) });
+  t.equal(still.status, 401, 'two old and two new wrong codes: not locked');
+  t.notOk(await stack.gateway.gateway.services.regulator.isLocked('alice'));
+  t.equal((await api(stack, 'verify', { flow: second.flow, code: second.code })).status, 200);
+});
+
+t.test('wrong codes are counted per client address too: 429 with Retry-After across users', async (t) => {
+  const stack = await stackFor(t, { config: { regulation: { max_failures_per_client: 3, block: '2m' }, second_factor: { code: { max_attempts: 5 } } } });
+  const alice = await apiFlow(stack);
+  const bobRes = await api(stack, 'login', { username: 'bob', password: 'bob-password-1' });
+  const bob = { flow: bobRes.json<{ flow: string }>().flow, code: await mailedCode(stack, 'bob@example.com') };
+  await api(stack, 'verify', { flow: alice.flow, code: wrong(alice.code, 0) });
+  await api(stack, 'verify', { flow: bob.flow, code: wrong(bob.code, 0) });
+  await api(stack, 'verify', { flow: alice.flow, code: wrong(alice.code, 1) });
+  const limited = await api(stack, 'verify', { flow: bob.flow, code: bob.code });
+  t.equal(limited.status, 429, 'this client is blocked, even with a right code');
+  t.ok(Number(limited.headers['retry-after']) > 0);
+  t.match(limited.json(), { error: 'rate_limited' });
+  t.notOk(await stack.gateway.gateway.services.regulator.isLocked('bob'), 'no account is locked by it');
+  advance(stack, 2 * 60_000 + 1000);
+  t.equal((await api(stack, 'verify', { flow: bob.flow, code: bob.code })).status, 200, 'after the block the right code works');
+});
