@@ -161,3 +161,13 @@ t.test('email_reset: false — not available', async (t) => {
   t.equal((await b.post('/_gateway/recover', { username: 'alice' })).status, 404);
   t.equal((await b.get(`/_gateway/recover/${'A'.repeat(43)}`)).status, 404);
 });
+
+t.test('without public_url and for a host this gateway does not serve, no link is mailed', async (t) => {
+  const stack = await startMailStack();
+  t.teardown(() => stack.close());
+  const sent = await requestLink(stack, BOB.user);
+  t.equal(sent.status, 200, 'the same answer');
+  t.ok(await auditFor(stack, 'bob', 'no_public_url'));
+  t.equal(stack.smtp.messages.length, 0, 'a forged Host header cannot point the link elsewhere');
+  t.ok(stack.logs.lines.some((l) => /set server\.public_url/.test(String(l.msg))), 'the operator is told what to set');
+});
