@@ -160,6 +160,12 @@ async function logout(gw: Gateway, req: IncomingMessage, res: ServerResponse, ct
   res.end();
 }
 
+/** The OpenAPI document, with `servers` under the configured portal prefix. */
+function documentFor(prefix: string): unknown {
+  const url = `${prefix}/api/v1`;
+  return OPENAPI_DOCUMENT.servers[0].url === url ? OPENAPI_DOCUMENT : { ...OPENAPI_DOCUMENT, servers: [{ url }] };
+}
+
 type ApiHandler = (gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => Promise<void>;
 const ROUTES: Record<string, Partial<Record<string, ApiHandler>>> = {
   login: { POST: login },
@@ -167,7 +173,7 @@ const ROUTES: Record<string, Partial<Record<string, ApiHandler>>> = {
   resend: { POST: resend },
   session: { GET: session },
   logout: { POST: logout },
-  'openapi.json': { GET: async (_gw, _req, res) => sendJson(res, 200, OPENAPI_DOCUMENT, { 'cache-control': 'public, max-age=300' }) },
+  'openapi.json': { GET: async (gw, _req, res) => sendJson(res, 200, documentFor(gw.compiled.prefix), { 'cache-control': 'public, max-age=300' }) },
 };
 
 /** `/_gateway/api/v1/...`: JSON only, no CSRF token (a JSON content type cannot be sent cross-site without CORS). */

@@ -93,3 +93,13 @@ t.test('docs/openapi.json is the served document', async (t) => {
   const file = JSON.parse(await readFile(DOCS_FILE, 'utf8')) as unknown;
   t.same(file, served, 'docs/openapi.json = served (regenerate it: see docs/api.md)');
 });
+
+t.test('with another portal_prefix the served document names it in servers', async (t) => {
+  const stack = await startStack({ config: { server: { listen: '127.0.0.1:0', portal_prefix: '/auth' } } });
+  t.teardown(() => stack.close());
+  const res = await new Browser(stack.url).fetch('/auth/api/v1/openapi.json');
+  t.equal(res.status, 200);
+  const doc = res.json<{ servers: Array<{ url: string }>; paths: object }>();
+  t.same(doc.servers, [{ url: '/auth/api/v1' }]);
+  t.same(doc.paths, JSON.parse(JSON.stringify(OPENAPI_DOCUMENT.paths)));
+});
