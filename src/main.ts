@@ -14,6 +14,7 @@ import { compile } from './gateway/compile.js';
 import { createRequestHandler, createUpgradeHandler } from './gateway/pipeline.js';
 import { Gateway } from './gateway/runtime.js';
 import { buildServices, closeServices } from './gateway/services.js';
+import { isClusterWorker, registerWorkerMetrics, runPrimary, workerCount } from './gateway/workers.js';
 import type { KeyValueStore } from './session/store.js';
 import type { Clock } from './util/clock.js';
 import type { Random } from './util/random.js';
@@ -26,6 +27,8 @@ export interface StartOptions {
   random?: Random;
   store?: KeyValueStore;
   demo?: boolean;
+  /** false: no admin listener here (a cluster worker: the primary serves it). */
+  admin?: boolean;
 }
 
 export interface RunningGateway {
@@ -84,7 +87,7 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
   const url = `${tls ? 'https' : 'http'}://${bound}`;
   let admin: http.Server | undefined;
   let adminUrl: string | undefined;
-  if (config.admin.listen) {
+  if (config.admin.listen && o.admin !== false) {
     admin = createAdminServer(() => gateway);
     adminUrl = `http://${await listen(admin, config.admin.listen)}`;
   }
@@ -144,8 +147,12 @@ export async function serve(options: { configPath: string }): Promise<void> {
     return;
   }
   const logger = createLogger(loaded.config.logging);
-  for (const w of loaded.warnings) logger.warn({ problem: formatProblem(w) }, 'config warning');
-  const running = await startGateway({ config: loaded.config, configPath: options.configPath, logger });
+  if (!isClusterWorker()) for (const w of loaded.warnings) logger.warn({ problem: formatProblem(w) }, 'config warning');
+  // server.workers > 1: this process becomes the cluster primary (src/gateway/workers.ts) and forks the gateways.
+  const workers = workerCount(loaded.config);
+  if (workers > 1 && !isClusterWorker()) return runPrimary({ count: workers, config: loaded.config, logger });
+  const running = await startGateway({ config: loaded.config, configPath: options.configPath, logger, ...(isClusterWorker() ? { admin: false } : {}) });
+  if (isClusterWorker()) registerWorkerMetrics(running.gateway.services.metrics.registry);
   installSignals(running, logger, options.configPath);
 }
 
