@@ -171,3 +171,16 @@ t.test('without public_url and for a host this gateway does not serve, no link i
   t.equal(stack.smtp.messages.length, 0, 'a forged Host header cannot point the link elsewhere');
   t.ok(stack.logs.lines.some((l) => /set server\.public_url/.test(String(l.msg))), 'the operator is told what to set');
 });
+
+t.test('the link uses the public_url of the host asked, else the first one', async (t) => {
+  const stack = await startMailStack({ config: { server: { listen: '127.0.0.1:0', public_url: ['http://a.test', 'http://b.test'] } } });
+  t.teardown(() => stack.close());
+  const ask = async (host: string) => {
+    const b = new Browser(stack.url, { host });
+    await b.get('/_gateway/recover');
+    t.equal((await b.post('/_gateway/recover', { username: BOB.user, csrf: b.csrf() })).status, 200);
+    return extractLink(await stack.smtp.waitFor(isResetMail(BOB.email), 5000));
+  };
+  t.match(await ask('b.test'), /^http:\/\/b\.test\/_gateway\/recover\//);
+  t.match(await ask('evil.test'), /^http:\/\/a\.test\/_gateway\/recover\//, 'never the forged host');
+});
