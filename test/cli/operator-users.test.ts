@@ -5,7 +5,7 @@
 import t from 'tap';
 import { Secret, TOTP } from 'otpauth';
 import { Browser } from '../fixtures/browser.js';
-import { redisAvailable } from '../fixtures/redis.js';
+import { freePort, redisAvailable } from '../fixtures/redis.js';
 import { BASE_DN, SERVICE_DN, SERVICE_PASSWORD, slapdAvailable, startSlapd } from '../fixtures/slapd.js';
 import { extractLink, startSmtp } from '../fixtures/smtp.js';
 import { audits, messages, reachesApp, run, setUp, signIn } from './operator-helpers.js';
@@ -156,6 +156,19 @@ if (!redisAvailable()) {
     t.match(rel.stderr, /warning: server\.public_url is not set/);
     t.equal((await new Browser(stack.url).get(new URL(link).pathname)).status, 404, 'a new invite replaces the previous one');
     t.equal((await new Browser(stack.url).get(rel.stdout.trim())).status, 200);
+  });
+
+  t.test('users invite with the mail server down: the link is printed, the failure said, exit 1', async (t) => {
+    const { stack, config } = await setUp(t);
+    const closed = await freePort();
+    const cfg = await config('down.yaml', {
+      delivery: { email: { transport: 'smtp', smtp: { host: '127.0.0.1', port: closed, pool: false, timeout: '2s' }, from: 'Portcullis <no-reply@example.com>' } },
+    });
+    const r = await run(['users', 'invite', 'bob', '--config', cfg]);
+    t.equal(r.code, 1);
+    t.match(r.stdout, /^http:\/\/portal\.test\/_gateway\/invite\/[A-Za-z0-9_-]{43}\n$/);
+    t.match(messages(r.stderr).at(-1), /^portcullis users invite: the invite mail to b\*\*\*@example\.com could not be sent \(.+\); the link above works$/);
+    t.equal((await new Browser(stack.url).get(new URL(r.stdout.trim()).pathname)).status, 200, 'the printed link works');
   });
 
   t.test('users invite refuses unknown and disabled users', async (t) => {
