@@ -14,7 +14,7 @@ import { ALICE, BOB, startMailStack, type MailStack } from '../fixtures/second-f
 const PUBLIC = 'http://portal.test';
 
 async function stackFor(t: Test): Promise<MailStack> {
-  const stack = await startMailStack({ config: { server: { listen: '127.0.0.1:0', public_url: PUBLIC } } });
+  const stack = await startMailStack({ config: { server: { listen: '127.0.0.1:0', public_url: PUBLIC }, second_factor: { assignments: [{ user: 'alice', method: 'totp' }] } } });
   t.teardown(() => stack.close());
   return stack;
 }
@@ -99,6 +99,11 @@ t.test('the emailed link and the password reset TOTP, devices and sessions; the 
     { user: 'alice', result: 'success' },
   ]);
   t.notMatch(stack.logs.raw, new RegExp(path.split('/').pop()!), 'the token is never logged');
+
+  const next = new Browser(stack.url);
+  await next.get('/_gateway/login');
+  const signIn = await next.post('/_gateway/login', { username: ALICE.user, password: ALICE.password, csrf: next.csrf(), rd: '/' });
+  t.match(signIn.location, /^\/_gateway\/enroll/, 'policy required: the next sign-in sets up a new authenticator');
 
   const again = await new Browser(stack.url).get(path);
   t.equal(again.status, 410);
