@@ -127,3 +127,12 @@ t.test('wrong codes are counted per client address too: 429 with Retry-After acr
   advance(stack, 2 * 60_000 + 1000);
   t.equal((await api(stack, 'verify', { flow: bob.flow, code: bob.code })).status, 200, 'after the block the right code works');
 });
+
+t.test('lockout.notify false: locked and audited, but no mail', async (t) => {
+  const stack = await stackFor(t, { config: { second_factor: { code: { max_attempts: 5 }, lockout: { max_failures: 2, notify: false } } } });
+  const { flow, code } = await apiFlow(stack);
+  await api(stack, 'verify', { flow, code: wrong(code, 0) });
+  t.equal((await api(stack, 'verify', { flow, code: wrong(code, 1) })).status, 423);
+  t.equal(stack.logs.audits('account_locked').length, 1);
+  t.equal(stack.smtp.messages.filter(isLockedMail(ALICE.email)).length, 0, 'no notification');
+});

@@ -92,6 +92,8 @@ t.test('the 4th wrong code locks the account: 423, mail, sessions gone, password
   t.match(jsonLogin.json(), { error: 'invalid_credentials' });
   const wrongPw = await api(stack, 'login', { username: ALICE.user, password: 'not-her-password' });
   t.equal(wrongPw.text.replace(/"request_id":"[^"]*"/, ''), jsonLogin.text.replace(/"request_id":"[^"]*"/, ''), 'locked and wrong password look the same');
+  const graced = await postPassword(other, ALICE.user, ALICE.password, '/cams');
+  t.equal(graced.status, 401, 'a device within the reverify grace is refused too');
   const page = await postPassword(browser(stack), ALICE.user, ALICE.password, '/cams');
   t.equal(page.status, 401);
   t.match(page.text, /Incorrect username or password/);

@@ -23,6 +23,7 @@ t.test('email code over SMTP: browser sign-in reaches the upstream with Remote-U
   t.match(page.text, /a\*\*\*@example\.com/, 'the masked address is shown');
   const mail = await stack.smtp.waitFor(undefined, 5000);
   t.match(mail.subject, /sign-in code/);
+  t.match(mail.text, /valid for 5 minutes/, 'the mail says how long the code lives');
   t.equal(stack.smtp.envelopes[0]!.to[0], ALICE.email);
   t.equal(stack.twilio.requests, 0, 'no SMS for an email user');
 
