@@ -5,8 +5,10 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 const SECRET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-const GOOD = `session:\n  secret: "${SECRET}"\nupstreams:\n  - {name: vms, url: "http://127.0.0.1:8081"}\n`;
-const BAD = `server:\n  listn: 0.0.0.0:8080\n  workers: many\nsession:\n  secret: short\nupstreams:\n  - name: vms\n    ulr: http://x\n`;
+// Real delivery, so check-config has nothing to warn about (console delivery warns).
+const DELIVERY = `delivery:\n  email: {transport: smtp, smtp: {host: smtp.example.com}}\n  sms: {provider: twilio, twilio: {account_sid: AC1, auth_token: t, from: "+15550000000"}}\n`;
+const GOOD = `session:\n  secret: "${SECRET}"\nupstreams:\n  - {name: vms, url: "http://127.0.0.1:8081"}\n${DELIVERY}`;
+const BAD = `server:\n  listn: 0.0.0.0:8080\n  workers: many\nsession:\n  secret: short\nupstreams:\n  - name: vms\n    ulr: http://x\n${DELIVERY}`;
 
 type Run = { code: number; stdout: string; stderr: string };
 
