@@ -209,3 +209,20 @@ t.test('the code mail and SMS speak the language of the browser', async (t) => {
   t.notMatch(sms.body, /is your/, 'the SMS is not in English');
   t.match(sms.body, /[0-9]{6}/);
 });
+
+t.test('the user switches from the emailed code to an SMS on the verify page', async (t) => {
+  const stack = await stackFor(t);
+  const b = browser(stack);
+  const page = await toVerifyPage(b, ALICE.user, ALICE.password, '/cams');
+  t.match(page.text, /Send a code by text message/, 'SMS is offered as another way');
+  await mailedCode(stack, ALICE.email);
+  const switched = await b.post('/_gateway/verify', { method: 'sms', csrf: b.csrf(), rd: '/cams' });
+  t.equal(switched.status, 200);
+  t.match(switched.text, /by text message to/);
+  t.equal(stack.twilio.messages.length, 1);
+  const done = await postCode(b, smsCode(stack, ALICE.phone), '/cams');
+  t.equal(done.status, 303);
+  t.equal((await b.get('/cams')).json<Echo>().headers['remote-user'], 'alice');
+  const unknown = await toVerifyPage(browser(stack), BOB.user, BOB.password, '/cams');
+  t.notMatch(unknown.text, /text message/, 'no SMS choice for a user without a phone');
+});
