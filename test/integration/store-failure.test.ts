@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { redisAvailable, startRedis } from '../fixtures/redis.js';
-import { BOB, advance, browser, mailedCode, postCode, postPassword, signInByMail, startMailStack } from '../fixtures/second-factor.js';
+import { BOB, advance, browser, mailedCode, postCode, postPassword, signInByMail, startMailStack, toVerifyPage } from '../fixtures/second-factor.js';
 
 t.test('Redis down: protected routes 503 (fail closed), bypass routes served; recovery without a restart', { skip: redisAvailable() ? false : 'redis-server is not installed' }, async (t) => {
   const redis = await startRedis();
@@ -17,6 +17,11 @@ t.test('Redis down: protected routes 503 (fail closed), bypass routes served; re
   const b = browser(stack);
   t.equal((await signInByMail(stack, b, BOB.user, BOB.password, BOB.email, '/cams')).status, 303);
   t.equal((await b.get('/cams')).status, 200, 'signed in, through Redis');
+
+  const waiting = browser(stack);
+  await toVerifyPage(waiting, BOB.user, BOB.password, '/cams');
+  const pendingCode = await mailedCode(stack, BOB.email);
+  const waitingCsrf = waiting.csrf();
 
   await redis.kill();
   advance(stack, 2000); // past the session cache (cache_ttl 1s): every request asks the store
@@ -35,6 +40,13 @@ t.test('Redis down: protected routes 503 (fail closed), bypass routes served; re
   const login = await postPassword(browser(stack), BOB.user, BOB.password, '/cams');
   t.equal(login.status, 503, 'sign-in answers 503, never a session');
   t.notOk(login.headers['set-cookie']?.toString().includes('portcullis_session='), 'no session cookie');
+  const apiLogin = await browser(stack).json('/_gateway/api/v1/login', { username: BOB.user, password: BOB.password });
+  t.equal(apiLogin.status, 503, 'the JSON sign-in too');
+  t.ok(Number(apiLogin.headers['retry-after']) > 0);
+  t.equal((await b.get('/_gateway/verify')).status, 503, 'the code step fails closed');
+  const midway = await waiting.post('/_gateway/verify', { code: pendingCode, csrf: waitingCsrf, rd: '/cams' });
+  t.equal(midway.status, 503, 'a right code while the store is down: 503, no session');
+  t.notOk(String(midway.headers['set-cookie'] ?? '').includes('portcullis_session=s'), 'no new session cookie');
   const seen = stack.upstream.seen.filter((r) => r.url.startsWith('/cams')).length;
   t.equal(seen, 1, 'nothing protected reached the upstream while the store was down');
 
@@ -56,6 +68,8 @@ t.test('Redis down: protected routes 503 (fail closed), bypass routes served; re
     }
   }
   t.ok(recovered, 'the gateway recovered by itself');
+  const late = await waiting.post('/_gateway/verify', { code: pendingCode, csrf: waitingCsrf, rd: '/cams' });
+  t.not(late.location, '/cams', 'the half-finished sign-in does not survive the lost store data');
   const old = await b.get('/cams');
   t.equal(old.status, 302, 'the old session was lost with the store data: back to sign-in, not 503');
 });
