@@ -244,6 +244,9 @@ export async function postLogout(gw: Gateway, req: IncomingMessage, res: ServerR
     if (everywhere) {
       await services.sessions.revokeUser(found.session.user);
       await services.devices.revokeAll(found.session.user);
+      // A complete logout (seed 001): this device is asked for a code next time, grace or not.
+      const deviceId = gw.deviceId(req.headers.cookie);
+      if (deviceId) await services.grace.clear(found.session.user, deviceId);
     } else {
       await services.sessions.revoke(found.id);
     }

@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
-import { ALICE, BOB, advance, browser, mailedCode, postCode, postPassword, signInByMail, startMailStack, type MailStack, type MailStackOptions } from '../fixtures/second-factor.js';
+import { csrfToken } from '../../src/portal/csrf.js';
+import { ALICE, BOB, advance, api, browser, mailedCode, postCode, postPassword, signInByMail, toVerifyPage, startMailStack, type MailStack, type MailStackOptions } from '../fixtures/second-factor.js';
 
 async function stackFor(t: Test, o: MailStackOptions = {}): Promise<MailStack> {
   const stack = await startMailStack(o);
@@ -96,4 +97,60 @@ t.test('step-up: max_auth_age asks a signed-in user for a new code, without the 
   t.equal(admin.status, 200, '/admin is reachable again');
   t.equal(stack.upstream.seen.length, before + 1);
   t.equal(stack.logs.audits('login').filter((l) => l.user === 'bob').length, 1, 'one password sign-in in all');
+});
+
+t.test('JSON API: remember_device returns a device token that skips the code for that user only', async (t) => {
+  const stack = await stackFor(t, { config: { session: { reverify_grace: 0 } } });
+  const first = await api(stack, 'login', { username: BOB.user, password: BOB.password });
+  const flow = first.json<{ flow: string }>().flow;
+  const done = await api(stack, 'verify', { flow, code: await mailedCode(stack, BOB.email), remember_device: true });
+  t.equal(done.status, 200);
+  const deviceToken = done.json<{ device_token?: string }>().device_token;
+  t.type(deviceToken, 'string', 'a device token');
+  const notice = await stack.smtp.waitFor((m) => /new|device/i.test(m.subject ?? ''), 5000);
+  t.ok(notice, 'the user is told about the new device');
+
+  const again = await api(stack, 'login', { username: BOB.user, password: BOB.password, device_token: deviceToken });
+  t.match(again.json(), { status: 'authenticated' }, 'no code on the trusted device');
+  const forged = await api(stack, 'login', { username: BOB.user, password: BOB.password, device_token: `${deviceToken!.slice(0, -2)}xx` });
+  t.match(forged.json(), { status: 'second_factor_required' }, 'a tampered token is ignored');
+  await mailedCode(stack, BOB.email);
+  const otherUser = await api(stack, 'login', { username: ALICE.user, password: ALICE.password, device_token: deviceToken });
+  t.match(otherUser.json(), { status: 'second_factor_required' }, 'the device is trusted for bob only');
+});
+
+t.test('browser: "trust this device" skips the code after the grace, until logout everywhere', async (t) => {
+  const stack = await stackFor(t);
+  const b = browser(stack);
+  await toVerifyPage(b, BOB.user, BOB.password, '/cams');
+  const done = await postCode(b, await mailedCode(stack, BOB.email), '/cams', { remember_device: '1' });
+  t.equal(done.status, 303);
+  b.cookies.delete('portcullis_session');
+  advance(stack, 60 * 60_000);
+  const back = await postPassword(b, BOB.user, BOB.password, '/cams');
+  t.equal(back.location, '/cams', 'a trusted device is not asked, long after the grace');
+  t.ok(stack.logs.audits('second_factor').some((l) => l.reason === 'trusted_device'));
+  const fresh = await postPassword(browser(stack), BOB.user, BOB.password, '/cams');
+  t.match(fresh.location, /^\/_gateway\/verify/, 'another browser is asked');
+
+  // Logging out everywhere forgets the device, and the grace of this device: the next sign-in asks.
+  const page = await b.get(`/_gateway/verify?rd=%2Fcams`);
+  t.equal(page.status, 303, 'signed in: no verify page');
+  const signedIn = await stack.gateway.gateway.services.sessions.get(b.cookies.get('portcullis_session'));
+  const out = await b.post('/_gateway/logout', { csrf: csrfToken(signedIn!.session.csrf), everywhere: '1' });
+  t.equal(out.status, 303);
+  const asked = await postPassword(b, BOB.user, BOB.password, '/cams');
+  t.match(asked.location, /^\/_gateway\/verify/, 'after logout everywhere the device is asked again');
+});
+
+t.test('logout everywhere ends the reverify grace of this device', async (t) => {
+  const stack = await stackFor(t);
+  const b = browser(stack);
+  t.equal((await signInByMail(stack, b, BOB.user, BOB.password, BOB.email, '/cams')).status, 303);
+  const found = await stack.gateway.gateway.services.sessions.get(b.cookies.get('portcullis_session'));
+  const out = await b.post('/_gateway/logout', { csrf: csrfToken(found!.session.csrf), everywhere: '1' });
+  t.equal(out.status, 303);
+  t.equal((await b.get('/cams')).status, 302);
+  const asked = await postPassword(b, BOB.user, BOB.password, '/cams');
+  t.match(asked.location, /^\/_gateway\/verify/, 'a complete logout means a code next time, even within the grace');
 });
