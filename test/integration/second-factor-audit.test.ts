@@ -8,12 +8,15 @@ function wrong(code: string, i = 0): string {
 t.test('audit: sent, failed, expired, verified, locked — with who, where and which request; no secrets in any line', async (t) => {
   const stack = await startMailStack({ config: { second_factor: { lockout: { max_failures: 3 }, assignments: [{ user: 'alice', method: 'sms' }] } } });
   t.teardown(() => stack.close());
-  const secrets: string[] = [ALICE.password, BOB.password];
+  const secrets: string[] = [ALICE.password, BOB.password, 'a-wrong-password-7', stack.twilio.authToken];
+  t.equal((await api(stack, 'login', { username: BOB.user, password: 'a-wrong-password-7' })).status, 401);
+  const responses: string[] = [];
   const codes: string[] = [];
 
   // bob by browser: sent, one wrong code, an expired code, then verified.
   const b = browser(stack);
   const page = await toVerifyPage(b, BOB.user, BOB.password, '/cams');
+  responses.push(page.text);
   t.equal(page.status, 200);
   const c1 = await mailedCode(stack, BOB.email);
   codes.push(c1);
@@ -33,6 +36,7 @@ t.test('audit: sent, failed, expired, verified, locked — with who, where and w
 
   // alice by the JSON API (SMS): three wrong codes lock her.
   const login = await api(stack, 'login', { username: ALICE.user, password: ALICE.password });
+  responses.push(login.text);
   const flow = login.json<{ flow: string }>().flow;
   const sms = smsCode(stack, ALICE.phone);
   codes.push(sms);
@@ -41,6 +45,7 @@ t.test('audit: sent, failed, expired, verified, locked — with who, where and w
   t.same(answers, [401, 401, 423]);
   await stack.smtp.waitFor(isLockedMail(ALICE.email), 5000);
   const token = (await api(stack, 'login', { username: BOB.user, password: BOB.password })).json<{ flow: string }>();
+  responses.push(JSON.stringify(token));
   const c3 = await mailedCode(stack, BOB.email);
   codes.push(c3);
   const verified = await api(stack, 'verify', { flow: token.flow, code: c3 });
@@ -80,4 +85,5 @@ t.test('audit: sent, failed, expired, verified, locked — with who, where and w
   for (const code of codes) t.notOk(nonDev.some((l) => new RegExp(`(?<![0-9A-Za-z])${code}(?![0-9A-Za-z])`).test(l)), `code ${code} is in no log line`);
   for (const s of secrets) t.notOk(lines.some((l) => l.includes(s)), `secret ${s.slice(0, 4)}… is in no log line`);
   t.notOk(lines.some((l) => l.includes(ALICE.phone) || l.includes(BOB.email)), 'delivery addresses are masked in logs');
+  for (const code of codes) t.notOk(responses.some((r) => new RegExp(`(?<![0-9A-Za-z])${code}(?![0-9A-Za-z])`).test(r)), 'no page or API answer carries the code');
 });
