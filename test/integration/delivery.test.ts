@@ -88,6 +88,7 @@ t.test('Twilio failing without fallback: a clear error page, no session upgrade,
 t.test('SMTP down: a clear error page, code_sent failure audited, no two-factor session', async (t) => {
   const closed = await freePort();
   const stack = await stackFor(t, { smtpPort: closed });
+  t.ok(stack.logs.lines.some((l) => l.check === 'delivery' && /email/.test(String(l.message))), 'the start-up check warned about SMTP');
   const b = browser(stack);
   const page = await postPassword(b, BOB.user, BOB.password, '/cams');
   t.equal(page.status, 502, 'the page reports the failure');

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
+import { request } from 'undici';
 import { redisAvailable, startRedis } from '../fixtures/redis.js';
 import { BOB, advance, browser, mailedCode, postCode, postPassword, signInByMail, startMailStack, toVerifyPage } from '../fixtures/second-factor.js';
 
@@ -35,6 +36,9 @@ t.test('Redis down: protected routes 503 (fail closed), bypass routes served; re
   t.equal(anonymous.status, 401, 'without a session cookie there is nothing to look up: sign in first');
   const health = await browser(stack).get('/health');
   t.equal(health.status, 200, 'the bypass route is still served');
+  const ready = await request(`${stack.gateway.adminUrl!}/readyz`);
+  t.equal(ready.statusCode, 503, 'readyz reports the store');
+  await ready.body.dump();
   const healthSigned = await b.get('/health');
   t.equal(healthSigned.status, 200, 'also with a session cookie');
   const login = await postPassword(browser(stack), BOB.user, BOB.password, '/cams');
@@ -68,6 +72,9 @@ t.test('Redis down: protected routes 503 (fail closed), bypass routes served; re
     }
   }
   t.ok(recovered, 'the gateway recovered by itself');
+  const readyAgain = await request(`${stack.gateway.adminUrl!}/readyz`);
+  t.equal(readyAgain.statusCode, 200);
+  await readyAgain.body.dump();
   const late = await waiting.post('/_gateway/verify', { code: pendingCode, csrf: waitingCsrf, rd: '/cams' });
   t.not(late.location, '/cams', 'the half-finished sign-in does not survive the lost store data');
   const old = await b.get('/cams');
