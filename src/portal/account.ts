@@ -1,16 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { dispatchTable, type MethodTable } from './dispatch.js';
 import type { RequestContext } from '../gateway/context.js';
 import type { Gateway } from '../gateway/runtime.js';
-import { sendError } from '../http/respond.js';
 import { postDisableSecondFactor, postRemoveDevice, postRemoveMethod, postRemoveSession } from './account-actions.js';
 import { accountAccess, accountModel, NOTICES } from './account-model.js';
 import { sessionView } from './enroll-session.js';
 import { renderPage, seeOther } from './page.js';
 import { accountPage } from './views/account.js';
 
-type Handler = (gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => Promise<void>;
-
-const routes: Record<string, Partial<Record<'GET' | 'POST', Handler>>> = {
+const routes: Record<string, MethodTable> = {
   '': { GET: getAccount },
   '/': { GET: getAccount },
   '/methods/remove': { POST: postRemoveMethod },
@@ -20,17 +18,7 @@ const routes: Record<string, Partial<Record<'GET' | 'POST', Handler>>> = {
 };
 
 /** `/_gateway/account...`: the signed-in user's methods, trusted devices and sessions. */
-export async function handleAccount(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string): Promise<void> {
-  const route = routes[rest];
-  if (!route) return sendError(req, res, 404, 'not_found', 'Not found', ctx.requestId);
-  const method = req.method === 'HEAD' ? 'GET' : req.method;
-  const handler = route[method as 'GET' | 'POST'];
-  if (!handler) {
-    res.setHeader('allow', Object.keys(route).join(', '));
-    return sendError(req, res, 405, 'method_not_allowed', 'Method not allowed', ctx.requestId);
-  }
-  return handler(gw, req, res, ctx);
-}
+export const handleAccount = dispatchTable(routes);
 
 async function getAccount(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
   const access = await accountAccess(gw, req);

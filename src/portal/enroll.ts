@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { dispatchTable, type MethodTable } from './dispatch.js';
 import type { RequestContext } from '../gateway/context.js';
 import type { Gateway } from '../gateway/runtime.js';
 import { readForm } from '../http/body.js';
@@ -10,9 +11,8 @@ import { getEnrollTotp, postEnrollTotp } from './enroll-totp.js';
 import { renderPage, safeRd, seeOther } from './page.js';
 import { enrollChoicePage, recoveryCodesPage } from './views/enroll.js';
 
-type Route = Partial<Record<'GET' | 'POST', (gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => Promise<void>>>;
 
-const routes: Record<string, Route> = {
+const routes: Record<string, MethodTable> = {
   '': { GET: getChoice },
   '/': { GET: getChoice },
   '/totp': { GET: getEnrollTotp, POST: postEnrollTotp },
@@ -22,17 +22,7 @@ const routes: Record<string, Route> = {
 };
 
 /** `/_gateway/enroll...`: setting up a second factor (forced after the password, or from the account page). */
-export async function handleEnroll(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string): Promise<void> {
-  const route = routes[rest];
-  if (!route) return sendError(req, res, 404, 'not_found', 'Not found', ctx.requestId);
-  const method = req.method === 'HEAD' ? 'GET' : req.method;
-  const handler = route[method as 'GET' | 'POST'];
-  if (!handler) {
-    res.setHeader('allow', Object.keys(route).join(', '));
-    return sendError(req, res, 405, 'method_not_allowed', 'Method not allowed', ctx.requestId);
-  }
-  return handler(gw, req, res, ctx);
-}
+export const handleEnroll = dispatchTable(routes);
 
 /**
  * `GET /enroll`: the methods to choose from. A forced enrolment with a single possible method (an
