@@ -11,6 +11,14 @@ declare module 'autocannon' {
     errors: number;
     non2xx: number;
   }
-  function autocannon(opts: { url: string; connections: number; duration: number; headers?: Record<string, string> }): Promise<Result>;
+  interface Options {
+    url: string;
+    connections: number;
+    duration: number;
+    headers?: Record<string, string>;
+    method?: string;
+    body?: string;
+  }
+  function autocannon(opts: Options): Promise<Result>;
   export default autocannon;
 }

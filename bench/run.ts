@@ -4,8 +4,14 @@
  * (wrk where installed, else autocannon). Prints a table and the ratios; exits by itself and stops
  * every child process it started.
  *
+ * Also: the same targets one process per core (gateway `server.workers: 2` on the redis store, nginx
+ * `worker_processes 2`), nginx `auth_request` against the gateway's forward-auth endpoint, latency at a
+ * fixed offered rate, sign-ins per second, a wrong-password flood beside authenticated traffic, and the
+ * gateway's RSS with idle WebSockets held through it.
+ *
  * Environment: BENCH_DURATION (seconds per run, default 5), BENCH_CONNECTIONS (default 64),
- * BENCH_STREAM_MIB (default 256), BENCH_ROUNDS (default 3: targets run round-robin, best round kept).
+ * BENCH_STREAM_MIB (default 256), BENCH_ROUNDS (default 3: targets run round-robin, best round kept),
+ * BENCH_RATE (fixed offered rate, default 2000), BENCH_WS (idle WebSockets, default 10000; 0 = skip).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +24,8 @@ import { request } from 'undici';
 import { runRole } from './servers.js';
 import { cpuMs } from './cpu.js';
 import { loadOnce, type LoadResult } from './load.js';
+import { fixedRate, openIdleSockets, rssMiB, signInLoad, waitIdle, type FixedRateResult } from './extra.js';
+import { hashPassword } from '../src/users/password.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..', '..');
@@ -25,7 +33,10 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const STREAM_MIB = Number(process.env.BENCH_STREAM_MIB ?? 256);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const RATE = Number(process.env.BENCH_RATE ?? 2000);
+const WS_COUNT = Number(process.env.BENCH_WS ?? 10_000);
 const NGINX = '/usr/sbin/nginx';
+const CORES = os.availableParallelism();
 
 const children = new Set<ChildProcess>();
 const tempDirs: string[] = [];
@@ -35,6 +46,8 @@ interface Target {
   url: string;
   /** The serving process (CPU per request is measured on it and its children). */
   pid?: number;
+  /** Where a signed-in scenario signs in (a gateway's own URL); default: the single-process gateway. */
+  loginAt?: string;
 }
 
 /** One measured request shape; `prepare` may log in and return the headers to send (or a reason to skip). */
@@ -49,14 +62,16 @@ interface Scenario {
 const BENCH_USER = 'bench';
 const BENCH_PASSWORD = 'bench-password-0123456789';
 
-const SCENARIOS: readonly Scenario[] = [
-  { name: '1 KiB GET', path: '/bench/bypass' },
-  {
-    name: '1 KiB GET, signed-in session',
-    path: '/bench/session',
-    only: ['gateway'],
-    prepare: async (target): Promise<{ headers: Record<string, string> } | { skip: string }> => {
-      const res = await request(`${target.url}/_gateway/api/v1/login`, {
+const SINGLE = ['direct', 'nginx', 'undici', 'http-proxy', 'src/proxy engine', 'gateway'];
+const PER_CORE = ['nginx ×cores', 'gateway ×cores'];
+const cookies = new Map<string, Promise<string | { skip: string }>>();
+
+/** Signs in once per gateway through the JSON API; the token is the session cookie's value. */
+function sessionCookie(gatewayUrl: string): Promise<string | { skip: string }> {
+  let p = cookies.get(gatewayUrl);
+  if (!p) {
+    p = (async () => {
+      const res = await request(`${gatewayUrl}/_gateway/api/v1/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username: BENCH_USER, password: BENCH_PASSWORD }),
@@ -64,9 +79,25 @@ const SCENARIOS: readonly Scenario[] = [
       if (res instanceof Error) return { skip: `login failed: ${res.message}` };
       const body = (await res.body.json().catch(() => ({}))) as { status?: string; token?: string };
       if (res.statusCode !== 200 || body.status !== 'authenticated' || !body.token) return { skip: `login answered ${res.statusCode} ${JSON.stringify(body).slice(0, 120)}` };
-      const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
-      const headers: Record<string, string> = cookie ? { cookie } : { authorization: `Bearer ${body.token}` };
-      return { headers };
+      return `portcullis_session=${body.token}`;
+    })();
+    cookies.set(gatewayUrl, p);
+  }
+  return p;
+}
+
+let gatewayUrl = '';
+
+const SCENARIOS: readonly Scenario[] = [
+  { name: '1 KiB GET', path: '/bench/bypass', only: [...SINGLE, ...PER_CORE] },
+  {
+    // The same request everywhere (with the cookie); only the gateways (and nginx + forward-auth) check it.
+    name: '1 KiB GET, signed-in session cookie',
+    path: '/bench/session',
+    only: ['direct', 'nginx', 'undici', 'gateway', ...PER_CORE, 'nginx + forward-auth'],
+    prepare: async (target): Promise<{ headers: Record<string, string> } | { skip: string }> => {
+      const cookie = await sessionCookie(target.loginAt ?? gatewayUrl);
+      return typeof cookie === 'string' ? { headers: { cookie } } : cookie;
     },
   },
 ];
@@ -123,15 +154,47 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number):
   return false;
 }
 
-async function startNginx(upstream: string): Promise<Target | string> {
+/** nginx `proxy_pass` to the origin; `authz`: every request first asks the gateway (auth_request, documented cache). */
+async function startNginx(name: string, upstream: string, o: { workers?: number; authz?: string } = {}): Promise<Target | string> {
   if (!existsSync(NGINX)) return `${NGINX} not installed`;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-bench-nginx-'));
   tempDirs.push(dir);
   const port = await freePort();
   const up = new URL(upstream);
+  const authz = o.authz ? new URL(o.authz) : undefined;
+  // Mirrors deploy/nginx-forward-auth.conf: auth subrequest, positive answers cached 2 s per cookie.
+  const authBlock = authz
+    ? `
+  proxy_cache_path ${dir}/authcache keys_zone=portcullis_auth:10m max_size=64m inactive=10s;
+  upstream portcullis { server ${authz.host}; keepalive 64; }`
+    : '';
+  const authLocation = authz
+    ? `
+    location = /_portcullis_authz {
+      internal;
+      proxy_pass http://portcullis/_gateway/authz;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+      proxy_set_header X-Original-Method $request_method;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_cache portcullis_auth;
+      proxy_cache_key "$http_cookie$http_authorization$http_x_api_key$request_method$host$request_uri";
+      proxy_cache_valid 200 2s;
+      proxy_ignore_headers Cache-Control Expires Set-Cookie;
+    }`
+    : '';
+  const authUse = authz
+    ? `
+      auth_request /_portcullis_authz;
+      auth_request_set $auth_user $upstream_http_remote_user;
+      proxy_set_header Remote-User $auth_user;`
+    : '';
   writeFileSync(
     path.join(dir, 'nginx.conf'),
-    `worker_processes 1;
+    `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes ${o.workers ?? 1};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 4096; }
@@ -139,10 +202,10 @@ http {
   access_log off;
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream app { server ${up.host}; keepalive 128; }
+  upstream app { server ${up.host}; keepalive 128; }${authBlock}
   server {
-    listen 127.0.0.1:${port};
-    location / {
+    listen 127.0.0.1:${port};${authLocation}
+    location / {${authUse}
       proxy_pass http://app;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -153,40 +216,76 @@ http {
 }
 `,
   );
-  const child = track(spawn(NGINX, ['-p', dir, '-e', `${dir}/error.log`, '-c', `${dir}/nginx.conf`, '-g', 'daemon off;'], { stdio: 'ignore' }), 'nginx');
+  const child = track(spawn(NGINX, ['-p', dir, '-e', `${dir}/error.log`, '-c', `${dir}/nginx.conf`, '-g', 'daemon off;'], { stdio: 'ignore' }), name);
   const url = `http://127.0.0.1:${port}`;
-  return (await waitForHttp(`${url}/health`, child, 5000)) ? { name: 'nginx', url, pid: child.pid } : 'nginx did not start';
+  return (await waitForHttp(`${url}/health`, child, 5000)) ? { name, url, pid: child.pid } : `${name} did not start`;
 }
 
-async function startGateway(upstream: string): Promise<Target | string> {
+/** A redis-server for the multi-process gateway (workers need a shared store). */
+async function startRedisServer(): Promise<string | { skip: string }> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-bench-redis-'));
+  tempDirs.push(dir);
+  const child = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }), 'redis');
+  const ok = await new Promise<boolean>((resolve) => {
+    child.once('error', () => resolve(false));
+    const deadline = Date.now() + 5000;
+    const poll = (): void => {
+      const sock = http.get(`http://127.0.0.1:${port}/`, () => undefined);
+      sock.on('error', (e: NodeJS.ErrnoException) => {
+        // redis answers an HTTP request by closing: anything but ECONNREFUSED means it is up.
+        if (e.code !== 'ECONNREFUSED') resolve(true);
+        else if (Date.now() > deadline) resolve(false);
+        else setTimeout(poll, 100);
+      });
+      sock.on('response', () => resolve(true));
+    };
+    poll();
+  });
+  return ok ? `redis://127.0.0.1:${port}/0` : { skip: 'redis-server did not start (not installed?)' };
+}
+
+let usersFile: string | undefined;
+
+async function benchUsers(): Promise<string> {
+  if (usersFile) return usersFile;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-bench-users-'));
+  tempDirs.push(dir);
+  let hash = '';
+  try {
+    hash = await hashPassword(BENCH_PASSWORD, 'argon2id'); // the product's default cost
+  } catch (e) {
+    note(`cannot hash the bench password: ${(e as Error).message}`);
+  }
+  usersFile = path.join(dir, 'users.yaml');
+  writeFileSync(usersFile, `users:\n  ${BENCH_USER}:\n    display_name: Bench\n    email: bench@example.com\n    groups: [bench]\n    password: "${hash}"\n    second_factor: {enabled: false}\n`);
+  return usersFile;
+}
+
+/** `portcullis serve` in front of the origin: 1 process on the memory store, or `workers` on redis. */
+async function startGateway(name: string, upstream: string, o: { workers?: number; redis?: string; hashing?: number } = {}): Promise<Target | string> {
   const bin = path.join(ROOT, 'dist', 'src', 'cli', 'bin.js');
   if (!existsSync(bin)) return `${bin} not built`;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-bench-gw-'));
   tempDirs.push(dir);
   const port = await freePort();
-  let hash = '';
-  try {
-    const argon2 = await import('@node-rs/argon2');
-    hash = await argon2.hash(BENCH_PASSWORD);
-  } catch (e) {
-    note(`cannot hash the bench password: ${(e as Error).message}`);
-  }
-  writeFileSync(
-    path.join(dir, 'users.yaml'),
-    `users:\n  ${BENCH_USER}:\n    display_name: Bench\n    email: bench@example.com\n    groups: [bench]\n    password: "${hash}"\n    second_factor: {enabled: false}\n`,
-  );
   const config = path.join(dir, 'gateway.yaml');
   writeFileSync(
     config,
     `server:
   listen: 127.0.0.1:${port}
+  workers: ${o.workers ?? 1}
+  trusted_proxies: [127.0.0.1/32]
 admin:
   listen: ""
 session:
-  store: memory
-  secret: ${'b'.repeat(48)}
+  store: ${o.redis ? 'redis' : 'memory'}
+  secret: ${'b'.repeat(48)}${o.redis ? `\n  redis: {url: "${o.redis}"}` : ''}
 users:
-  file: ${dir}/users.yaml
+  file: ${await benchUsers()}${o.hashing ? `\n  hashing: {concurrency: ${o.hashing}}` : ''}
+regulation:
+  max_failures: 1000000000
+  max_failures_per_client: 1000000000
 upstreams:
   - name: bench
     url: ${upstream}
@@ -194,15 +293,17 @@ access:
   default_policy: two_factor
   rules:
     - {paths: [/bench/bypass, /health, /stream], policy: bypass}
-    - {paths: [/bench/session], policy: one_factor}
+    - {paths: [/bench/session, /ws], policy: one_factor}
 logging: {level: error}
 `,
   );
   let stderr = '';
-  const child = track(spawn(process.execPath, [bin, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir }), 'gateway');
+  // 10k idle WebSockets are 20k sockets in the gateway: raise its descriptor limit when allowed.
+  const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
+  const child = track(spawn('/bin/sh', ['-c', cmd, process.execPath, bin, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir }), name);
   child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
   const url = `http://127.0.0.1:${port}`;
-  if (await waitForHttp(`${url}/health`, child, 10_000)) return { name: 'gateway', url, pid: child.pid };
+  if (await waitForHttp(`${url}/health`, child, 20_000)) return { name, url, pid: child.pid, loginAt: url };
   child.kill('SIGKILL');
   const why = stderr.trim().split('\n').slice(-3).join(' | ') || 'no answer on its port';
   return `\`portcullis serve\` did not start (${why})`;
@@ -226,25 +327,39 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
+function ratio(a: number | undefined, b: number | undefined): string {
+  return a !== undefined && b ? (a / b).toFixed(2) : '–';
+}
+
 async function main(): Promise<void> {
   note(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${CONNECTIONS} connections, ${DURATION}s per run`);
   const origin = await startRole('upstream');
   const targets: Target[] = [{ ...origin, name: 'direct' }];
   const skipped: string[] = [];
-  const nginx = await startNginx(origin.url);
-  if (typeof nginx === 'string') skipped.push(`nginx: ${nginx}`);
-  else targets.push(nginx);
+  const add = (t: Target | string, label: string): Target | undefined => {
+    if (typeof t === 'string') {
+      skipped.push(`${label}: ${t}`);
+      return undefined;
+    }
+    targets.push(t);
+    return t;
+  };
+  add(await startNginx('nginx', origin.url), 'nginx');
   targets.push(await startRole('undici', origin.url));
   targets.push(await startRole('http-proxy', origin.url));
   const engine = await startRole('portcullis-proxy', origin.url);
   targets.push({ ...engine, name: 'src/proxy engine' });
-  const gateway = await startGateway(origin.url);
-  if (typeof gateway === 'string') skipped.push(`gateway: ${gateway}`);
-  else targets.push(gateway);
+  const gateway = add(await startGateway('gateway', origin.url), 'gateway');
+  gatewayUrl = gateway?.url ?? '';
+  add(await startNginx('nginx ×cores', origin.url, { workers: CORES }), 'nginx ×cores');
+  const redis = await startRedisServer();
+  if (typeof redis === 'string') add(await startGateway('gateway ×cores', origin.url, { workers: CORES, redis }), 'gateway ×cores');
+  else skipped.push(`gateway ×cores: ${redis.skip}`);
+  if (gateway) add(await startNginx('nginx + forward-auth', origin.url, { authz: gateway.url }), 'nginx + forward-auth');
 
   // Prepare every (scenario, target) pair once, then run them round-robin ROUNDS times and keep each
   // pair's best round: on a shared machine that is the figure least disturbed by other work.
-  const jobs: Array<{ scenario: Scenario; target: Target; headers: Record<string, string>; best?: LoadResult; cpuUs?: number }> = [];
+  const jobs: Array<{ scenario: Scenario; target: Target; headers: Record<string, string>; best?: LoadResult; cpuUs?: number; all: number[] }> = [];
   for (const scenario of SCENARIOS) {
     for (const target of targets) {
       if (scenario.only && !scenario.only.includes(target.name)) continue;
@@ -263,7 +378,7 @@ async function main(): Promise<void> {
         skipped.push(`${scenario.name} on ${target.name}: answered ${probe.statusCode}`);
         continue;
       }
-      jobs.push({ scenario, target, headers });
+      jobs.push({ scenario, target, headers, all: [] });
     }
   }
   let tool = '';
@@ -274,6 +389,7 @@ async function main(): Promise<void> {
       const r = await loadOnce(`${job.target.url}${job.scenario.path}`, job.headers, CONNECTIONS, DURATION);
       const cpuAfter = cpuMs(job.target.pid);
       tool = r.tool;
+      job.all.push(r.rps);
       if (cpuBefore !== undefined && cpuAfter !== undefined && r.requests > 0) {
         const us = ((cpuAfter - cpuBefore) * 1000) / r.requests;
         job.cpuUs = job.cpuUs === undefined ? us : Math.min(job.cpuUs, us);
@@ -281,10 +397,71 @@ async function main(): Promise<void> {
       if (!job.best || r.rps > job.best.rps) job.best = r;
     }
   }
-  const rows = jobs.flatMap((j) => (j.best ? [{ scenario: j.scenario.name, target: j.target.name, r: j.best, cpuUs: j.cpuUs }] : []));
+  const rows = jobs.flatMap((j) => (j.best ? [{ scenario: j.scenario.name, target: j.target.name, r: j.best, cpuUs: j.cpuUs, all: j.all }] : []));
+  const row = (scenario: number, target: string) => rows.find((x) => x.scenario === SCENARIOS[scenario]?.name && x.target === target);
+
+  // Latency at a fixed offered rate (open loop): the gateway's p99 against the origin's own.
+  const fixed: Array<{ target: string; r: FixedRateResult }> = [];
+  const signedIn = jobs.filter((j) => j.scenario === SCENARIOS[1]);
+  for (const name of ['direct', 'nginx', 'gateway']) {
+    const job = signedIn.find((j) => j.target.name === name);
+    if (!job) continue;
+    note(`fixed rate ${RATE}/s → ${name}`);
+    let best: FixedRateResult | undefined;
+    for (let round = 0; round < ROUNDS; round++) {
+      const r = await fixedRate(`${job.target.url}${job.scenario.path}`, job.headers, RATE, DURATION);
+      if (!best || r.p99 < best.p99) best = r;
+    }
+    if (best) fixed.push({ target: name, r: best });
+  }
+
+  // Idle WebSockets held through the single-process gateway to the origin's echo (before any sign-in
+  // work, whose argon2 memory would blur the RSS figure).
+  let wsLine: string | undefined;
+  const gwJob0 = signedIn.find((j) => j.target.name === 'gateway');
+  if (gateway && gwJob0 && WS_COUNT > 0) {
+    note(`${WS_COUNT} idle WebSockets → gateway`);
+    const before = rssMiB(gateway.pid);
+    const held = await openIdleSockets(`${gateway.url.replace('http:', 'ws:')}/ws`, gwJob0.headers, WS_COUNT);
+    await new Promise((r) => setTimeout(r, 2000));
+    const during = rssMiB(gateway.pid);
+    wsLine = `${held.opened} idle WebSockets through the gateway: gateway RSS ${before?.toFixed(0)} MiB before, ${during?.toFixed(0)} MiB holding them (${before !== undefined && during !== undefined && held.opened ? (((during - before) * 1024) / held.opened).toFixed(1) : '?'} KiB each)${held.failed ? `; stopped early: ${held.failed}` : ''}`;
+    await held.close();
+  }
+
+  // Sign-ins per second (argon2id at the default cost), then a wrong-password flood beside signed-in traffic.
+  let signins: Awaited<ReturnType<typeof signInLoad>> | undefined;
+  const flood: Array<{ gateway: string; label: string; r: LoadResult }> = [];
+  const drains: Array<{ gateway: string; ms: number }> = [];
+  const gwJob = signedIn.find((j) => j.target.name === 'gateway');
+  if (gateway && gwJob) {
+    note('sign-ins per second');
+    signins = await signInLoad(`${gateway.url}/_gateway/api/v1/login`, { username: BENCH_USER, password: BENCH_PASSWORD }, 8, DURATION);
+    // The same flood against the default hashing concurrency (4) and against concurrency 1.
+    const one = await startGateway('gateway, hashing.concurrency 1', origin.url, { hashing: 1 });
+    const subjects: Target[] = [gateway, ...(typeof one === 'string' ? [] : [one])];
+    if (typeof one === 'string') skipped.push(`hashing.concurrency 1: ${one}`);
+    for (const gw of subjects) {
+      const cookie = await sessionCookie(gw.url);
+      if (typeof cookie !== 'string') continue;
+      for (let round = 0; round < Math.max(1, ROUNDS - 1); round++) {
+        note(`flood round ${round + 1} on ${gw.name}: quiet`);
+        flood.push({ gateway: gw.name, label: 'quiet', r: await loadOnce(`${gw.url}${gwJob.scenario.path}`, { cookie }, CONNECTIONS, DURATION) });
+        note(`flood round ${round + 1} on ${gw.name}: under a wrong-password flood`);
+        const attack = signInLoad(`${gw.url}/_gateway/api/v1/login`, { username: BENCH_USER, password: 'wrong-password-000000' }, 64, DURATION + 1);
+        flood.push({ gateway: gw.name, label: 'flood', r: await loadOnce(`${gw.url}${gwJob.scenario.path}`, { cookie }, CONNECTIONS, DURATION) });
+        await attack;
+        // Hashes already queued (users.hashing.queue) still run after the attackers hang up.
+        const ms = await waitIdle(gw.pid);
+        note(`${gw.name} busy for ${(ms / 1000).toFixed(0)} s after the flood ended`);
+        drains.push({ gateway: gw.name, ms });
+      }
+    }
+  }
 
   const streams: Array<{ target: string; mbps: number }> = [];
   for (const target of targets) {
+    if (target.name === 'nginx + forward-auth') continue;
     note(`stream ${STREAM_MIB} MiB → ${target.name}`);
     try {
       let best = 0;
@@ -298,29 +475,52 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   lines.push(`Load: ${tool}, ${CONNECTIONS} connections, ${DURATION}s per run, best of ${ROUNDS} rounds, 1 KiB responses; node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]?.toFixed(1)}`);
   lines.push('');
-  lines.push('| scenario | target | requests/s | p50 | p99 | CPU µs/request (server process) | errors |');
-  lines.push('|---|---|---:|---:|---:|---:|---:|');
-  for (const { scenario, target, r, cpuUs } of rows) {
-    lines.push(`| ${scenario} | ${target} | ${Math.round(r.rps)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${cpuUs === undefined ? '–' : cpuUs.toFixed(0)} | ${r.errors} |`);
+  lines.push('| scenario | target | requests/s (best) | every round | p50 | p99 | CPU µs/request (server processes) | errors |');
+  lines.push('|---|---|---:|---|---:|---:|---:|---:|');
+  for (const { scenario, target, r, cpuUs, all } of rows) {
+    lines.push(`| ${scenario} | ${target} | ${Math.round(r.rps)} | ${all.map((x) => Math.round(x)).join(' / ')} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${cpuUs === undefined ? '–' : cpuUs.toFixed(0)} | ${r.errors} |`);
   }
   lines.push('');
-  const rps = (scenario: string, target: string): number | undefined => rows.find((x) => x.scenario === scenario && x.target === target)?.r.rps;
-  const base = SCENARIOS[0]?.name ?? '';
-  for (const who of ['gateway', 'src/proxy engine']) {
-    const mine = rps(base, who);
-    if (mine === undefined) continue;
-    for (const other of ['nginx', 'direct', 'undici', 'http-proxy']) {
-      const theirs = rps(base, other);
-      if (theirs) lines.push(`- ${who}/${other}: ${(mine / theirs).toFixed(2)}`);
+  const rps = (i: number, t: string): number | undefined => row(i, t)?.r.rps;
+  const p99 = (i: number, t: string): number | undefined => row(i, t)?.r.p99;
+  lines.push('Issue 5 ratios (same run):');
+  lines.push(`- 1. signed-in gateway / bare undici (same cookie request): ${ratio(rps(1, 'gateway'), rps(1, 'undici'))} throughput, p99 ${ratio(p99(1, 'gateway'), p99(1, 'undici'))}×`);
+  lines.push(`- 2. gateway ×${CORES} / nginx ×${CORES} (bypass): ${ratio(rps(0, 'gateway ×cores'), rps(0, 'nginx ×cores'))} throughput, p99 ${ratio(p99(0, 'gateway ×cores'), p99(0, 'nginx ×cores'))}×; signed-in: ${ratio(rps(1, 'gateway ×cores'), rps(1, 'nginx ×cores'))}, p99 ${ratio(p99(1, 'gateway ×cores'), p99(1, 'nginx ×cores'))}×`);
+  lines.push(`  1 process against 1: ${ratio(rps(0, 'gateway'), rps(0, 'nginx'))} (bypass), ${ratio(rps(1, 'gateway'), rps(1, 'nginx'))} (signed-in)`);
+  lines.push(`- 6. nginx + forward-auth / plain nginx (signed-in cookie): ${ratio(rps(1, 'nginx + forward-auth'), rps(1, 'nginx'))}`);
+  lines.push(`- gateway / direct (bypass): ${ratio(rps(0, 'gateway'), rps(0, 'direct'))}; src/proxy engine / undici: ${ratio(rps(0, 'src/proxy engine'), rps(0, 'undici'))}`);
+  lines.push('');
+  if (fixed.length) {
+    lines.push(`| fixed offered rate ${RATE}/s (open loop, latency from the scheduled time, best p99 of ${ROUNDS}) | achieved/s | p50 | p99 | errors |`);
+    lines.push('|---|---:|---:|---:|---:|');
+    for (const f of fixed) lines.push(`| ${f.target} | ${Math.round(f.r.rate)} | ${fmtMs(f.r.p50)} | ${fmtMs(f.r.p99)} | ${f.r.errors} |`);
+    const d = fixed.find((f) => f.target === 'direct');
+    const g = fixed.find((f) => f.target === 'gateway');
+    if (d && g) lines.push(`\n- 3. gateway p99 − direct p99 at ${RATE}/s: ${fmtMs(g.r.p99 - d.r.p99)}`);
+    lines.push('');
+  }
+  if (signins) {
+    lines.push(`- 5. sign-ins (argon2id, default cost, 8 connections): ${signins.rps.toFixed(1)}/s on ${CORES} cores = ${(signins.rps / CORES).toFixed(1)}/s per core (non-2xx ${signins.non2xx}, p99 ${fmtMs(signins.p99)})`);
+    for (const name of [...new Set(flood.map((f) => f.gateway))]) {
+      const mine = flood.filter((f) => f.gateway === name);
+      for (const f of mine) lines.push(`  - ${name}, signed-in traffic ${f.label}: ${Math.round(f.r.rps)} req/s, p99 ${fmtMs(f.r.p99)}`);
+      const quiet = Math.min(...mine.filter((f) => f.label === 'quiet').map((f) => f.r.p99));
+      const loud = Math.min(...mine.filter((f) => f.label === 'flood').map((f) => f.r.p99));
+      const qr = Math.max(...mine.filter((f) => f.label === 'quiet').map((f) => f.r.rps));
+      const lr = Math.max(...mine.filter((f) => f.label === 'flood').map((f) => f.r.rps));
+      lines.push(`  - ${name}: best p99 under flood / quiet ${(loud / quiet).toFixed(2)}, best throughput under flood / quiet ${(lr / qr).toFixed(2)}; still hashing ${drains.filter((d) => d.gateway === name).map((d) => `${(d.ms / 1000).toFixed(0)} s`).join(', ')} after the flood stopped`);
     }
+    lines.push('');
   }
-  lines.push('');
   lines.push(`| streaming ${STREAM_MIB} MiB (one response) | MB/s |`);
   lines.push('|---|---:|');
-  for (const s of streams) lines.push(`| ${pad(s.target, 16)} | ${Math.round(s.mbps)} |`);
+  for (const st of streams) lines.push(`| ${pad(st.target, 16)} | ${Math.round(st.mbps)} |`);
+  const mb = (t: string): number | undefined => streams.find((x) => x.target === t)?.mbps;
+  lines.push(`\n- 4. gateway / nginx MB/s: ${ratio(mb('gateway'), mb('nginx'))}`);
+  if (wsLine) lines.push(`- 4. ${wsLine}`);
   if (skipped.length) {
     lines.push('');
-    for (const s of skipped) lines.push(`- skipped: ${s}`);
+    for (const sk of skipped) lines.push(`- skipped: ${sk}`);
   }
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import httpProxy from 'http-proxy';
 import { Pool } from 'undici';
+import { WebSocketServer } from 'ws';
 import type { Dispatcher } from 'undici';
 import { upstreamSchema } from '../src/config/schema/upstreams.js';
 import { resolveClient } from '../src/http/client.js';
@@ -104,6 +105,8 @@ export async function runRole(role: string, target: string | undefined): Promise
   else if (role === 'http-proxy') handler = bareHttpProxy(target);
   else throw new Error(`unknown role ${role}`);
   const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
+  // The origin also echoes WebSockets at /ws (for the idle-WebSocket memory figure).
+  if (role === 'upstream') new WebSocketServer({ server, path: '/ws', perMessageDeflate: false }).on('connection', (ws) => ws.on('message', (m) => ws.send(m)));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   process.stdout.write(`LISTENING ${(server.address() as AddressInfo).port}\n`);
   process.on('SIGTERM', () => process.exit(0));
