@@ -3,6 +3,8 @@ import { DEFAULT_USERS } from '../fixtures/gateway.js';
 import { extractCode } from '../fixtures/smtp.js';
 import { ALICE, BOB, api, browser, mailedCode, postCode, smsCode, startMailStack, toVerifyPage, type MailStack } from '../fixtures/second-factor.js';
 
+const wrongOf = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+
 type Echo = { url: string; headers: Record<string, string | undefined> };
 
 async function stackFor(t: Test, o: Parameters<typeof startMailStack>[0] = {}): Promise<MailStack> {
@@ -43,9 +45,13 @@ t.test('email code over SMTP: browser sign-in reaches the upstream with Remote-U
   t.equal(echo.headers['remote-user'], 'alice');
   t.equal(echo.headers['remote-email'], ALICE.email);
 
-  await b.get('/_gateway/verify?rd=%2Fcameras%2F1');
-  const again = await b.post('/_gateway/verify', { code, csrf: b.csrf(), rd: '/cameras/1' });
-  t.not(again.location, '/cameras/1', 'a used code does not verify again');
+  // A code belongs to its sign-in: another browser's sign-in cannot use it.
+  const b2 = browser(stack);
+  await toVerifyPage(b2, ALICE.user, ALICE.password, '/cameras/1');
+  const own = await mailedCode(stack, ALICE.email);
+  const borrowed = await postCode(b2, code === own ? wrongOf(code) : code, '/cameras/1');
+  t.equal(borrowed.status, 401, 'the first code does not verify the second sign-in');
+  t.equal((await postCode(b2, own, '/cameras/1')).status, 303);
 });
 
 t.test('email code through the JSON API: the token works as Bearer and is not forwarded', async (t) => {
