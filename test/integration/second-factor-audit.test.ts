@@ -1,4 +1,5 @@
 import t from 'tap';
+import { request } from 'undici';
 import { ALICE, BOB, advance, api, browser, isLockedMail, mailedCode, postCode, smsCode, startMailStack, toVerifyPage } from '../fixtures/second-factor.js';
 
 function wrong(code: string, i = 0): string {
@@ -86,4 +87,16 @@ t.test('audit: sent, failed, expired, verified, locked — with who, where and w
   for (const s of secrets) t.notOk(lines.some((l) => l.includes(s)), `secret ${s.slice(0, 4)}… is in no log line`);
   t.notOk(lines.some((l) => l.includes(ALICE.phone) || l.includes(BOB.email)), 'delivery addresses are masked in logs');
   for (const code of codes) t.notOk(responses.some((r) => new RegExp(`(?<![0-9A-Za-z])${code}(?![0-9A-Za-z])`).test(r)), 'no page or API answer carries the code');
+
+  // The same story in the metrics.
+  const res = await request(`${stack.gateway.adminUrl!}/metrics`);
+  const metrics = await res.body.text();
+  t.match(metrics, /portcullis_codes_sent_total\{channel="email"\} 3/);
+  t.match(metrics, /portcullis_codes_sent_total\{channel="sms"\} 1/);
+  t.match(metrics, /portcullis_second_factor_total\{method="email",result="success"\} 2/);
+  t.match(metrics, /portcullis_second_factor_total\{method="email",result="failure"\} 1/);
+  t.match(metrics, /portcullis_second_factor_total\{method="email",result="expired"\} 1/);
+  t.match(metrics, /portcullis_second_factor_total\{method="sms",result="failure"\} 3/);
+  t.match(metrics, /portcullis_lockouts_total 1/);
+  for (const code of codes) t.notMatch(metrics, new RegExp(`(?<![0-9.])${code}(?![0-9.])`), 'no code in the metrics');
 });
