@@ -33,6 +33,8 @@ t.test('Twilio failing: the code arrives by email, the page says so, failure rec
   t.equal(done.location, '/cams');
   t.equal((await b.get('/cams')).status, 200);
 
+  t.notOk(stack.logs.lines.some((l) => JSON.stringify(l).includes(code)), 'the failure and fallback lines do not carry the code');
+  t.notOk(stack.logs.lines.some((l) => JSON.stringify(l).includes(ALICE.phone)), 'nor the full phone number');
   const failure = stack.logs.audits('code_delivery').find((l) => l.channel === 'sms');
   t.match(failure, { result: 'failure', reason: 'api_error', user: 'alice', fallback: 'email' }, 'the SMS failure is audited');
   t.match(stack.logs.audits('code_sent').at(-1), { result: 'success', reason: 'fell_back_to_email', method: 'email', user: 'alice' });
