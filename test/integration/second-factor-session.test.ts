@@ -85,6 +85,7 @@ t.test('step-up: max_auth_age asks a signed-in user for a new code, without the 
   t.equal((await b.get('/administrator')).status, 200, 'a prefix on a segment boundary only');
 
   const before = stack.upstream.seen.length;
+  const oldCookie = b.cookies.get('portcullis_session')!;
   const verify = await b.get(page.location!);
   t.equal(verify.status, 200, 'the step-up page');
   t.notMatch(verify.text, /name="password"/, 'no password asked');
@@ -95,6 +96,9 @@ t.test('step-up: max_auth_age asks a signed-in user for a new code, without the 
   t.equal(done.location, rd);
   const admin = await b.get('/admin/users?x=1');
   t.equal(admin.status, 200, '/admin is reachable again');
+  t.not(b.cookies.get('portcullis_session'), oldCookie, 'the session id rotated at the step-up');
+  const stale = await browser(stack).get('/cams', { cookie: `portcullis_session=${oldCookie}` });
+  t.equal(stale.status, 302, 'the pre-step-up session id is dead');
   t.equal(stack.upstream.seen.length, before + 1);
   t.equal(stack.logs.audits('login').filter((l) => l.user === 'bob').length, 1, 'one password sign-in in all');
 });

@@ -36,7 +36,10 @@ t.test('email code over SMTP: browser sign-in reaches the upstream with Remote-U
 
   const code = extractCode(mail);
   t.match(code, /^[0-9]{6}$/, 'six digits by default');
+  const halfCookie = b.cookies.get('portcullis_session')!;
   const done = await postCode(b, code, '/cameras/1');
+  t.not(b.cookies.get('portcullis_session'), halfCookie, 'a new session id with the second factor');
+  t.match((await browser(stack).get('/cameras/1', { cookie: `portcullis_session=${halfCookie}` })).location, /^\/_gateway\/login/, 'the one-factor id is dead');
   t.equal(done.status, 303);
   t.equal(done.location, '/cameras/1');
   const reached = await b.get('/cameras/1');
