@@ -31,7 +31,9 @@ export async function issueSession(sessions: SessionManager, user: UserRecord, o
     authenticatedAt: o.now,
     factors: [{ method: 'password', at: o.now }, ...second.map((method) => ({ method, at: o.now }))],
     level: o.level,
-    ...(o.level === 'two_factor' ? { secondFactorAt: o.now } : {}),
+    // A trusted device stands in for the code at sign-in, but it is not a fresh second factor: rules
+    // with `max_auth_age` (step-up) still ask for one.
+    ...(o.level === 'two_factor' ? { secondFactorAt: o.factors.includes('trusted_device') ? 0 : o.now } : {}),
     ...(o.deviceId ? { deviceId: o.deviceId } : {}),
     clientIp: o.clientIp,
     ...(o.userAgent ? { userAgent: o.userAgent.slice(0, 256) } : {}),
