@@ -90,9 +90,9 @@ export const OPENAPI_DOCUMENT = {
     '/logout': {
       post: {
         operationId: 'logout',
-        summary: 'Ends this session: the token stops working at once.',
+        summary: 'Ends this session: the token stops working at once. With the cookie (not a bearer token) the request must be application/json, which a cross-site form cannot send.',
         security: SESSION_SECURITY,
-        responses: { '204': { description: 'Signed out.' }, '401': UNAUTHENTICATED, '503': UNAVAILABLE },
+        responses: { '204': { description: 'Signed out.' }, '400': BAD_REQUEST, '401': UNAUTHENTICATED, '503': UNAVAILABLE },
       },
     },
     '/openapi.json': {

@@ -154,6 +154,10 @@ async function logout(gw: Gateway, req: IncomingMessage, res: ServerResponse, ct
     res.setHeader('www-authenticate', 'Bearer realm="portcullis"');
     return sendJson(res, 401, { error: 'unauthenticated', request_id: ctx.requestId });
   }
+  // With a cookie, only a JSON request may end the session: a cross-site form cannot send one (CSRF).
+  if (!found.viaBearer && !/^application\/([a-z.+-]*\+)?json\b/i.test(String(req.headers['content-type'] ?? ''))) {
+    throw new PortcullisError('PORTCULLIS_ERR_BAD_REQUEST', 'Expected Content-Type: application/json');
+  }
   await gw.services.sessions.revoke(found.id);
   gw.services.signin.auditLogout(found.session.user, info(gw, req, ctx), false);
   res.writeHead(204, { 'cache-control': 'no-store' });

@@ -254,7 +254,11 @@ t.test('session and logout without credentials: 401 with WWW-Authenticate; a coo
   const { token } = login.json<Authenticated>();
   const viaCookie = await apiCall(t, stack.url, 'GET', '/session', undefined, { cookie: `portcullis_session=${token}` });
   t.equal(viaCookie.status, 200, 'the token is also the session cookie value');
-  const outCookie = await apiCall(t, stack.url, 'POST', '/logout', undefined, { cookie: `portcullis_session=${token}` });
+  const forged = await apiCall(t, stack.url, 'POST', '/logout', undefined, { cookie: `portcullis_session=${token}`, 'content-type': 'text/plain' });
+  t.equal(forged.status, 400, 'a cookie logout that a cross-site form could send is refused');
+  const still = await apiCall(t, stack.url, 'GET', '/session', undefined, { cookie: `portcullis_session=${token}` });
+  t.equal(still.status, 200, 'and the session lives on');
+  const outCookie = await apiCall(t, stack.url, 'POST', '/logout', {}, { cookie: `portcullis_session=${token}` });
   t.equal(outCookie.status, 204);
 });
 
