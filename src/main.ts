@@ -151,7 +151,13 @@ export async function serve(options: { configPath: string }): Promise<void> {
   // server.workers > 1: this process becomes the cluster primary (src/gateway/workers.ts) and forks the gateways.
   const workers = workerCount(loaded.config);
   if (workers > 1 && !isClusterWorker()) return runPrimary({ count: workers, config: loaded.config, logger });
-  const running = await startGateway({ config: loaded.config, configPath: options.configPath, logger, ...(isClusterWorker() ? { admin: false } : {}) });
+  const running = await startGateway({ config: loaded.config, configPath: options.configPath, logger, ...(isClusterWorker() ? { admin: false } : {}) }).catch((err: unknown) => {
+    if (!isClusterWorker()) throw err;
+    // A worker that cannot start exits (its IPC channel would keep it alive); the primary decides what next.
+    logger.fatal({ err: { message: (err as Error).message } }, 'worker could not start');
+    logger.flush?.();
+    process.exit(1);
+  });
   if (isClusterWorker()) registerWorkerMetrics(running.gateway.services.metrics.registry);
   installSignals(running, logger, options.configPath);
 }

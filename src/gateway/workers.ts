@@ -4,7 +4,8 @@
  * request itself. It
  * - forwards SIGHUP to every worker (each re-reads and validates the config file itself),
  * - drains on SIGTERM/SIGINT: every worker gets SIGTERM, the primary exits once they all have,
- * - restarts a worker that dies (after a second if it died within a second of starting),
+ * - restarts a worker that dies (after a second if it died within a second of starting); when 5
+ *   workers in a row die before listening (port taken, unreadable TLS files), it stops with exit 1,
  * - runs the admin listener: `/metrics` aggregates every worker's registry (prom-client's
  *   AggregatorRegistry; each series carries a `worker` label), `/healthz`, and `/readyz` (ready when
  *   every worker is listening).
@@ -46,6 +47,7 @@ export interface PrimaryOptions {
 }
 
 const RESTART_DELAY = 1000;
+const MAX_FAILED_STARTS = 5;
 
 /** The primary process: forks, supervises and signals the workers; never returns while they run. */
 export async function runPrimary(o: PrimaryOptions): Promise<void> {
@@ -53,17 +55,27 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
   const exit = o.exit ?? ((code: number) => process.exit(code));
   const listening = new Set<number>();
   let stopping = false;
+  /** Workers in a row that died before they ever listened (port taken, bad TLS files...). */
+  let failedStarts = 0;
 
   const fork = (): Worker => {
     const worker = cluster.fork();
     const started = Date.now();
+    let listened = false;
     worker.on('listening', () => {
+      listened = true;
+      failedStarts = 0;
       listening.add(worker.id);
       logger.info({ worker: worker.id, worker_pid: worker.process.pid }, 'worker listening');
     });
     worker.on('exit', (code, signal) => {
       listening.delete(worker.id);
       if (stopping) return;
+      if (!listened && ++failedStarts >= MAX_FAILED_STARTS) {
+        logger.fatal({ code, signal, attempts: failedStarts }, 'workers keep failing before they listen; stopping');
+        stop('SIGTERM', 1);
+        return;
+      }
       logger.error({ worker: worker.id, worker_pid: worker.process.pid, code, signal }, 'worker died; starting another');
       setTimeout(fork, Date.now() - started < RESTART_DELAY ? RESTART_DELAY : 0).unref();
     });
@@ -80,7 +92,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
   });
 
-  const stop = (signal: NodeJS.Signals): void => {
+  function stop(signal: NodeJS.Signals, code = 0): void {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining every worker');
@@ -91,9 +103,9 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
       if (admin) await new Promise<void>((r) => admin.close(() => r()));
       logger.info('stopped');
       logger.flush?.();
-      exit(0);
+      exit(code);
     });
-  };
+  }
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 }

@@ -7,6 +7,7 @@
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,4 +202,28 @@ t.test('the memory store runs one process whatever server.workers says', async (
   t.equal(count(gw.output(), 'portcullis listening'), 1);
   gw.child.kill('SIGTERM');
   t.equal(await gw.exited, 0);
+});
+
+t.test('workers that cannot listen (port taken) stop the primary with exit 1 instead of restarting forever', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-workers-busy-'));
+  const taken = net.createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  const port = (taken.address() as net.AddressInfo).port;
+  t.teardown(async () => {
+    await new Promise<void>((r) => taken.close(() => r()));
+    await rm(dir, { recursive: true, force: true });
+  });
+  const file = join(dir, 'gateway.yaml');
+  const unused = await freePort();
+  await writeFile(
+    file,
+    ['server:', `  listen: 127.0.0.1:${port}`, '  workers: 2', 'admin:', '  listen: ""', 'session:', '  store: redis', `  secret: ${SECRET}`, `  redis: {url: "redis://127.0.0.1:${unused}/0"}`, 'second_factor:', '  policy: off', 'upstreams:', '  - {name: app, url: "http://127.0.0.1:9"}', 'access:', '  default_policy: bypass', 'logging: {level: info}', ''].join('\n'),
+  );
+  const gw = serve(file);
+  t.teardown(() => {
+    if (gw.child.exitCode === null && gw.child.signalCode === null) gw.child.kill('SIGKILL');
+  });
+  t.equal(await gw.exited, 1, 'exit 1');
+  t.match(gw.output(), /workers keep failing before they listen; stopping/);
+  t.equal(count(gw.output(), 'worker listening'), 0);
 });
