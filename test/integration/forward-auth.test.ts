@@ -120,6 +120,8 @@ if (!existsSync(NGINX)) {
       t.equal(seen.url, '/cameras/1');
       t.equal(seen.headers['remote-user'], 'svc');
       t.equal(seen.headers['remote-groups'], 'service');
+      t.notMatch(seen.headers.cookie ?? '', /portcullis_session/, 'the session cookie stays at the gateway');
+      t.match(seen.headers.cookie ?? '', /theme=dark/, 'the app keeps its own cookies');
       // Cached positive answer (proxy_cache_valid 200 2s): a second request is let through too.
       t.equal((await call(`${front}/cameras/2`, { headers: { cookie: `portcullis_session=${token}` } })).status, 200);
     });
@@ -127,7 +129,9 @@ if (!existsSync(NGINX)) {
     await t.test('an API key client reaches the app; a wrong key does not', async (t) => {
       const res = await call(`${front}/api/events`, { headers: { 'x-api-key': API_KEY } });
       t.equal(res.status, 200, res.body);
-      t.equal((JSON.parse(res.body) as { headers: Record<string, string> }).headers['remote-user'], 'nvr-sync');
+      const keyed = JSON.parse(res.body) as { headers: Record<string, string> };
+      t.equal(keyed.headers['remote-user'], 'nvr-sync');
+      t.equal(keyed.headers['x-api-key'], undefined, 'the API key stays at the gateway');
       const wrong = await call(`${front}/api/events`, { headers: { 'x-api-key': 'not-the-key' } });
       t.not(wrong.status, 200);
     });
