@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Config } from '../config/schema/index.js';
 import { PortcullisError } from '../errors/index.js';
@@ -84,7 +85,7 @@ export interface DirectoryDeps {
 export async function createDirectories(config: Config['users'], deps: DirectoryDeps): Promise<DirectoryChain> {
   const logger = deps.logger.child({ component: 'users' });
   const verifier = new PasswordVerifier({
-    concurrency: config.hashing.concurrency,
+    concurrency: config.hashing.concurrency === 'auto' ? Math.max(1, availableParallelism() - 1) : config.hashing.concurrency,
     queue: config.hashing.queue,
     warn: (message) => logger.warn(message),
   });

@@ -34,8 +34,9 @@ export const usersSchema = z
     /** Password verification runs off the event loop; these bound the work queue. */
     hashing: z
       .strictObject({
-        concurrency: z.number().int().min(1).max(64).default(4),
-        queue: z.number().int().min(1).max(100_000).default(256),
+        /** `auto`: one fewer than the cores (at least 1), so hashing under a flood leaves a core to the proxy. */
+        concurrency: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
+        queue: z.number().int().min(1).max(100_000).default(64),
       })
       .prefault({}),
     /** `portcullis users invite`: lifetime of the one-time set-password link. */
