@@ -8,7 +8,9 @@ import { normalizePath } from '../policy/normalize.js';
 import { handlePortal } from '../portal/routes.js';
 import { authorize, type AuthzResult } from './authorize.js';
 import { hostnameOf, isBrowserNavigation, originalUrl, type RequestContext } from './context.js';
-import type { Gateway } from './runtime.js';
+import type { Compiled, Gateway } from './runtime.js';
+import type { ProxyContext } from '../proxy/forward.js';
+import type { Upstream } from '../proxy/router.js';
 
 /** Stage 1: who is calling, from where, for which normalised path. Answers 400 for unsafe paths. */
 function contextFor(gw: Gateway, req: IncomingMessage): RequestContext | PortcullisError {
@@ -75,6 +77,19 @@ export function sendFailure(req: IncomingMessage, res: ServerResponse, err: unkn
   return sendError(req, res, 500, 'internal', 'Internal error', requestId);
 }
 
+/** Stage 5: what the proxy needs to forward — the authorised path, identity set, client copies and gateway cookies stripped. */
+function proxyContext(compiled: Compiled, upstream: Upstream, ctx: RequestContext, setHeaders: Record<string, string>, strip: readonly string[]): ProxyContext {
+  return {
+    upstream,
+    path: upstream.targetPath(ctx.forward),
+    requestId: ctx.requestId,
+    client: ctx.client,
+    setHeaders,
+    stripHeaders: strip.length ? [...compiled.stripHeaders, ...strip] : compiled.stripHeaders,
+    stripCookies: compiled.stripCookies,
+  };
+}
+
 /** The whole request path, in named stages: context → portal → route → authorize → identity → forward. */
 export function createRequestHandler(gw: Gateway) {
   return async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -89,16 +104,9 @@ export function createRequestHandler(gw: Gateway) {
       const result = await authorize(gw, { headers: req.headers, host: ctx.hostname, path: ctx.path, method: req.method ?? 'GET', clientIp: ctx.client.ip, upstream: upstream.name });
       if (result.kind !== 'allow') return refuse(gw, req, res, ctx, result);
       const setHeaders = result.subject ? await compiled.identity.headers(result.subject, gw.services.clock.now()) : {};
-      compiled.proxy.web(req, res, {
-        upstream,
-        path: upstream.targetPath(ctx.forward),
-        requestId: ctx.requestId,
-        client: ctx.client,
-        setHeaders,
-        stripHeaders: result.strip.length ? [...compiled.stripHeaders, ...result.strip] : compiled.stripHeaders,
-        stripCookies: compiled.stripCookies,
-        onDone: (status: number) => gw.services.metrics.requests.inc({ upstream: upstream.name, status }),
-      });
+      const forward = proxyContext(compiled, upstream, ctx, setHeaders, result.strip);
+      forward.onDone = (status: number) => gw.services.metrics.requests.inc({ upstream: upstream.name, status });
+      compiled.proxy.web(req, res, forward);
     } catch (err) {
       sendFailure(req, res, err, ctx.requestId, gw);
     }
@@ -127,15 +135,7 @@ export function createUpgradeHandler(gw: Gateway) {
         return refuseUpgrade(socket, status, reason, JSON.stringify({ error: code }));
       }
       const setHeaders = result.subject ? await compiled.identity.headers(result.subject, gw.services.clock.now()) : {};
-      compiled.proxy.upgrade(req, socket, head, {
-        upstream,
-        path: upstream.targetPath(ctx.forward),
-        requestId: ctx.requestId,
-        client: ctx.client,
-        setHeaders,
-        stripHeaders: result.strip.length ? [...compiled.stripHeaders, ...result.strip] : compiled.stripHeaders,
-        stripCookies: compiled.stripCookies,
-      });
+      compiled.proxy.upgrade(req, socket, head, proxyContext(compiled, upstream, ctx, setHeaders, result.strip));
     } catch (err) {
       gw.services.logger.warn({ err: { message: (err as Error).message }, request_id: ctx.requestId }, 'upgrade refused');
       refuseUpgrade(socket, 503, 'Service Unavailable', '{"error":"unavailable"}');
