@@ -1,15 +1,9 @@
 import { request } from 'undici';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { freePort } from '../fixtures/redis.js';
-import { ALICE, BOB, advance, api, browser, mailedCode, postCode, postPassword, smsCode, startMailStack, type MailStack, type MailStackOptions } from '../fixtures/second-factor.js';
+import { ALICE, BOB, advance, api, browser, mailedCode, postCode, postPassword, smsCode, type MailStack, stackFor } from '../fixtures/second-factor.js';
 
 const SMS_FOR_ALICE = { second_factor: { assignments: [{ user: 'alice', method: 'sms' as const }] } };
-
-async function stackFor(t: Test, o: MailStackOptions = {}): Promise<MailStack> {
-  const stack = await startMailStack(o);
-  t.teardown(() => stack.close());
-  return stack;
-}
 
 async function metrics(stack: MailStack): Promise<string> {
   const res = await request(`${stack.gateway.adminUrl!}/metrics`);

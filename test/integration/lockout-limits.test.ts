@@ -3,34 +3,12 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import t, { type Test } from 'tap';
-import { request } from 'undici';
+import t from 'tap';
 import { stringify } from 'yaml';
 import { SECRET } from '../fixtures/gateway.js';
 import { redisAvailable, startRedis } from '../fixtures/redis.js';
-import { ALICE, advance, api, browser, isLockedMail, mailedCode, postCode, signInByMail, startMailStack, toVerifyPage, type MailStack, type MailStackOptions } from '../fixtures/second-factor.js';
+import { ALICE, advance, api, browser, isLockedMail, mailedCode, postCode, signInByMail, toVerifyPage, stackFor, wrong, apiFlow, lockedMetric } from '../fixtures/second-factor.js';
 
-async function stackFor(t: Test, o: MailStackOptions = {}): Promise<MailStack> {
-  const stack = await startMailStack(o);
-  t.teardown(() => stack.close());
-  return stack;
-}
-
-/** A wrong code of the same shape as `code`. */
-function wrong(code: string, i = 0): string {
-  return String((Number.parseInt(code, 10) + 1 + i) % 10 ** code.length).padStart(code.length, '0');
-}
-
-async function apiFlow(stack: MailStack): Promise<{ flow: string; code: string }> {
-  const res = await api(stack, 'login', { username: ALICE.user, password: ALICE.password });
-  if (res.status !== 200) throw new Error(`login answered ${res.status}: ${res.text}`);
-  return { flow: res.json<{ flow: string }>().flow, code: await mailedCode(stack, ALICE.email) };
-}
-
-async function lockedMetric(stack: MailStack): Promise<string> {
-  const res = await request(`${stack.gateway.adminUrl!}/metrics`);
-  return /portcullis_lockouts_total (\d+)/.exec(await res.body.text())?.[1] ?? '';
-}
 
 t.test('browser: the wrong code that locks shows the locked page and ends the session', async (t) => {
   const stack = await stackFor(t, { config: { second_factor: { code: { max_attempts: 5 }, lockout: { max_failures: 3 } } } });

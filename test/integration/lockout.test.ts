@@ -1,28 +1,6 @@
-import t, { type Test } from 'tap';
-import { request } from 'undici';
-import { ALICE, advance, api, browser, isLockedMail, mailedCode, postCode, postPassword, signInByMail, startMailStack, toVerifyPage, type MailStack, type MailStackOptions } from '../fixtures/second-factor.js';
+import t from 'tap';
+import { ALICE, advance, api, browser, isLockedMail, mailedCode, postCode, postPassword, signInByMail, toVerifyPage, stackFor, wrong, apiFlow, lockedMetric } from '../fixtures/second-factor.js';
 
-async function stackFor(t: Test, o: MailStackOptions = {}): Promise<MailStack> {
-  const stack = await startMailStack(o);
-  t.teardown(() => stack.close());
-  return stack;
-}
-
-/** A wrong code of the same shape as `code`. */
-function wrong(code: string, i = 0): string {
-  return String((Number.parseInt(code, 10) + 1 + i) % 10 ** code.length).padStart(code.length, '0');
-}
-
-async function apiFlow(stack: MailStack): Promise<{ flow: string; code: string }> {
-  const res = await api(stack, 'login', { username: ALICE.user, password: ALICE.password });
-  if (res.status !== 200) throw new Error(`login answered ${res.status}: ${res.text}`);
-  return { flow: res.json<{ flow: string }>().flow, code: await mailedCode(stack, ALICE.email) };
-}
-
-async function lockedMetric(stack: MailStack): Promise<string> {
-  const res = await request(`${stack.gateway.adminUrl!}/metrics`);
-  return /portcullis_lockouts_total (\d+)/.exec(await res.body.text())?.[1] ?? '';
-}
 
 const LOCKOUT = { second_factor: { code: { max_attempts: 2 }, lockout: { max_failures: 4 } } };
 

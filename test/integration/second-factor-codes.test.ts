@@ -1,11 +1,5 @@
-import t, { type Test } from 'tap';
-import { ALICE, BOB, advance, api, browser, mailedCode, postCode, startMailStack, toVerifyPage, type MailStack, type MailStackOptions } from '../fixtures/second-factor.js';
-
-async function stackFor(t: Test, o: MailStackOptions = {}): Promise<MailStack> {
-  const stack = await startMailStack(o);
-  t.teardown(() => stack.close());
-  return stack;
-}
+import t from 'tap';
+import { ALICE, BOB, advance, api, browser, mailedCode, postCode, toVerifyPage, type MailStack, stackFor } from '../fixtures/second-factor.js';
 
 type LoginBody = { flow: string; status: string; method: string };
 

@@ -1,12 +1,6 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { csrfToken } from '../../src/portal/csrf.js';
-import { ALICE, BOB, advance, api, browser, mailedCode, postCode, postPassword, signInByMail, toVerifyPage, startMailStack, type MailStack, type MailStackOptions } from '../fixtures/second-factor.js';
-
-async function stackFor(t: Test, o: MailStackOptions = {}): Promise<MailStack> {
-  const stack = await startMailStack(o);
-  t.teardown(() => stack.close());
-  return stack;
-}
+import { ALICE, BOB, advance, api, browser, mailedCode, postCode, postPassword, signInByMail, toVerifyPage, type MailStack, stackFor } from '../fixtures/second-factor.js';
 
 const codeMails = (stack: MailStack) => stack.smtp.messages.filter((m) => /sign-in code/.test(m.subject ?? '')).length;
 
