@@ -140,7 +140,7 @@ async function startupChecks(gw: Gateway, logger: Logger): Promise<void> {
 
 /** `portcullis serve`: load, validate (exit 2 on error), listen, handle SIGHUP and SIGTERM. */
 export async function serve(options: { configPath: string }): Promise<void> {
-  const loaded = await loadConfigFile(options.configPath);
+  const loaded = await loadConfigFile(options.configPath, process.env, { checkFiles: true });
   if (!loaded.ok) {
     for (const p of loaded.problems) console.error(formatProblem(p));
     process.exitCode = 2;
@@ -166,7 +166,7 @@ export function installSignals(running: RunningGateway, logger: Logger, configPa
   if (configPath) {
     const reload = () => {
       void (async () => {
-        const next = await loadConfigFile(configPath);
+        const next = await loadConfigFile(configPath, process.env, { checkFiles: true });
         if (!next.ok) {
           logger.error({ problems: next.problems.map(formatProblem) }, 'config reload refused: the old config stays');
           return;

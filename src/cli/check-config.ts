@@ -7,7 +7,7 @@ type Out = { write(chunk: string): unknown };
  * problem (then the warnings) on stderr, one per line and nothing else, and returns 2.
  */
 export async function checkConfigCommand(configPath: string, io: { stdout: Out; stderr: Out }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const result = await loadConfigFile(configPath, env);
+  const result = await loadConfigFile(configPath, env, { checkFiles: true });
   if (result.ok) {
     io.stdout.write(`config OK: ${result.file}\n`);
     for (const w of result.warnings) io.stdout.write(`${formatProblem(w)}\n`);

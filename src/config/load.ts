@@ -16,7 +16,7 @@ import { deepFreeze } from './freeze.js';
 import { reportIssues, type Issue } from './issues.js';
 import type { Schema } from './introspect.js';
 import { materialize } from './materialize.js';
-import { resolveConfigPaths } from './paths.js';
+import { checkConfigFiles, resolveConfigPaths } from './paths.js';
 import { sortProblems, type ConfigProblem } from './problems.js';
 import { ProblemCollector } from './reporter.js';
 import { configSchema, type Config } from './schema/index.js';
@@ -40,7 +40,12 @@ const fail = (file: string, message: string, line = 1, col = 1): LoadResult => (
   file,
 });
 
-export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadResult> {
+export interface LoadOptions {
+  /** Also require every referenced file (users file, TLS, keys, JWKS, templates) to exist and be readable. */
+  checkFiles?: boolean;
+}
+
+export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Promise<LoadResult> {
   let text: string;
   try {
     const info = await stat(path);
@@ -52,11 +57,11 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? String(err));
     return fail(path, `cannot read the config file: ${reason}`);
   }
-  return loadConfigText(text, path, env);
+  return loadConfigText(text, path, env, options);
 }
 
 /** `file` names the text in problems and anchors relative paths (its directory). */
-export async function loadConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadResult> {
+export async function loadConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Promise<LoadResult> {
   if (text.length > MAX_CONFIG_BYTES) return fail(file, `the config file is larger than ${MAX_CONFIG_BYTES} bytes`);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
@@ -103,5 +108,7 @@ export async function loadConfigText(text: string, file: string, env: NodeJS.Pro
   }
   const config = parsed.data;
   resolveConfigPaths(config, dir);
+  if (options.checkFiles) checkConfigFiles(config, (path, message) => out.error(path, message));
+  if (out.errors.length > 0) return { ok: false, problems: sortProblems(out.errors), warnings, file };
   return { ok: true, config: deepFreeze(config), warnings, file };
 }

@@ -1,3 +1,4 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Config } from './schema/index.js';
 
@@ -16,24 +17,50 @@ export const RELATIVE_PATH_KEYS = [
   'identity.jwt_assertion.private_key_file',
 ] as const;
 
-export function resolveConfigPaths(config: Config, dir: string): void {
-  const fix = (holder: Record<string, unknown> | undefined, key: string) => {
-    const v = holder?.[key];
-    if (holder && typeof v === 'string' && v !== '' && !isAbsolute(v)) holder[key] = resolve(dir, v);
-  };
-  for (const path of RELATIVE_PATH_KEYS) {
-    const parts = path.split('.');
+type Holder = Record<string, unknown>;
+
+/** Calls `visit` for every configured file path, with its holder object, key and full key path. */
+function eachPath(config: Config, visit: (holder: Holder, key: string, path: PropertyKey[]) => void): void {
+  for (const spec of RELATIVE_PATH_KEYS) {
+    const parts = spec.split('.');
     const key = parts.pop() as string;
-    let holders: (Record<string, unknown> | undefined)[] = [config as unknown as Record<string, unknown>];
+    let holders: Array<{ h: Holder; path: PropertyKey[] }> = [{ h: config as unknown as Holder, path: [] }];
     for (const part of parts) {
       const isList = part.endsWith('[]');
       const name = isList ? part.slice(0, -2) : part;
-      holders = holders.flatMap((h) => {
-        const next = h?.[name];
-        if (isList) return Array.isArray(next) ? (next as Record<string, unknown>[]) : [];
-        return next && typeof next === 'object' ? [next as Record<string, unknown>] : [];
+      holders = holders.flatMap(({ h, path }) => {
+        const next = h[name];
+        if (isList) return Array.isArray(next) ? (next as Holder[]).map((item, i) => ({ h: item, path: [...path, name, i] })) : [];
+        return next && typeof next === 'object' ? [{ h: next as Holder, path: [...path, name] }] : [];
       });
     }
-    for (const h of holders) fix(h, key);
+    for (const { h, path } of holders) if (typeof h[key] === 'string' && h[key] !== '') visit(h, key, [...path, key]);
   }
+}
+
+export function resolveConfigPaths(config: Config, dir: string): void {
+  eachPath(config, (h, key) => {
+    const v = h[key] as string;
+    if (!isAbsolute(v)) h[key] = resolve(dir, v);
+  });
+}
+
+/**
+ * Every referenced file (or folder, for templates) must exist and be readable: a typo is reported by
+ * check-config, and `serve` stops with exit 2 instead of failing later. Reads nothing but metadata.
+ */
+export function checkConfigFiles(config: Config, report: (path: PropertyKey[], message: string) => void): void {
+  eachPath(config, (h, key, path) => {
+    const v = h[key] as string;
+    const folder = key === 'templates_dir';
+    try {
+      const st = statSync(v);
+      if (folder ? !st.isDirectory() : !st.isFile()) throw new Error(folder ? 'not a folder' : 'not a file');
+      accessSync(v, constants.R_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : (err as Error).message;
+      report(path, `${folder ? 'folder' : 'file'} '${v}' ${why}`);
+    }
+  });
 }

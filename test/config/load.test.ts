@@ -409,3 +409,20 @@ t.test('YAML merge keys share settings; keys written in place win', async (t) =>
   ]);
   t.same(problems(await load(`${BASE}server:\n  <<: 5\n`)), ["gw.yaml:7:3 server: '<<' must merge a mapping"]);
 });
+
+t.test('with checkFiles, every referenced file must exist and be readable (serve and check-config use it)', async (t) => {
+  const dir = t.testdir({ 'users.yaml': 'users: {}\n', templates: {} });
+  const file = join(dir, 'gw.yaml');
+  writeFileSync(
+    file,
+    `${BASE}users:\n  file: ./users.yaml\nserver:\n  tls: {cert_file: ./missing-cert.pem, key_file: ./users.yaml}\ndelivery:\n  email: {templates_dir: ./users.yaml}\n`,
+  );
+  const r = await loadConfigFile(file, {}, { checkFiles: true });
+  t.notOk(r.ok);
+  t.same(problems(r), [
+    `${file}:9:20 server.tls.cert_file: file '${join(dir, 'missing-cert.pem')}' does not exist`,
+    `${file}:11:26 delivery.email.templates_dir: folder '${join(dir, 'users.yaml')}' not a folder`,
+  ]);
+  const plain = await loadConfigFile(file, {});
+  t.ok(plain.ok, 'without checkFiles only the config itself is validated');
+});
