@@ -2,25 +2,14 @@ import net from 'node:net';
 import t, { type Test } from 'tap';
 import { SmtpEmailSender } from '../../src/delivery/email.js';
 import { deliveryFailureReason } from '../../src/delivery/failure.js';
-import { PortcullisError } from '../../src/errors/index.js';
 import { startSmtp } from '../fixtures/smtp.js';
-import { deliveryConfig } from './helpers.js';
+import { deliveryConfig, failure } from './helpers.js';
 
 function sender(t: Test, smtp: Record<string, unknown>, from = 'Portcullis <no-reply@gate.test>'): SmtpEmailSender {
   const config = deliveryConfig({ email: { transport: 'smtp', from, smtp: { host: '127.0.0.1', timeout: '5s', ...smtp } } });
   const s = new SmtpEmailSender(config.email.smtp!, config.email.from);
   t.teardown(() => s.close());
   return s;
-}
-
-async function failure(t: Test, promise: Promise<unknown>): Promise<PortcullisError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  t.ok(err instanceof PortcullisError, 'a PortcullisError');
-  t.equal((err as PortcullisError).code, 'PORTCULLIS_ERR_DELIVERY_FAILED');
-  return err as PortcullisError;
 }
 
 async function closedPort(): Promise<number> {

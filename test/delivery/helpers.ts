@@ -1,4 +1,6 @@
 import { Writable } from 'node:stream';
+import type { Test } from 'tap';
+import { PortcullisError } from '../../src/errors/index.js';
 import { deliverySchema } from '../../src/config/schema/delivery.js';
 import type { Config } from '../../src/config/schema/index.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
@@ -24,4 +26,15 @@ export function captureLogger(): { logger: Logger; lines: () => Array<Record<str
 
 export function deliveryConfig(input: unknown): Config['delivery'] {
   return deliverySchema.parse(input) as Config['delivery'];
+}
+
+/** Awaits a send that must fail with DELIVERY_FAILED, and answers the error. */
+export async function failure(t: Test, promise: Promise<unknown>): Promise<PortcullisError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.ok(err instanceof PortcullisError, 'a PortcullisError');
+  t.equal((err as PortcullisError).code, 'PORTCULLIS_ERR_DELIVERY_FAILED');
+  return err as PortcullisError;
 }

@@ -1,10 +1,9 @@
-import t, { type Test } from 'tap';
-import { PortcullisError } from '../../src/errors/index.js';
+import t from 'tap';
 import { deliveryFailureReason } from '../../src/delivery/failure.js';
 import { TwilioSmsSender } from '../../src/delivery/sms.js';
 import { RebasingRequestClient } from '../../src/delivery/twilio-http.js';
 import { startFakeTwilio, type FakeTwilio } from '../fixtures/twilio.js';
-import { deliveryConfig } from './helpers.js';
+import { deliveryConfig, failure } from './helpers.js';
 
 function sender(fake: FakeTwilio, extra: Record<string, unknown> = {}): TwilioSmsSender {
   const config = deliveryConfig({
@@ -16,16 +15,6 @@ function sender(fake: FakeTwilio, extra: Record<string, unknown> = {}): TwilioSm
   const s = new TwilioSmsSender(config.sms.twilio!);
   t.teardown(() => s.close());
   return s;
-}
-
-async function failure(t: Test, promise: Promise<unknown>): Promise<PortcullisError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  t.ok(err instanceof PortcullisError, 'a PortcullisError');
-  t.equal((err as PortcullisError).code, 'PORTCULLIS_ERR_DELIVERY_FAILED');
-  return err as PortcullisError;
 }
 
 t.test('sends through the real twilio SDK to the API base URL', async (t) => {
