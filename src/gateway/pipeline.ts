@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { PortcullisError, isPortcullisError } from '../errors/index.js';
 import { resolveClient } from '../http/client.js';
 import { requestId } from '../http/request-id.js';
-import { sendError } from '../http/respond.js';
+import { sendError, sendJson } from '../http/respond.js';
 import { normalizePath } from '../policy/normalize.js';
 import { handlePortal } from '../portal/routes.js';
 import { authorize, type AuthzResult } from './authorize.js';
@@ -43,7 +43,8 @@ export function refuse(gw: Gateway, req: IncomingMessage, res: ServerResponse, c
     case 'client_denied':
       if (result.retryAfter) res.setHeader('Retry-After', String(Math.ceil(result.retryAfter / 1000)));
       if (result.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="portcullis"');
-      return sendError(req, res, result.status, result.status === 429 ? 'rate_limited' : result.status === 403 ? 'forbidden' : 'unauthenticated', result.reason, ctx.requestId);
+      // A machine's credential was refused: JSON whatever it accepts, never an HTML page or the portal.
+      return sendJson(res, result.status, { error: result.status === 429 ? 'rate_limited' : result.status === 403 ? 'forbidden' : 'unauthenticated', message: result.reason, request_id: ctx.requestId });
     case 'unauthenticated':
       if (browser) return redirect(res, `${prefix}/login?rd=${rd}`);
       res.setHeader('WWW-Authenticate', `Bearer realm="portcullis", login="${prefix}/login"`);

@@ -183,6 +183,7 @@ t.test('api_key, bearer_jwt (jwks_url, jwks_file, secret), basic and networks-on
     const html = await call(stack, '/cameras', { 'x-api-key': 'not-a-key', accept: 'text/html' });
     t.equal(html.status, 401, 'a browser-looking request with a wrong key still gets 401, not the login page');
     t.equal(html.location, undefined);
+    t.match(html.headers['content-type'], /^application\/json/, 'and JSON, even when it accepts HTML');
     t.equal(stack.app.seen.filter((s) => s.headers['x-api-key'] !== undefined).length, 0, 'no refused request reached the upstream');
     const audits = stack.logs.audits('api_client');
     t.ok(audits.some((l) => l.result === 'failure' && l.reason === 'unknown_api_key' && l.method === 'api_key' && l.client_ip === '127.0.0.1'), 'a wrong key is audited');
