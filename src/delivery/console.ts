@@ -9,6 +9,12 @@ import { isE164 } from './phone.js';
  * delivery channel. It is marked `dev_delivery: true` and carries the message as `text` (not under the
  * redacted `code` key). Never configure these in production.
  */
+/** The development channel itself: the outbox entry and one marked log line. */
+function deliver(outbox: Outbox, logger: Logger, entry: { channel: 'email' | 'sms'; to: string; subject?: string; text: string }): void {
+  outbox.add(entry);
+  logger.info({ dev_delivery: true, ...entry }, `dev delivery: ${entry.channel} to ${entry.to}`);
+}
+
 export class ConsoleEmailSender implements EmailSender {
   readonly channel = 'email' as const;
   constructor(
@@ -18,8 +24,7 @@ export class ConsoleEmailSender implements EmailSender {
 
   async send(message: EmailMessage): Promise<void> {
     if (!message.to.includes('@')) throw deliveryFailed('email', 'invalid_address');
-    this.outbox.add({ channel: 'email', to: message.to, subject: message.subject, text: message.text });
-    this.logger.info({ dev_delivery: true, channel: 'email', to: message.to, subject: message.subject, text: message.text }, `dev delivery: email to ${message.to}`);
+    deliver(this.outbox, this.logger, { channel: 'email', to: message.to, subject: message.subject, text: message.text });
   }
 
   async check(): Promise<void> {}
@@ -36,8 +41,7 @@ export class ConsoleSmsSender implements SmsSender {
   async send(message: SmsMessage): Promise<void> {
     // Same rule as the real provider, so development catches bad numbers too.
     if (!isE164(message.to)) throw deliveryFailed('sms', 'invalid_number');
-    this.outbox.add({ channel: 'sms', to: message.to, text: message.text });
-    this.logger.info({ dev_delivery: true, channel: 'sms', to: message.to, text: message.text }, `dev delivery: sms to ${message.to}`);
+    deliver(this.outbox, this.logger, { channel: 'sms', to: message.to, text: message.text });
   }
 
   async check(): Promise<void> {}
