@@ -5,6 +5,7 @@ import type { RequestContext } from '../gateway/context.js';
 import type { Gateway } from '../gateway/runtime.js';
 import { sendError, sendJson } from '../http/respond.js';
 import { serveAsset } from './static/assets.js';
+import { dispatchTable, type MethodTable } from './dispatch.js';
 import { getLogin, getVerify, postLogin, postLogout, postVerify } from './signin.js';
 import { handleAccount } from './account.js';
 import { handleEnroll } from './enroll.js';
@@ -13,21 +14,10 @@ import { handleInvite } from './invite.js';
 
 type Handler = (gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string) => Promise<void> | void;
 
-function methodNotAllowed(allowed: string): Handler {
-  return (_gw, req, res, ctx) => {
-    res.setHeader('allow', allowed);
-    sendError(req, res, 405, 'method_not_allowed', 'Method not allowed', ctx.requestId);
-  };
-}
-
-function byMethod(handlers: Partial<Record<'GET' | 'POST', Handler>>): Handler {
-  const allowed = Object.keys(handlers).join(', ');
-  const fallback = methodNotAllowed(allowed);
-  return (gw, req, res, ctx, rest) => {
-    const m = req.method === 'HEAD' ? 'GET' : req.method;
-    const h = handlers[m as 'GET' | 'POST'] ?? fallback;
-    return h(gw, req, res, ctx, rest);
-  };
+/** One path's handlers by method (405 for the others), through the portal's shared dispatcher. */
+function byMethod(handlers: MethodTable): Handler {
+  const table = dispatchTable({ '': handlers });
+  return (gw, req, res, ctx) => table(gw, req, res, ctx, '');
 }
 
 const exact: Record<string, Handler> = {

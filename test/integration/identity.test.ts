@@ -185,3 +185,20 @@ t.test('upstream down: 502 JSON or HTML, never a stack trace', async (t) => {
   t.equal(html.statusCode, 502);
   t.match(await html.body.text(), /<html/);
 });
+
+t.test('portal paths: a wrong method is 405 with Allow, an unknown path 404, the upstream never sees either', async (t) => {
+  const stack = await startStack();
+  t.teardown(() => stack.close());
+  const put = await request(`${stack.url}/_gateway/login`, { method: 'PUT', headers: { accept: 'application/json' } });
+  t.equal(put.statusCode, 405);
+  t.equal(put.headers.allow, 'GET, POST');
+  await put.body.dump();
+  const get = await request(`${stack.url}/_gateway/logout`, { headers: { accept: 'application/json' } });
+  t.equal(get.statusCode, 405, 'logout is POST only (no sign-out by a link)');
+  t.equal(get.headers.allow, 'POST');
+  await get.body.dump();
+  const unknown = await request(`${stack.url}/_gateway/nothing-here`, { headers: { accept: 'application/json' } });
+  t.equal(unknown.statusCode, 404);
+  await unknown.body.dump();
+  t.equal(stack.upstream.seen.length, 0);
+});
