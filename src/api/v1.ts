@@ -72,7 +72,7 @@ async function login(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx
   const password = str(b, 'password', 1024);
   if (username === undefined || password === undefined) throw new PortcullisError('PORTCULLIS_ERR_BAD_REQUEST', 'username and password are required strings');
   const deviceToken = str(b, 'device_token', 512);
-  const deviceId = deviceToken ? gw.services.deviceSigner.verify(deviceToken) : undefined;
+  const deviceId = deviceToken ? gw.services.deviceCookies.verify(deviceToken) : undefined;
   const outcome = await gw.services.signin.password(username, password, info(gw, req, ctx, deviceId));
   const now = gw.services.clock.now();
   if (outcome.kind === 'authenticated') {
@@ -114,7 +114,7 @@ async function verify(gw: Gateway, req: IncomingMessage, res: ServerResponse, ct
   if (b.remember_device === true && gw.config.second_factor.trusted_devices.enabled) {
     deviceId ??= randomToken(24);
     await gw.services.signin.trustDevice(user, deviceId, { name: describeDevice(req.headers['user-agent']), ip: ctx.client.ip, userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256) }, reqInfo);
-    deviceToken = gw.services.deviceSigner.sign(deviceId);
+    deviceToken = gw.services.deviceCookies.sign(deviceId);
   }
   const made = await issueSession(gw.services.sessions, user, { level: 'two_factor', factors: [used], now, deviceId, clientIp: ctx.client.ip, userAgent: req.headers['user-agent'], apiToken: true });
   sendJson(res, 200, { status: 'authenticated', token: made.cookie, expires_at: iso(made.session.expiresAt), ...(deviceToken ? { device_token: deviceToken } : {}) });

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema/index.js';
 import type { Delivery } from '../delivery/index.js';
 import type { Outbox } from '../delivery/outbox.js';
+import type { DeviceCookies } from '../session/cookie-options.js';
 import type { OneTimeCodes } from '../factors/codes.js';
 import type { ReverifyGrace, TrustedDevices } from '../factors/devices.js';
 import type { FactorState } from '../factors/enrolment.js';
@@ -42,8 +43,8 @@ export interface Services {
   factorState: FactorState;
   flows: FlowStore;
   signin: SignIn;
-  /** Signs and verifies the long-lived device cookie and API device tokens. */
-  deviceSigner: { sign(id: string): string; verify(value: string): string | undefined };
+  /** Issues, signs and verifies the long-lived device cookie and API device tokens. */
+  deviceCookies: DeviceCookies;
   keys: { loginCsrf: Buffer; invite: Buffer };
   /** Demo mode: the dev outbox is served. */
   demo: boolean;
@@ -86,7 +87,7 @@ export class Gateway {
   deviceId(header: string | undefined): string | undefined {
     if (!header) return undefined;
     const raw = parseCookies(header).get(this.compiled.config.session.cookie.device_name);
-    return raw ? this.services.deviceSigner.verify(raw) : undefined;
+    return raw ? this.services.deviceCookies.verify(raw) : undefined;
   }
 
   servesHost(host: string): boolean {

@@ -9,7 +9,7 @@ import { TotpFactor } from '../factors/totp.js';
 import type { Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { Regulator } from '../regulation/regulator.js';
-import { signer } from '../session/cookie.js';
+import { DeviceCookies } from '../session/cookie-options.js';
 import { createStore } from '../session/create-store.js';
 import { SessionManager } from '../session/sessions.js';
 import type { KeyValueStore } from '../session/store.js';
@@ -69,7 +69,7 @@ export async function buildServices(config: () => Readonly<Config>, o: ServiceOp
   ]);
   const flows = new FlowStore(store, clock);
   const signin = new SignIn({ config, logger, metrics, clock, directory, regulator, codes, totp, recovery, devices, grace, factorState, delivery, sessions, flows });
-  const deviceSigner = signer(secrets, 'device');
+  const deviceCookies = new DeviceCookies(secrets, random);
   return {
     logger,
     metrics,
@@ -88,7 +88,7 @@ export async function buildServices(config: () => Readonly<Config>, o: ServiceOp
     factorState,
     flows,
     signin,
-    deviceSigner,
+    deviceCookies,
     keys: { loginCsrf: deriveKey(secrets[0]!, 'login-csrf'), invite: deriveKey(atRest, 'invites') },
     demo: o.demo ?? false,
   };

@@ -6,19 +6,16 @@ import { findSession } from '../gateway/authorize.js';
 import type { RequestContext } from '../gateway/context.js';
 import type { Gateway } from '../gateway/runtime.js';
 import { readForm } from '../http/body.js';
-import { parseCookies, serializeCookie } from '../http/cookies.js';
 import { sendError } from '../http/respond.js';
 import { audit } from '../observability/logger.js';
 import type { UserRecord } from '../users/directory.js';
 import { OVERRIDABLE_SOURCES, PasswordOverrides } from '../users/overrides.js';
 import { hashPassword } from '../users/password.js';
-import { LOGIN_CSRF_COOKIE, newLoginCsrf, verifyLoginCsrf } from './csrf.js';
-import { addCookie, ensureDevice, isSecure, renderPage, safeRd, seeOther, setSessionCookie, viewContext } from './page.js';
+import { preSessionCsrf, preSessionCsrfOk, ensureDevice, renderPage, safeRd, seeOther, setSessionCookie, viewContext } from './page.js';
 import { invitePage, messagePage, type InviteModel } from './views/pages.js';
 
 export const MIN_INVITE_PASSWORD = 8;
 const MAX_PASSWORD = 1024;
-const CSRF_MAX_AGE = 3_600_000;
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{1,128}$/;
 /** Token pages never leak their URL to other sites. */
 const TOKEN_PAGE_HEADERS = { 'Referrer-Policy': 'no-referrer' } as const;
@@ -38,8 +35,7 @@ function invites(gw: Gateway): Invites {
 }
 
 function showInvite(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, status: number, model: InviteModel): void {
-  const { cookieValue, token } = newLoginCsrf(gw.services.keys.loginCsrf, gw.services.clock.now());
-  addCookie(res, serializeCookie(LOGIN_CSRF_COOKIE, cookieValue, { httpOnly: true, secure: isSecure(gw, ctx), sameSite: 'Lax', path: gw.compiled.prefix, maxAge: CSRF_MAX_AGE / 1000 }));
+  const token = preSessionCsrf(gw, res, ctx);
   renderPage(res, status, invitePage(viewContext(gw, req, { csrf: token }), { minLength: MIN_INVITE_PASSWORD, ...model }), TOKEN_PAGE_HEADERS);
 }
 
@@ -79,8 +75,7 @@ async function postInvite(gw: Gateway, req: IncomingMessage, res: ServerResponse
     return showGone(gw, req, res, goneStatus(found));
   }
   const username = found.user;
-  const csrfCookie = parseCookies(req.headers.cookie).get(LOGIN_CSRF_COOKIE);
-  if (!verifyLoginCsrf(services.keys.loginCsrf, csrfCookie, form.get('csrf') ?? undefined, services.clock.now(), CSRF_MAX_AGE)) {
+  if (!preSessionCsrfOk(gw, req, form)) {
     return showInvite(gw, req, res, ctx, 403, { token, username, error: 'csrf' });
   }
   const password = form.get('password') ?? '';

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { serializeCookie } from '../http/cookies.js';
+import { parseCookies, serializeCookie } from '../http/cookies.js';
+import { clearCookie, deviceCookieOptions, serializeCookie as serializeSessionCookie, sessionCookieOptions } from '../session/cookie-options.js';
+import { LOGIN_CSRF_COOKIE, newLoginCsrf, verifyLoginCsrf } from './csrf.js';
 import { safeRedirect } from '../policy/redirect.js';
 import type { RequestContext } from '../gateway/context.js';
 import type { Gateway } from '../gateway/runtime.js';
-import { randomToken } from '../util/random.js';
 import { negotiateLanguage, translator } from './i18n/index.js';
 import type { ViewContext } from './views/context.js';
 import { PORTAL_SECURITY_HEADERS } from './views/layout.js';
@@ -41,54 +42,41 @@ export function addCookie(res: ServerResponse, cookie: string): void {
 }
 
 export function isSecure(gw: Gateway, ctx: RequestContext): boolean {
-  const s = gw.config.session.cookie.secure;
-  return s === true || (s === 'auto' && ctx.client.proto === 'https');
+  return sessionCookieOptions(gw.config.session, ctx.client.proto === 'https').secure;
 }
 
-function sameSite(gw: Gateway): 'Lax' | 'Strict' | 'None' {
-  const v = gw.config.session.cookie.same_site;
-  return v === 'strict' ? 'Strict' : v === 'none' ? 'None' : 'Lax';
-}
-
-/** Sets the session cookie (a session cookie in the browser sense: the server enforces the lifetime). */
+/** Sets the session cookie, lasting as long as the session (seed 002's 90-day sessions survive a browser restart). */
 export function setSessionCookie(gw: Gateway, res: ServerResponse, ctx: RequestContext, value: string, maxAgeMs: number): void {
-  const c = gw.config.session.cookie;
-  addCookie(
-    res,
-    serializeCookie(c.name, value, {
-      httpOnly: true,
-      secure: isSecure(gw, ctx) || c.same_site === 'none',
-      sameSite: sameSite(gw),
-      path: '/',
-      maxAge: Math.floor(maxAgeMs / 1000),
-      ...(c.domain ? { domain: c.domain } : {}),
-    }),
-  );
+  addCookie(res, serializeSessionCookie(value, { ...sessionCookieOptions(gw.config.session, ctx.client.proto === 'https'), maxAge: Math.floor(maxAgeMs / 1000) }));
 }
 
 export function clearSessionCookie(gw: Gateway, res: ServerResponse, ctx: RequestContext): void {
-  const c = gw.config.session.cookie;
-  addCookie(res, serializeCookie(c.name, '', { httpOnly: true, secure: isSecure(gw, ctx), sameSite: sameSite(gw), path: '/', maxAge: 0, ...(c.domain ? { domain: c.domain } : {}) }));
+  addCookie(res, clearCookie(sessionCookieOptions(gw.config.session, ctx.client.proto === 'https')));
 }
 
 /** The browser's long-lived device id (SPEC §6 `portcullis_device`), created on first sign-in. */
 export function ensureDevice(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): string {
   const existing = gw.deviceId(req.headers.cookie);
   if (existing) return existing;
-  const id = randomToken(24);
-  const c = gw.config.session.cookie;
-  addCookie(
-    res,
-    serializeCookie(c.device_name, gw.services.deviceSigner.sign(id), {
-      httpOnly: true,
-      secure: isSecure(gw, ctx),
-      sameSite: 'Lax',
-      path: '/',
-      maxAge: 400 * 24 * 3600,
-      ...(c.domain ? { domain: c.domain } : {}),
-    }),
-  );
+  const { id, cookie } = gw.services.deviceCookies.issue();
+  addCookie(res, serializeSessionCookie(cookie, deviceCookieOptions(gw.config.session, ctx.client.proto === 'https')));
   return id;
+}
+
+/** Lifetime of the pre-session CSRF cookie of the sign-in, invite and recovery forms. */
+const PRE_SESSION_CSRF_MAX_AGE = 3_600_000;
+
+/** Sets the pre-session CSRF cookie (double submit) and answers the token for the page's form. */
+export function preSessionCsrf(gw: Gateway, res: ServerResponse, ctx: RequestContext): string {
+  const { cookieValue, token } = newLoginCsrf(gw.services.keys.loginCsrf, gw.services.clock.now());
+  addCookie(res, serializeCookie(LOGIN_CSRF_COOKIE, cookieValue, { httpOnly: true, secure: isSecure(gw, ctx), sameSite: 'Lax', path: gw.compiled.prefix, maxAge: PRE_SESSION_CSRF_MAX_AGE / 1000 }));
+  return token;
+}
+
+/** Checks a pre-session form's `csrf` field against this browser's CSRF cookie. */
+export function preSessionCsrfOk(gw: Gateway, req: IncomingMessage, form: URLSearchParams): boolean {
+  const cookie = parseCookies(req.headers.cookie).get(LOGIN_CSRF_COOKIE);
+  return verifyLoginCsrf(gw.services.keys.loginCsrf, cookie, form.get('csrf') ?? undefined, gw.services.clock.now(), PRE_SESSION_CSRF_MAX_AGE);
 }
 
 /** `rd` as SPEC §3 allows it, else the portal's default target. */

@@ -4,16 +4,13 @@ import type { TokenLookup } from '../auth/one-time-tokens.js';
 import type { RequestContext } from '../gateway/context.js';
 import type { Gateway } from '../gateway/runtime.js';
 import { readForm } from '../http/body.js';
-import { parseCookies, serializeCookie } from '../http/cookies.js';
 import { sendError } from '../http/respond.js';
 import { isPortcullisError } from '../errors/index.js';
 import { audit } from '../observability/logger.js';
 import { ipKey, typedUserKey } from '../regulation/keys.js';
-import { LOGIN_CSRF_COOKIE, newLoginCsrf, verifyLoginCsrf } from './csrf.js';
-import { addCookie, clearSessionCookie, isSecure, languageFor, renderPage, viewContext } from './page.js';
+import { preSessionCsrf, preSessionCsrfOk, clearSessionCookie, languageFor, renderPage, viewContext } from './page.js';
 import { messagePage, recoverPage, type RecoverModel } from './views/pages.js';
 
-const CSRF_MAX_AGE = 3_600_000;
 const MAX_USERNAME = 256;
 const MAX_PASSWORD = 1024;
 const TOKEN_SHAPE = /^\/([A-Za-z0-9_-]{1,128})$/;
@@ -49,14 +46,12 @@ function links(gw: Gateway): RecoveryLinks {
 }
 
 function show(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, status: number, model: RecoverModel, headers: Record<string, string> = {}): void {
-  const { cookieValue, token } = newLoginCsrf(gw.services.keys.loginCsrf, gw.services.clock.now());
-  addCookie(res, serializeCookie(LOGIN_CSRF_COOKIE, cookieValue, { httpOnly: true, secure: isSecure(gw, ctx), sameSite: 'Lax', path: gw.compiled.prefix, maxAge: CSRF_MAX_AGE / 1000 }));
+  const token = preSessionCsrf(gw, res, ctx);
   renderPage(res, status, recoverPage(viewContext(gw, req, { csrf: token }), model), { ...(model.token ? TOKEN_PAGE_HEADERS : {}), ...headers });
 }
 
 function csrfOk(gw: Gateway, req: IncomingMessage, form: URLSearchParams): boolean {
-  const cookie = parseCookies(req.headers.cookie).get(LOGIN_CSRF_COOKIE);
-  return verifyLoginCsrf(gw.services.keys.loginCsrf, cookie, form.get('csrf') ?? undefined, gw.services.clock.now(), CSRF_MAX_AGE);
+  return preSessionCsrfOk(gw, req, form);
 }
 
 function auditRecover(gw: Gateway, ctx: RequestContext, event: string, user: string | undefined, result: 'success' | 'failure', reason?: string): void {

@@ -7,23 +7,19 @@ import type { Flow } from '../auth/flows.js';
 import type { RequestInfo, SentInfo } from '../auth/signin.js';
 import { isPortcullisError, type PortcullisError } from '../errors/index.js';
 import type { FactorMethod } from '../config/schema/index.js';
-import { parseCookies, serializeCookie } from '../http/cookies.js';
 import { readForm } from '../http/body.js';
-import { LOGIN_CSRF_COOKIE, csrfToken, newLoginCsrf, verifyCsrf, verifyLoginCsrf } from './csrf.js';
+import { csrfToken, verifyCsrf } from './csrf.js';
 import { loginPage, type LoginModel } from './views/login.js';
 import { verifyPage, type VerifyModel } from './views/verify.js';
 import { messagePage } from './views/pages.js';
-import { addCookie, clearSessionCookie, describeDevice, ensureDevice, isSecure, languageFor, renderPage, safeRd, seeOther, setSessionCookie, viewContext } from './page.js';
-
-const LOGIN_CSRF_MAX_AGE = 3_600_000;
+import { preSessionCsrf, preSessionCsrfOk, clearSessionCookie, describeDevice, ensureDevice, languageFor, renderPage, safeRd, seeOther, setSessionCookie, viewContext } from './page.js';
 
 function info(gw: Gateway, req: IncomingMessage, ctx: RequestContext, deviceId?: string): RequestInfo {
   return { clientIp: ctx.client.ip, requestId: ctx.requestId, lang: languageFor(gw, req), deviceId };
 }
 
 function showLogin(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, status: number, model: LoginModel, headers: Record<string, string> = {}): void {
-  const { cookieValue, token } = newLoginCsrf(gw.services.keys.loginCsrf, gw.services.clock.now());
-  addCookie(res, serializeCookie(LOGIN_CSRF_COOKIE, cookieValue, { httpOnly: true, secure: isSecure(gw, ctx), sameSite: 'Lax', path: gw.compiled.prefix, maxAge: LOGIN_CSRF_MAX_AGE / 1000 }));
+  const token = preSessionCsrf(gw, res, ctx);
   renderPage(res, status, loginPage(viewContext(gw, req, { csrf: token }), model), headers);
 }
 
@@ -56,8 +52,7 @@ export async function postLogin(gw: Gateway, req: IncomingMessage, res: ServerRe
   const form = await readForm(req, gw.config.server.limits.max_form_body);
   const rd = safeRd(gw, ctx, form.get('rd'));
   const username = (form.get('username') ?? '').trim();
-  const csrfCookie = parseCookies(req.headers.cookie).get(LOGIN_CSRF_COOKIE);
-  if (!verifyLoginCsrf(services.keys.loginCsrf, csrfCookie, form.get('csrf') ?? undefined, services.clock.now(), LOGIN_CSRF_MAX_AGE)) {
+  if (!preSessionCsrfOk(gw, req, form)) {
     return showLogin(gw, req, res, ctx, 403, { rd, username, error: 'csrf' });
   }
   const deviceId = ensureDevice(gw, req, res, ctx);

@@ -23,7 +23,8 @@ function base(session: Config['session'], name: string, secureRequest: boolean):
   return {
     name,
     httpOnly: true,
-    secure: c.secure === 'auto' ? secureRequest : c.secure,
+    // SameSite=None cookies are refused by browsers unless Secure.
+    secure: c.same_site === 'none' || (c.secure === 'auto' ? secureRequest : c.secure),
     sameSite: SAME_SITE[c.same_site],
     domain: c.domain,
     path: '/',

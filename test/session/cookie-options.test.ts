@@ -27,6 +27,7 @@ t.test('configured secure, same_site, domain and name win', async (t) => {
   t.equal(serializeCookie('v', forced), 'sid=v; Path=/; Domain=example.com; HttpOnly; Secure; SameSite=Strict');
   t.equal(sessionCookieOptions(session({ secure: false }), true).secure, false);
   t.equal(sessionCookieOptions(session({ same_site: 'none' }), true).sameSite, 'None');
+  t.equal(sessionCookieOptions(session({ same_site: 'none', secure: false }), false).secure, true, 'SameSite=None is always Secure (browsers refuse it otherwise)');
 });
 
 t.test('device cookie is long-lived; clearing sets Max-Age=0', async (t) => {
