@@ -1,18 +1,3 @@
-import type { Readable } from 'node:stream';
-
-/** Reads a stream into a buffer, failing once more than `max` bytes arrive. */
-export async function readBounded(stream: Readable, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    size += buf.length;
-    if (size > max) throw new RangeError(`body larger than ${max} bytes`);
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks);
-}
-
 /** A counting semaphore with a bounded queue: `run` rejects at once when the queue is full. */
 export class BoundedQueue {
   private active = 0;

@@ -16,10 +16,3 @@ export const cryptoRandom: Random = {
 export function randomToken(bytes = 32, random: Random = cryptoRandom): string {
   return random.bytes(bytes).toString('base64url');
 }
-
-/** A string of `length` characters drawn uniformly from `alphabet`. */
-export function randomString(length: number, alphabet: string, random: Random = cryptoRandom): string {
-  let out = '';
-  for (let i = 0; i < length; i++) out += alphabet[random.int(alphabet.length)];
-  return out;
-}
