@@ -7,7 +7,6 @@ import type { AddressInfo } from 'node:net';
 import httpProxy from 'http-proxy';
 import { Pool } from 'undici';
 import { WebSocketServer } from 'ws';
-import type { Dispatcher } from 'undici';
 import { upstreamSchema } from '../src/config/schema/upstreams.js';
 import { resolveClient } from '../src/http/client.js';
 import { requestId } from '../src/http/request-id.js';
@@ -71,7 +70,7 @@ function bareUndici(target: string): http.RequestListener {
     delete headers.connection;
     delete headers.host;
     pool
-      .stream({ path: req.url ?? '/', method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers, body: req.method === 'GET' || req.method === 'HEAD' ? null : req }, ({ statusCode, headers: h }) => {
+      .stream({ path: req.url ?? '/', method: (req.method ?? 'GET'), headers, body: req.method === 'GET' || req.method === 'HEAD' ? null : req }, ({ statusCode, headers: h }) => {
         delete h.connection;
         delete h['keep-alive'];
         delete h['transfer-encoding'];

@@ -13,9 +13,9 @@ import { createAdminServer } from './gateway/admin.js';
 import { compile } from './gateway/compile.js';
 import { createRequestHandler, createUpgradeHandler } from './gateway/pipeline.js';
 import { Gateway } from './gateway/runtime.js';
-import { buildServices, closeServices } from './gateway/services.js';
+import { createAuthCore } from './auth/core.js';
 import { isClusterWorker, registerWorkerMetrics, runPrimary, workerCount } from './gateway/workers.js';
-import type { KeyValueStore } from './session/store.js';
+import type { KeyValueStore } from './store/store.js';
 import type { Clock } from './util/clock.js';
 import type { Random } from './util/random.js';
 
@@ -64,16 +64,15 @@ const RESTART_SECTIONS = ['session', 'users', 'delivery', 'regulation', 'second_
 export async function startGateway(o: StartOptions): Promise<RunningGateway> {
   const logger = o.logger ?? createLogger(o.config.logging);
   let config = o.config;
-  const services = await buildServices(() => config, {
+  const core = await createAuthCore(() => config, {
     logger,
     metrics: new Metrics(),
     ...(o.clock ? { clock: o.clock } : {}),
     ...(o.random ? { random: o.random } : {}),
     ...(o.store ? { store: o.store } : {}),
     ...(o.configPath ? { configPath: o.configPath } : {}),
-    demo: o.demo ?? false,
   });
-  const gateway = new Gateway(services, compile(config, services));
+  const gateway = new Gateway(core, compile(config, core), o.demo ?? false);
   await startupChecks(gateway, logger);
 
   const limits = config.server.limits;
@@ -83,7 +82,7 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
     createRequestHandler(gateway),
     createUpgradeHandler(gateway),
   );
-  const bound = await listen(server as http.Server, config.server.listen);
+  const bound = await listen(server, config.server.listen);
   const url = `${tls ? 'https' : 'http'}://${bound}`;
   let admin: http.Server | undefined;
   let adminUrl: string | undefined;
@@ -104,7 +103,7 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
       for (const section of RESTART_SECTIONS) {
         if (JSON.stringify(next[section]) !== JSON.stringify(config[section])) logger.warn({ section }, `config section '${section}' changed: it takes effect after a restart`);
       }
-      const compiled = compile(next, services);
+      const compiled = compile(next, core);
       config = next;
       const old = gateway.swap(compiled);
       // The old pools finish what they carry (long video streams included); new requests use the new ones.
@@ -115,9 +114,9 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
       closing ??= (async () => {
         await drain(server, config.server.shutdown_timeout);
         await gateway.compiled.proxy.close();
-        if (admin) await new Promise<void>((r) => admin!.close(() => r()));
+        if (admin) await new Promise<void>((r) => admin.close(() => r()));
         admin?.closeAllConnections?.();
-        await closeServices(services);
+        await core.close();
       })();
       return closing;
     },
@@ -126,7 +125,7 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
 
 /** Every provider is checked at boot and all failures are reported together (STYLE §8). */
 async function startupChecks(gw: Gateway, logger: Logger): Promise<void> {
-  const s = gw.services;
+  const s = gw.core;
   const checks: Array<[string, () => Promise<void>]> = [
     ['session store', () => s.store.ping()],
     ['user directory', () => s.directory.check()],
@@ -158,7 +157,7 @@ export async function serve(options: { configPath: string }): Promise<void> {
     logger.flush?.();
     process.exit(1);
   });
-  if (isClusterWorker()) registerWorkerMetrics(running.gateway.services.metrics.registry);
+  if (isClusterWorker()) registerWorkerMetrics(running.gateway.core.metrics.registry);
   installSignals(running, logger, options.configPath);
 }
 
@@ -205,4 +204,3 @@ export function installSignals(running: RunningGateway, logger: Logger, configPa
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-export { demo } from './demo/run.js';

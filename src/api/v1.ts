@@ -1,19 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describeDevice, type RequestInfo } from '../auth/request.js';
 import { issueSession } from '../auth/sessions.js';
-import type { RequestInfo } from '../auth/signin.js';
 import type { FactorMethod } from '../config/schema/index.js';
-import { PortcullisError, isPortcullisError } from '../errors/index.js';
-import { findSession } from '../gateway/authorize.js';
-import type { RequestContext } from '../gateway/context.js';
-import type { Gateway } from '../gateway/runtime.js';
+import { PortcullisError, isPortcullisError, type ErrorCode } from '../errors/index.js';
+import type { RequestContext } from '../http/context.js';
 import { readJson } from '../http/body.js';
-import { sendJson } from '../http/respond.js';
-import { describeDevice, languageFor } from '../portal/page.js';
+import { negotiateLanguage } from '../http/language.js';
+import { sendJson, sendPortcullisError } from '../http/respond.js';
 import { randomToken } from '../util/random.js';
+import type { ApiApp } from './app.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 
 const MAX_JSON = 16_384;
-const METHODS = new Set<string>(['totp', 'email', 'sms', 'webauthn', 'recovery_code']);
+
+/** Errors with their own shape in the OpenAPI document (SPEC §3): no free-text `message`. */
+const OWN_SHAPE: ReadonlySet<ErrorCode> = new Set(['PORTCULLIS_ERR_INVALID_CREDENTIALS', 'PORTCULLIS_ERR_INVALID_CODE', 'PORTCULLIS_ERR_CODE_EXPIRED', 'PORTCULLIS_ERR_LOCKED', 'PORTCULLIS_ERR_RATE_LIMITED']);
 
 type Body = Record<string, unknown>;
 
@@ -22,11 +23,12 @@ function str(body: Body, key: string, max = 1024): string | undefined {
   return typeof v === 'string' && v.length <= max ? v : undefined;
 }
 
-function method(body: Body): FactorMethod | undefined {
+function method(app: ApiApp, body: Body): FactorMethod | undefined {
   const v = body.method;
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !METHODS.has(v)) throw new PortcullisError('PORTCULLIS_ERR_BAD_REQUEST', 'unknown method');
-  return v as FactorMethod;
+  const factor = typeof v === 'string' ? app.core.factors.get(v) : undefined;
+  if (!factor) throw new PortcullisError('PORTCULLIS_ERR_BAD_REQUEST', 'unknown method');
+  return factor.method;
 }
 
 async function body(req: IncomingMessage): Promise<Body> {
@@ -37,52 +39,33 @@ async function body(req: IncomingMessage): Promise<Body> {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Maps a failure to SPEC §3's JSON answers. */
-function fail(res: ServerResponse, err: unknown, requestId: string): void {
-  if (!isPortcullisError(err)) throw err;
-  const d = err.details;
-  switch (err.code) {
-    case 'PORTCULLIS_ERR_INVALID_CREDENTIALS':
-      return sendJson(res, 401, { error: 'invalid_credentials', request_id: requestId });
-    case 'PORTCULLIS_ERR_INVALID_CODE':
-      return sendJson(res, 401, { error: 'invalid_code', attempts_left: Number(d.attempts_left ?? 0), request_id: requestId });
-    case 'PORTCULLIS_ERR_CODE_EXPIRED':
-      return sendJson(res, 410, { error: 'code_expired', ...(d.reason === 'exhausted' ? { reason: 'too_many_attempts' } : {}), request_id: requestId });
-    case 'PORTCULLIS_ERR_LOCKED':
-      return sendJson(res, 423, { error: 'locked', request_id: requestId });
-    case 'PORTCULLIS_ERR_RATE_LIMITED': {
-      const retry = Number(d.retry_after ?? 30);
-      return sendJson(res, 429, { error: 'rate_limited', retry_after: retry, request_id: requestId }, { 'retry-after': String(retry) });
-    }
-    default: {
-      const code = err.code.replace('PORTCULLIS_ERR_', '').toLowerCase();
-      if (err.status === 503) res.setHeader('retry-after', '5');
-      return sendJson(res, err.status, { error: code, message: err.message, request_id: requestId });
-    }
-  }
+function info(app: ApiApp, req: IncomingMessage, ctx: RequestContext, deviceId?: string): RequestInfo {
+  const lang = negotiateLanguage(typeof req.headers['accept-language'] === 'string' ? req.headers['accept-language'].slice(0, 512) : undefined, app.config.portal.languages);
+  return { clientIp: ctx.client.ip, requestId: ctx.requestId, lang, deviceId, userAgent: userAgent(req) };
 }
 
-function info(gw: Gateway, req: IncomingMessage, ctx: RequestContext, deviceId?: string): RequestInfo {
-  return { clientIp: ctx.client.ip, requestId: ctx.requestId, lang: languageFor(gw, req), deviceId };
+function userAgent(req: IncomingMessage): string | undefined {
+  const ua = req.headers['user-agent'];
+  return typeof ua === 'string' ? ua.slice(0, 256) : undefined;
 }
 
-async function login(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+async function login(app: ApiApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
   const b = await body(req);
   const username = str(b, 'username', 256);
   const password = str(b, 'password', 1024);
   if (username === undefined || password === undefined) throw new PortcullisError('PORTCULLIS_ERR_BAD_REQUEST', 'username and password are required strings');
   const deviceToken = str(b, 'device_token', 512);
-  const deviceId = deviceToken ? gw.services.deviceCookies.verify(deviceToken) : undefined;
-  const outcome = await gw.services.signin.password(username, password, info(gw, req, ctx, deviceId));
-  const now = gw.services.clock.now();
+  const deviceId = deviceToken ? app.core.deviceCookies.verify(deviceToken) : undefined;
+  const outcome = await app.core.signIn.password(username, password, info(app, req, ctx, deviceId));
+  const now = app.core.clock.now();
   if (outcome.kind === 'authenticated') {
-    const made = await issueSession(gw.services.sessions, outcome.user, {
-      level: 'two_factor', factors: outcome.via === 'exempt' ? [] : [outcome.via], exempt: outcome.via === 'exempt', now, deviceId, clientIp: ctx.client.ip, userAgent: req.headers['user-agent'], apiToken: true,
+    const made = await issueSession(app.core.sessions, outcome.user, {
+      level: 'two_factor', factors: outcome.via === 'exempt' ? [] : [outcome.via], exempt: outcome.via === 'exempt', now, deviceId, clientIp: ctx.client.ip, userAgent: userAgent(req), apiToken: true,
     });
     return sendJson(res, 200, { status: 'authenticated', token: made.cookie, expires_at: iso(made.session.expiresAt) });
   }
   if (outcome.kind === 'enrol') {
-    return sendJson(res, 403, { error: 'enrollment_required', method: outcome.method, enroll_url: `${gw.compiled.prefix}/login`, request_id: ctx.requestId });
+    return sendJson(res, 403, { error: 'enrollment_required', method: outcome.method, enroll_url: `${app.prefix}/login`, request_id: ctx.requestId });
   }
   const { flow, sent, sendError } = outcome;
   return sendJson(res, 200, {
@@ -95,41 +78,42 @@ async function login(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx
   });
 }
 
-async function flowFrom(gw: Gateway, b: Body) {
-  const flow = await gw.services.flows.get(b.flow);
-  if (!flow) throw new PortcullisError('PORTCULLIS_ERR_CODE_EXPIRED', 'Unknown or expired flow; sign in again', { details: { reason: 'flow' } });
+async function flowFrom(app: ApiApp, b: Body) {
+  const flow = await app.core.flows.get(b.flow);
+  if (!flow) throw new PortcullisError('PORTCULLIS_ERR_CODE_EXPIRED', 'Unknown or expired flow; sign in again');
   return flow;
 }
 
-async function verify(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+async function verify(app: ApiApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
   const b = await body(req);
-  const flow = await flowFrom(gw, b);
+  const flow = await flowFrom(app, b);
   const code = str(b, 'code', 64);
   if (code === undefined) throw new PortcullisError('PORTCULLIS_ERR_BAD_REQUEST', 'code is required');
-  const reqInfo = info(gw, req, ctx, flow.deviceId);
-  const { user, method: used } = await gw.services.signin.verify(flow, { method: method(b), code }, reqInfo);
-  const now = gw.services.clock.now();
+  const reqInfo = info(app, req, ctx, flow.deviceId);
+  const { user, method: used } = await app.core.secondStep.verify(flow, { method: method(app, b), code }, reqInfo);
+  const now = app.core.clock.now();
   let deviceToken: string | undefined;
   let deviceId = flow.deviceId;
-  if (b.remember_device === true && gw.config.second_factor.trusted_devices.enabled) {
+  if (b.remember_device === true && app.config.second_factor.trusted_devices.enabled) {
     deviceId ??= randomToken(24);
-    await gw.services.signin.trustDevice(user, deviceId, { name: describeDevice(req.headers['user-agent']), ip: ctx.client.ip, userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256) }, reqInfo);
-    deviceToken = gw.services.deviceCookies.sign(deviceId);
+    await app.core.secondStep.trustDevice(user, deviceId, { name: deviceName(b, req), ip: ctx.client.ip, userAgent: userAgent(req) ?? '' }, reqInfo);
+    deviceToken = app.core.deviceCookies.sign(deviceId);
   }
-  const made = await issueSession(gw.services.sessions, user, { level: 'two_factor', factors: [used], now, deviceId, clientIp: ctx.client.ip, userAgent: req.headers['user-agent'], apiToken: true });
+  const made = await issueSession(app.core.sessions, user, { level: 'two_factor', factors: [used], now, deviceId, clientIp: ctx.client.ip, userAgent: userAgent(req), apiToken: true });
   sendJson(res, 200, { status: 'authenticated', token: made.cookie, expires_at: iso(made.session.expiresAt), ...(deviceToken ? { device_token: deviceToken } : {}) });
 }
 
-async function resend(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+async function resend(app: ApiApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
   const b = await body(req);
-  const flow = await flowFrom(gw, b);
-  const sent = await gw.services.signin.send(flow, method(b), info(gw, req, ctx, flow.deviceId));
+  const flow = await flowFrom(app, b);
+  const sent = await app.core.secondStep.send(flow, method(app, b), info(app, req, ctx, flow.deviceId));
   if (!sent) return sendJson(res, 202, { sent: false, method: flow.method });
   sendJson(res, 202, { sent: true, channel: sent.channel, destination: sent.destination, fell_back: sent.fellBack });
 }
 
-async function session(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
-  const found = await findSession(gw, req.headers);
+async function session(app: ApiApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+  // A session that passed only the password is not signed in (SPEC §3).
+  const found = await app.core.lookup.signedIn(req.headers);
   if (!found) {
     res.setHeader('www-authenticate', 'Bearer realm="portcullis"');
     return sendJson(res, 401, { error: 'unauthenticated', request_id: ctx.requestId });
@@ -148,8 +132,8 @@ async function session(gw: Gateway, req: IncomingMessage, res: ServerResponse, c
   });
 }
 
-async function logout(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
-  const found = await findSession(gw, req.headers);
+async function logout(app: ApiApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+  const found = await app.core.lookup.find(req.headers);
   if (!found) {
     res.setHeader('www-authenticate', 'Bearer realm="portcullis"');
     return sendJson(res, 401, { error: 'unauthenticated', request_id: ctx.requestId });
@@ -158,8 +142,7 @@ async function logout(gw: Gateway, req: IncomingMessage, res: ServerResponse, ct
   if (!found.viaBearer && !/^application\/([a-z.+-]*\+)?json\b/i.test(String(req.headers['content-type'] ?? ''))) {
     throw new PortcullisError('PORTCULLIS_ERR_BAD_REQUEST', 'Expected Content-Type: application/json');
   }
-  await gw.services.sessions.revoke(found.id);
-  gw.services.signin.auditLogout(found.session.user, info(gw, req, ctx), false);
+  await app.core.account.signOut(found, false, undefined, info(app, req, ctx));
   res.writeHead(204, { 'cache-control': 'no-store' });
   res.end();
 }
@@ -170,18 +153,18 @@ function documentFor(prefix: string): unknown {
   return OPENAPI_DOCUMENT.servers[0].url === url ? OPENAPI_DOCUMENT : { ...OPENAPI_DOCUMENT, servers: [{ url }] };
 }
 
-type ApiHandler = (gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => Promise<void>;
+type ApiHandler = (app: ApiApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => Promise<void> | void;
 const ROUTES: Record<string, Partial<Record<string, ApiHandler>>> = {
   login: { POST: login },
   verify: { POST: verify },
   resend: { POST: resend },
   session: { GET: session },
   logout: { POST: logout },
-  'openapi.json': { GET: async (gw, _req, res) => sendJson(res, 200, documentFor(gw.compiled.prefix), { 'cache-control': 'public, max-age=300' }) },
+  'openapi.json': { GET: (app, _req, res) => sendJson(res, 200, documentFor(app.prefix), { 'cache-control': 'public, max-age=300' }) },
 };
 
 /** `/_gateway/api/v1/...`: JSON only, no CSRF token (a JSON content type cannot be sent cross-site without CORS). */
-export async function handleApi(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string): Promise<void> {
+export async function handleApi(app: ApiApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string): Promise<void> {
   res.setHeader('cache-control', 'no-store');
   const route = ROUTES[rest];
   if (!route) return sendJson(res, 404, { error: 'not_found', request_id: ctx.requestId });
@@ -191,10 +174,17 @@ export async function handleApi(gw: Gateway, req: IncomingMessage, res: ServerRe
     return sendJson(res, 405, { error: 'method_not_allowed', request_id: ctx.requestId });
   }
   try {
-    await handler(gw, req, res, ctx);
+    await handler(app, req, res, ctx);
   } catch (err) {
-    // A body left unread (too large, too slow) must not be parsed as the next request on this connection.
-    if (!req.complete) res.setHeader('connection', 'close');
-    fail(res, err, ctx.requestId);
+    if (!isPortcullisError(err)) throw err;
+    sendPortcullisError(req, res, err, ctx.requestId, { json: true, message: !OWN_SHAPE.has(err.code) });
   }
+}
+
+/** The name a remembered device is listed under: the app's `device_name`, else its User-Agent. */
+function deviceName(b: Body, req: IncomingMessage): string {
+  const given = str(b, 'device_name', 100);
+  // eslint-disable-next-line no-control-regex
+  if (given && !/[\x00-\x1f\x7f]/.test(given) && given.trim()) return given.trim();
+  return describeDevice(userAgent(req));
 }

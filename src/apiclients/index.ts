@@ -18,12 +18,11 @@ import { audit, type Logger } from '../observability/logger.js';
 import { systemClock } from '../util/clock.js';
 import { FastNetworkSet } from '../policy/ip.js';
 import { sha256Hex } from '../util/compare.js';
-import { BasicAuthCache, type BasicIdentity } from './basic-cache.js';
 import { MAX_API_KEY_LENGTH, parseAuthorization, singleHeader } from './credentials.js';
 import { createJwtVerifier, type JwtVerifier } from './jwt.js';
 import type { ApiClientAuthenticator, ApiClientDeps, ApiClientMethod, ApiClientRequest, ApiClientResult } from './types.js';
 
-export type { ApiClientAuthenticator, ApiClientDeps, ApiClientRequest, ApiClientResult, BasicRegulation, JwksOptions } from './types.js';
+export type { ApiClientAuthenticator, ApiClientDeps, ApiClientRequest, ApiClientResult, BasicPasswordCheck, JwksOptions } from './types.js';
 
 interface Client {
   name: string;
@@ -67,7 +66,6 @@ export function compileApiClients(clients: Config['api_clients'], deps: ApiClien
   const bearers: { client: Client; verify: JwtVerifier; subjectClaim: string }[] = [];
   const basicUsers = new Map<string, { client: Client; ttl: number }>();
   const networkOnly: Client[] = [];
-  const cache = new BasicAuthCache(clock);
 
   clients.forEach((cfg, i) => {
     try {
@@ -79,7 +77,7 @@ export function compileApiClients(clients: Config['api_clients'], deps: ApiClien
       } else if (cfg.bearer_jwt) {
         bearers.push({ client: compileClient(cfg, 'authorization'), verify: createJwtVerifier(cfg.bearer_jwt, clock, deps.jwks), subjectClaim: cfg.bearer_jwt.subject_claim });
       } else if (cfg.basic) {
-        if (!deps.directory) throw new Error('basic needs a user directory (users.file or users.ldap)');
+        if (!deps.passwords) throw new Error('basic needs a user directory (users.file or users.ldap)');
         const client = compileClient(cfg, 'authorization');
         for (const user of cfg.basic.users) if (!basicUsers.has(user)) basicUsers.set(user, { client, ttl: cfg.basic.cache_ttl });
       } else {
@@ -138,33 +136,20 @@ export function compileApiClients(clients: Config['api_clients'], deps: ApiClien
   }
 
   async function byBasic(user: string, password: string, entry: { client: Client; ttl: number }, req: ApiClientRequest): Promise<ApiClientResult> {
-    const directory = deps.directory;
-    if (!directory) return deny(entry.client.name, 'basic', 'no_directory', 401, req);
-    const key = cache.keyFor(user, password);
-    let identity: BasicIdentity | null | undefined = cache.get(key);
-    if (!identity) {
-      if (deps.regulation) {
-        const retry = await deps.regulation.isBlocked(user, req.clientIp);
-        if (retry > 0) return deny(entry.client.name, 'basic', 'rate_limited', 429, req, retry, user);
-      }
-      try {
-        identity = await cache.shared(key, async () => {
-          const record = await directory.authenticate(user, password);
-          return record && !record.disabled ? { user: record.username, groups: [...record.groups] } : null;
-        });
-      } catch (err) {
-        if (isPortcullisError(err)) throw err;
-        throw new PortcullisError('PORTCULLIS_ERR_DIRECTORY_UNAVAILABLE', undefined, { cause: err });
-      }
-      if (!identity) {
-        await deps.regulation?.fail(user, req.clientIp);
-        return deny(entry.client.name, 'basic', 'invalid_credentials', 401, req, undefined, user);
-      }
-      cache.set(key, identity, entry.ttl);
-      await deps.regulation?.succeed(user, req.clientIp);
-      audit(log, { event: 'api_client', user: identity.user, api_client: entry.client.name, client_ip: req.clientIp, method: 'basic', result: 'success', reason: 'password_checked' });
+    const passwords = deps.passwords;
+    if (!passwords) return deny(entry.client.name, 'basic', 'no_directory', 401, req);
+    let identity: { username: string; groups: string[] };
+    try {
+      // Throttle first, then the cache, then the directory: a blocked user or client gets 429 for every
+      // attempt, right password or not (auth/passwords.ts audits each outcome).
+      identity = await passwords.confirmPassword(user, password, { clientIp: req.clientIp, requestId: req.requestId ?? '' }, { event: 'api_client', method: 'basic', cacheTtl: entry.ttl });
+    } catch (err) {
+      if (isPortcullisError(err, 'PORTCULLIS_ERR_RATE_LIMITED')) return denied('rate_limited', 429, Number(err.details.retry_after ?? 60) * 1000);
+      if (isPortcullisError(err, 'PORTCULLIS_ERR_INVALID_CREDENTIALS')) return denied('invalid_credentials', 401);
+      if (isPortcullisError(err)) throw err;
+      throw new PortcullisError('PORTCULLIS_ERR_DIRECTORY_UNAVAILABLE', undefined, { cause: err });
     }
-    return accept(entry.client, 'basic', identity.user, [...identity.groups], req);
+    return accept(entry.client, 'basic', identity.username, [...identity.groups], req);
   }
 
   async function authenticate(req: ApiClientRequest): Promise<ApiClientResult> {

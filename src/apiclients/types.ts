@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '../observability/logger.js';
-import type { UserDirectory } from '../users/directory.js';
 import type { Clock } from '../util/clock.js';
 
 export type ApiClientMethod = 'api_key' | 'bearer_jwt' | 'basic' | 'network';
@@ -16,14 +15,21 @@ export interface ApiClientRequest {
   clientIp: string;
   /** Name of the upstream the request is for (checked against a client's `upstreams`). */
   upstream?: string | undefined;
+  requestId?: string | undefined;
 }
 
-/** Attempt counting for HTTP Basic clients (the regulation module implements it). */
-export interface BasicRegulation {
-  /** Retry-after in ms; 0 = not blocked. */
-  isBlocked(user: string, ip: string): Promise<number>;
-  fail(user: string, ip: string): Promise<void>;
-  succeed(user: string, ip: string): Promise<void>;
+/**
+ * The gateway's one regulated password check (auth/passwords.ts) as HTTP Basic clients use it: it
+ * answers the user or throws PortcullisError RATE_LIMITED (details.retry_after, seconds),
+ * INVALID_CREDENTIALS or DIRECTORY_UNAVAILABLE, and audits the outcome itself.
+ */
+export interface BasicPasswordCheck {
+  confirmPassword(
+    username: string,
+    password: string,
+    info: { clientIp: string; requestId: string },
+    o: { event: string; method?: string; cacheTtl?: number },
+  ): Promise<{ username: string; groups: string[] }>;
 }
 
 /** Remote JWKS behaviour; the defaults suit production, tests shorten them. */
@@ -41,10 +47,10 @@ export interface JwksOptions {
 }
 
 export interface ApiClientDeps {
-  directory?: UserDirectory;
+  /** Needed when a client uses `basic`. */
+  passwords?: BasicPasswordCheck;
   logger: Logger;
   clock?: Clock;
-  regulation?: BasicRegulation;
   jwks?: JwksOptions;
 }
 

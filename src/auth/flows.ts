@@ -1,5 +1,5 @@
 import type { FactorMethod } from '../config/schema/index.js';
-import type { KeyValueStore } from '../session/store.js';
+import type { KeyValueStore } from '../store/store.js';
 import { PortcullisError } from '../errors/index.js';
 import { randomToken } from '../util/random.js';
 import type { Clock } from '../util/clock.js';

@@ -1,5 +1,5 @@
 import { userKey } from '../regulation/keys.js';
-import type { KeyValueStore } from '../session/store.js';
+import type { KeyValueStore } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { hmacSha256 } from '../util/compare.js';
 import { cryptoRandom, randomToken, type Random } from '../util/random.js';

@@ -1,4 +1,4 @@
-import type { KeyValueStore } from '../session/store.js';
+import type { KeyValueStore } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Random } from '../util/random.js';
 import { OneTimeTokens, type TokenLookup } from './one-time-tokens.js';

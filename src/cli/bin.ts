@@ -57,8 +57,8 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
         return undefined;
       }
       case 'demo': {
-        const main = await import('../main.js');
-        await main.demo();
+        const { demo } = await import('../demo/run.js');
+        await demo();
         return undefined;
       }
       case 'check-config': {

@@ -39,13 +39,13 @@ export async function sessionsCommand(argv: string[], io: CliIo, configPath: str
     if (chosen.length !== 1) return usage(io, 'revoke needs exactly one of --user U, --all, --id REF');
     const id = parsed.options['--id'];
     if (typeof id === 'string' && !new RegExp(`^[0-9a-f]{${MIN_REF_PREFIX},64}$`).test(id)) return usage(io, `--id takes a session reference as listed (at least ${MIN_REF_PREFIX} hex digits)`);
-    return withRuntime(configPath, io, 'sessions revoke', (rt) => revoke(rt, io, parsed.options as Record<string, string | true>));
+    return withRuntime(configPath, io, 'sessions revoke', (rt) => revoke(rt, io, parsed.options));
   }
   return usage(io, sub === undefined ? 'missing subcommand (list or revoke)' : `unknown subcommand '${sub}'`);
 }
 
 async function list(rt: Runtime, io: CliIo, user: string | undefined, json: boolean): Promise<number> {
-  const sessions = await rt.sessions().list(user);
+  const sessions = await rt.core.sessions.list(user);
   if (json) {
     const out = sessions.map(({ id, session: s }) => ({
       ref: id,
@@ -72,27 +72,23 @@ async function list(rt: Runtime, io: CliIo, user: string | undefined, json: bool
 }
 
 async function revoke(rt: Runtime, io: CliIo, options: Record<string, string | true>): Promise<number> {
-  const sessions = rt.sessions();
+  const { operator, sessions } = rt.core;
   const plural = (n: number) => `${n} session${n === 1 ? '' : 's'}`;
   if (typeof options['--user'] === 'string') {
     const user = options['--user'];
-    const n = await sessions.revokeUser(user);
-    rt.audit({ event: 'sessions_revoked', user, method: 'operator', result: 'success', reason: 'user', count: n });
-    io.stdout.write(`ended ${plural(n)} of ${printable(user)}\n`);
+    const { sessions: n, devices } = await operator.revokeUser(user);
+    io.stdout.write(`ended ${plural(n)} of ${printable(user)}${devices ? `; forgot ${devices} trusted device${devices === 1 ? '' : 's'}` : ''}\n`);
     return 0;
   }
   if (options['--all'] === true) {
-    const n = await sessions.revokeAll();
-    rt.audit({ event: 'sessions_revoked', method: 'operator', result: 'success', reason: 'all', count: n });
+    const n = await operator.revokeAll();
     io.stdout.write(`ended ${plural(n)}\n`);
     return 0;
   }
   const prefix = options['--id'] as string;
   if (prefix.length === 64) {
     // A full reference (from --json) ends the session even when it no longer shows in a listing.
-    const ended = await sessions.revokeById(prefix);
-    rt.audit({ event: 'sessions_revoked', method: 'operator', result: ended ? 'success' : 'failure', reason: 'id', count: ended ? 1 : 0 });
-    if (!ended) throw new CommandError(`no session with reference ${prefix}`);
+    if (!(await operator.revokeSession(prefix, undefined))) throw new CommandError(`no session with reference ${prefix}`);
     io.stdout.write(`ended 1 session (${prefix.slice(0, SHORT_REF)})\n`);
     return 0;
   }
@@ -100,8 +96,7 @@ async function revoke(rt: Runtime, io: CliIo, options: Record<string, string | t
   if (matches.length === 0) throw new CommandError(`no session with reference ${prefix}`);
   if (matches.length > 1) throw new CommandError(`${matches.length} sessions start with ${prefix}: give more of the reference`, 2);
   const match = matches[0]!;
-  const ended = await sessions.revokeById(match.id);
-  rt.audit({ event: 'sessions_revoked', user: match.session.user, method: 'operator', result: ended ? 'success' : 'failure', reason: 'id', count: ended ? 1 : 0 });
+  const ended = await operator.revokeSession(match.id, match.session.user);
   io.stdout.write(`ended ${plural(ended ? 1 : 0)} (${match.id.slice(0, SHORT_REF)} of ${printable(match.session.user)})\n`);
   return 0;
 }

@@ -2,9 +2,7 @@
  * `portcullis users unlock U | reset-2fa U | invite U | devices U [--revoke ID | --all]`: operator
  * actions on a user's runtime state in the shared store (seeds 001, 002, 004).
  */
-import { invitePath } from '../auth/invites.js';
 import { maskEmail } from '../delivery/mask.js';
-import { OVERRIDABLE_SOURCES } from '../users/overrides.js';
 import type { CliIo } from './bin.js';
 import { parseOptions } from './args.js';
 import { CommandError, withRuntime, type Out, type Runtime } from './runtime.js';
@@ -12,7 +10,7 @@ import { printable, table, utc } from './table.js';
 
 export const USERS_USAGE = `Usage:
   portcullis users unlock U                 lift a lockout (wrong codes) and a wrong-password block
-  portcullis users reset-2fa U              remove TOTP, recovery codes, entered phone/email and trusted devices
+  portcullis users reset-2fa U              remove TOTP, recovery codes, entered phone/email, trusted devices and sessions
   portcullis users invite U                 print (and, with SMTP, email) a one-time set-password link
   portcullis users devices U [--revoke ID | --all]
                                             list or forget trusted devices
@@ -50,11 +48,7 @@ export async function usersCommand(argv: string[], io: CliIo, configPath: string
 }
 
 async function unlock(rt: Runtime, io: CliIo, user: string): Promise<number> {
-  const regulator = rt.regulator();
-  const lock = await regulator.lockInfo(user);
-  await regulator.unlock(user);
-  const blocked = await regulator.clearPasswordBlock(user);
-  rt.audit({ event: 'account_unlocked', user, method: 'operator', result: 'success', reason: lock ? lock.reason : blocked ? 'password_block' : 'not_locked' });
+  const { lock, blocked } = await rt.core.operator.unlock(user);
   const name = printable(user);
   if (lock) io.stdout.write(`unlocked ${name} (locked ${utc(lock.at)}: ${printable(lock.reason)})\n`);
   else if (blocked) io.stdout.write(`lifted the wrong-password block of ${name}\n`);
@@ -63,12 +57,9 @@ async function unlock(rt: Runtime, io: CliIo, user: string): Promise<number> {
 }
 
 async function reset2fa(rt: Runtime, io: CliIo, user: string): Promise<number> {
-  const { state, totp, recovery, devices } = await rt.factors();
-  const [hadTotp, codes, trusted] = await Promise.all([totp.isEnrolled(user), recovery.remaining(user), devices.list(user)]);
-  await state.reset(user);
-  await devices.revokeAll(user);
-  rt.audit({ event: 'second_factor_reset', user, method: 'operator', result: 'success', reason: 'operator' });
-  const parts = [hadTotp ? 'authenticator app removed' : 'no authenticator app', `${codes} recovery code${codes === 1 ? '' : 's'} removed`, `${trusted.length} trusted device${trusted.length === 1 ? '' : 's'} forgotten`];
+  const r = await rt.core.operator.resetSecondFactor(user);
+  const n = (count: number, what: string) => `${count} ${what}${count === 1 ? '' : 's'}`;
+  const parts = [r.hadSecret ? 'authenticator app removed' : 'no authenticator app', `${n(r.recoveryCodes, 'recovery code')} removed`, `${n(r.devices, 'trusted device')} forgotten`, `${n(r.sessions, 'session')} ended`];
   io.stdout.write(`reset two-step verification of ${printable(user)}: ${parts.join(', ')}\n`);
   return 0;
 }
@@ -81,22 +72,24 @@ function publicBase(rt: Runtime): string | undefined {
 }
 
 async function invite(rt: Runtime, io: CliIo, user: string): Promise<number> {
-  const directory = await rt.directory();
-  const record = await directory.lookup(user);
-  if (!record) throw new CommandError(`no user '${printable(user)}' in the users file or directory`);
-  if (record.username !== user) throw new CommandError(`the directory knows this user as '${printable(record.username)}': invite that name`);
-  if (!OVERRIDABLE_SOURCES.has(record.source)) {
-    throw new CommandError(`'${printable(user)}' comes from ${record.source.toUpperCase()}: the password lives in that directory; set it there`);
+  const { operator } = rt.core;
+  const check = await operator.checkInvitable(user);
+  switch (check.kind) {
+    case 'unknown':
+      throw new CommandError(`no user '${printable(user)}' in the users file or directory`);
+    case 'renamed':
+      throw new CommandError(`the directory knows this user as '${printable(check.username)}': invite that name`);
+    case 'external':
+      throw new CommandError(`'${printable(user)}' comes from ${check.source.toUpperCase()}: the password lives in that directory; set it there`);
+    case 'disabled':
+      throw new CommandError(`'${printable(user)}' is disabled in the users file`);
   }
-  if (record.disabled) throw new CommandError(`'${printable(user)}' is disabled in the users file`);
-  const ttl = rt.config.users.invite_ttl;
-  const { token, expiresAt } = await rt.invites().create(user, ttl);
+  const record = check.user;
   const base = publicBase(rt);
-  const link = `${base ?? ''}${invitePath(rt.config.server.portal_prefix, token)}`;
+  const { link, expiresAt, ttl } = await operator.invite(record, base);
   io.stdout.write(`${link}\n`);
   if (base === undefined) io.stderr.write('warning: server.public_url is not set, so the link is relative: put the gateway\'s address in front of it\n');
   io.stderr.write(`one-time set-password link for ${printable(user)}, valid until ${utc(expiresAt)}\n`);
-  rt.audit({ event: 'invite_created', user, method: 'operator', result: 'success' });
 
   if (rt.config.delivery.email.transport !== 'smtp') return 0;
   if (!record.email) {
@@ -108,32 +101,29 @@ async function invite(rt: Runtime, io: CliIo, user: string): Promise<number> {
     return 0;
   }
   try {
-    await (await rt.delivery()).notify('invite', record.email, { link, minutes: String(Math.round(ttl / 60_000)), name: record.displayName ?? user }, rt.config.portal.languages[0] ?? 'en');
+    await operator.sendInvite(record, link, ttl);
   } catch (err) {
     throw new CommandError(`the invite mail to ${maskEmail(record.email)} could not be sent (${err instanceof Error ? err.message : String(err)}); the link above works`);
   }
-  rt.audit({ event: 'invite_sent', user, method: 'email', result: 'success' });
   io.stderr.write(`emailed to ${maskEmail(record.email)}\n`);
   return 0;
 }
 
 async function devices(rt: Runtime, io: CliIo, user: string, options: Record<string, string | true>): Promise<number> {
-  const trusted = (await rt.factors()).devices;
+  const { operator } = rt.core;
   const name = printable(user);
   if (typeof options['--revoke'] === 'string') {
     const id = options['--revoke'];
-    if (!(await trusted.revoke(user, id))) throw new CommandError(`${name} has no trusted device ${printable(id)}`);
-    rt.audit({ event: 'device_revoked', user, method: 'operator', result: 'success' });
+    if (!(await operator.revokeDevice(user, id))) throw new CommandError(`${name} has no trusted device ${printable(id)}`);
     io.stdout.write(`forgot trusted device ${id} of ${name}\n`);
     return 0;
   }
-  const list = await trusted.list(user);
   if (options['--all'] === true) {
-    await trusted.revokeAll(user);
-    rt.audit({ event: 'device_revoked', user, method: 'operator', result: 'success', reason: 'all', count: list.length });
-    io.stdout.write(`forgot ${list.length} trusted device${list.length === 1 ? '' : 's'} of ${name}\n`);
+    const n = await operator.revokeDevices(user);
+    io.stdout.write(`forgot ${n} trusted device${n === 1 ? '' : 's'} of ${name}\n`);
     return 0;
   }
+  const list = await operator.listDevices(user);
   if (list.length === 0) {
     io.stdout.write(`${name} has no trusted devices\n`);
     return 0;

@@ -13,7 +13,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { deepFreeze } from './freeze.js';
-import { reportIssues, type Issue } from './issues.js';
+import { reportIssues } from './issues.js';
 import type { Schema } from './introspect.js';
 import { materialize } from './materialize.js';
 import { checkConfigFiles, resolveConfigPaths } from './paths.js';
@@ -97,7 +97,7 @@ export async function loadConfigText(text: string, file: string, env: NodeJS.Pro
   if (built.data === undefined) return { ok: false, problems: sortProblems(out.errors), warnings: [], file };
 
   const parsed = configSchema.safeParse(built.data);
-  if (!parsed.success) reportIssues(parsed.error.issues as unknown as Issue[], { data: built.data, schema, reported: built.reported, out });
+  if (!parsed.success) reportIssues(parsed.error.issues, { data: built.data, schema, reported: built.reported, out });
   checkSemantics(built.data, out);
 
   const problems = sortProblems(out.errors);

@@ -93,7 +93,7 @@ export async function materialize(doc: Document, lines: LineCounter, options: Ma
           problem(keyAt, formatPath(path), 'keys must be plain names');
           continue;
         }
-        const key = String(keyNode.value);
+        const key = typeof keyNode.value === 'string' ? keyNode.value : JSON.stringify(keyNode.value);
         const valueAt = pair.value ? at(rangeStart(pair.value)) : keyAt;
         const base = key.endsWith('_file') ? key.slice(0, -'_file'.length) : '';
         if (base && known.includes(base) && !known.includes(key) && acceptedScalars(childSchema(schema, base)).has('string')) {

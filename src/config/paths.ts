@@ -24,7 +24,7 @@ function eachPath(config: Config, visit: (holder: Holder, key: string, path: Pro
   for (const spec of RELATIVE_PATH_KEYS) {
     const parts = spec.split('.');
     const key = parts.pop() as string;
-    let holders: Array<{ h: Holder; path: PropertyKey[] }> = [{ h: config as unknown as Holder, path: [] }];
+    let holders: Array<{ h: Holder; path: PropertyKey[] }> = [{ h: config, path: [] }];
     for (const part of parts) {
       const isList = part.endsWith('[]');
       const name = isList ? part.slice(0, -2) : part;

@@ -22,9 +22,10 @@ export class ConsoleEmailSender implements EmailSender {
     private readonly logger: Logger,
   ) {}
 
-  async send(message: EmailMessage): Promise<void> {
-    if (!message.to.includes('@')) throw deliveryFailed('email', 'invalid_address');
+  send(message: EmailMessage): Promise<void> {
+    if (!message.to.includes('@')) return Promise.reject(deliveryFailed('email', 'invalid_address'));
     deliver(this.outbox, this.logger, { channel: 'email', to: message.to, subject: message.subject, text: message.text });
+    return Promise.resolve();
   }
 
   async check(): Promise<void> {}
@@ -38,10 +39,11 @@ export class ConsoleSmsSender implements SmsSender {
     private readonly logger: Logger,
   ) {}
 
-  async send(message: SmsMessage): Promise<void> {
+  send(message: SmsMessage): Promise<void> {
     // Same rule as the real provider, so development catches bad numbers too.
-    if (!isE164(message.to)) throw deliveryFailed('sms', 'invalid_number');
+    if (!isE164(message.to)) return Promise.reject(deliveryFailed('sms', 'invalid_number'));
     deliver(this.outbox, this.logger, { channel: 'sms', to: message.to, text: message.text });
+    return Promise.resolve();
   }
 
   async check(): Promise<void> {}

@@ -74,8 +74,9 @@ export class SmtpEmailSender implements EmailSender {
     }
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.#transporter.close();
+    return Promise.resolve();
   }
 }
 

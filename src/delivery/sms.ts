@@ -52,8 +52,9 @@ export class TwilioSmsSender implements SmsSender {
     await this.#bounded(() => this.#client.api.v2010.accounts(this.#config.account_sid).fetch());
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.#http.destroy();
+    return Promise.resolve();
   }
 
   /** Every SDK failure becomes DELIVERY_FAILED with a reason (the request client bounds the time). */

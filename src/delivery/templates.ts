@@ -1,7 +1,9 @@
+import { escapeHtml } from '../util/html.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATALOGS, resolveLanguage, type Catalog, type Language, type MessageKind } from './i18n/index.js';
 
+export { escapeHtml };
 export { MESSAGE_KINDS, LANGUAGES, resolveLanguage, type MessageKind, type Language } from './i18n/index.js';
 
 export interface RenderedMessage {
@@ -74,9 +76,6 @@ export function render(kind: MessageKind, lang: string, vars: Readonly<Record<st
   };
 }
 
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** "5 minutes", "2 Stunden", "7 дней": whole days or hours when `minutes` divides evenly. */
 export function formatLifetime(minutes: number, lang: string): string {

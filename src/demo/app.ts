@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { rawAnswer } from '../http/raw.js';
+import { escapeHtml } from '../util/html.js';
 import { cameraFrames } from './jpeg.js';
 
 /**
@@ -26,9 +28,7 @@ const CAMERAS = [
   { id: 'camera3', name: 'Car park', stream: '/stream/camera1', status: 'offline' },
 ];
 
-function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+const esc = escapeHtml;
 
 function header(req: IncomingMessage, name: string): string {
   const v = req.headers[name];
@@ -171,14 +171,14 @@ export async function startDemoApp(opts: { host?: string; port?: number } = {}):
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     if ((req.url ?? '').split('?')[0] !== '/events') {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      rawAnswer(socket, 404);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws);
       const who = header(req, 'remote-user');
       ws.send(JSON.stringify({ type: 'welcome', user: who }));
-      ws.on('message', (data, isBinary) => ws.send(isBinary ? data : JSON.stringify({ type: 'echo', data: data.toString() })));
+      ws.on('message', (data, isBinary) => ws.send(isBinary ? data : JSON.stringify({ type: 'echo', data: Buffer.isBuffer(data) ? data.toString('utf8') : '' })));
       ws.on('close', () => clients.delete(ws));
       ws.on('error', () => clients.delete(ws));
     });

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { configSchema } from '../config/schema/index.js';
 import { createLogger } from '../observability/logger.js';
 import { DEMO_PASSWORDS } from '../users/demo-users.js';
+import { installSignals, startGateway } from '../main.js';
 import { startDemoApp } from './app.js';
 
 /** The repository's demo users file, next to the package root (dist/src/demo → config/). */
@@ -13,7 +14,6 @@ const USERS_FILE = fileURLToPath(new URL('../../../config/users.yaml', import.me
  * store, console delivery (codes in the log and at /_gateway/dev/outbox). Nothing else needed.
  */
 export async function demo(): Promise<void> {
-  const { installSignals, startGateway } = await import('../main.js');
   const logger = createLogger({ level: process.env.PORTCULLIS_LOG_LEVEL ?? 'info' });
   const app = await startDemoApp({ host: '127.0.0.1', port: 0 });
   const listen = process.env.PORTCULLIS_DEMO_LISTEN ?? '127.0.0.1:8080';

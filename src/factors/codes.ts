@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema/index.js';
 import { PortcullisError } from '../errors/index.js';
 import { userKey } from '../regulation/keys.js';
-import type { KeyValueStore } from '../session/store.js';
+import type { KeyValueStore } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { hmacSha256, safeEqual } from '../util/compare.js';
 import type { Random } from '../util/random.js';
@@ -105,6 +105,15 @@ export class OneTimeCodes {
   async invalidate(flow: string): Promise<void> {
     if (!FLOW.test(flow)) return;
     await this.store.del(`code:${flow}`);
+  }
+
+  /**
+   * A code that was never delivered: it dies and the resend cooldown is lifted, so the user may ask
+   * again at once (nothing reached them that a new code would race with).
+   */
+  async withdraw(flow: string): Promise<void> {
+    if (!FLOW.test(flow)) return;
+    await Promise.all([this.store.del(`code:${flow}`), this.store.del(`code:rs:${flow}`)]);
   }
 
   private digest(flow: string, code: string): string {

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema/index.js';
 import { userKey } from '../regulation/keys.js';
-import type { KeyValueStore } from '../session/store.js';
+import type { KeyValueStore } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { sha256Hex } from '../util/compare.js';
 

@@ -1,6 +1,6 @@
 import { FACTOR_METHODS, type FactorMethod } from '../config/schema/index.js';
 import { userKey } from '../regulation/keys.js';
-import type { KeyValueStore } from '../session/store.js';
+import type { KeyValueStore } from '../store/store.js';
 
 export interface FactorStateRecord {
   /** A user-entered email address (the directory's is trusted and not stored here). */
@@ -11,19 +11,11 @@ export interface FactorStateRecord {
   optedIn?: boolean;
 }
 
-/** Anything holding per-user factor data that `reset` must clear (TOTP, passkeys, recovery codes). */
-export interface FactorRemover {
-  remove(user: string): Promise<void>;
-}
-
 /**
  * Per-user second-factor choices in the store: `fs:<user>`, a hash without expiry.
  */
 export class FactorState {
-  constructor(
-    private readonly store: KeyValueStore,
-    private readonly removers: FactorRemover[] = [],
-  ) {}
+  constructor(private readonly store: KeyValueStore) {}
 
   async get(user: string): Promise<FactorStateRecord> {
     const f = (await this.store.hashGetAll(key(user))) ?? {};
@@ -61,13 +53,8 @@ export class FactorState {
     await this.store.hashSet(key(user), { opted: optedIn ? '1' : '0' }, 0);
   }
 
-  /**
-   * `portcullis users reset-2fa`: removes TOTP, passkeys and recovery codes (through the removers),
-   * user-entered delivery details and the preferred method. An opt-in is kept, so a user of an
-   * `optional` policy is not silently left without a second factor: they enrol again.
-   */
-  async reset(user: string): Promise<void> {
-    for (const r of this.removers) await r.remove(user);
+  /** Forgets user-entered delivery details and the preferred method; an opt-in is kept (FactorRegistry.reset). */
+  async clear(user: string): Promise<void> {
     const { optedIn } = await this.get(user);
     await this.store.del(key(user));
     if (optedIn !== undefined) await this.setOptedIn(user, optedIn);

@@ -1,30 +1,22 @@
 import type { Config, FactorMethod } from '../config/schema/index.js';
 import type { UserRecord } from '../users/directory.js';
 import type { FactorStateRecord } from './enrolment.js';
+import type { Enrolled, FactorKind } from './factor.js';
 
 export interface SecondFactorInput {
   user: UserRecord;
   cfg: Config['second_factor'];
   state: FactorStateRecord;
-  totpEnrolled: boolean;
-  webauthnCount: number;
-  recoveryCodesLeft: number;
-}
-
-export interface OfferedMethod {
-  type: FactorMethod;
-  /** Email address or phone number, unmasked: the caller masks it before showing it. */
-  destination?: string;
-  /** The delivery address itself (same value as `destination`, never masked): send the code here. */
-  address?: string;
-  /** Where the delivery detail comes from: the directory (trusted) or the user (verified by a code). */
-  source?: 'directory' | 'user';
+  /** What the user can use now (from each factor's `enrolled`). */
+  enrolled: readonly Enrolled[];
+  /** The kind of each available method; undefined for a method this gateway does not offer. */
+  kindOf: (method: FactorMethod) => FactorKind | undefined;
 }
 
 export interface SecondFactorResolution {
   required: boolean;
-  /** Usable methods, the primary one first; `recovery_code` only ever as an alternative. */
-  methods: OfferedMethod[];
+  /** Usable methods, the primary one first; a backup method (recovery codes) only ever as an alternative. */
+  methods: Enrolled[];
   preferred?: FactorMethod;
   /** Required but no primary method is usable: enrol `enrolMethod` (when `methods` is not empty, pass one of them first). */
   mustEnrol: boolean;
@@ -36,80 +28,58 @@ export interface SecondFactorResolution {
 const NOT_REQUIRED: SecondFactorResolution = { required: false, methods: [], mustEnrol: false };
 
 /**
- * Which second factor a user must pass (pure: no I/O). Order of choice: per-user
- * `second_factor.method`, then the first matching `assignments` entry (user or directory group), then
- * the user's own preference, then the first usable method in `methods` order. Only methods listed in
- * `cfg.methods` are offered. An operator's choice (per-user method or assignment) is exclusive: only
- * that method is offered (plus recovery codes). With policy `optional` a second factor is required when
- * the user opted in, has TOTP or passkeys, or an operator assigned a method.
+ * The method an operator chose for this user: the per-user `second_factor.method`, else the first
+ * matching `assignments` entry (user or directory group), when it is an allowed primary method.
+ */
+export function operatorChoice(user: UserRecord, input: Pick<SecondFactorInput, 'cfg' | 'kindOf'>): { method: FactorMethod; by: 'user' | 'assignment' } | undefined {
+  const { cfg, kindOf } = input;
+  const primary = (m: FactorMethod | undefined): m is FactorMethod => m !== undefined && cfg.methods.includes(m) && kindOf(m) !== undefined && kindOf(m) !== 'backup';
+  if (primary(user.secondFactor?.method)) return { method: user.secondFactor.method, by: 'user' };
+  const hit = cfg.assignments.find((a) => (a.user !== undefined ? a.user === user.username : a.group !== undefined && user.groups.includes(a.group)));
+  return hit && primary(hit.method) ? { method: hit.method, by: 'assignment' } : undefined;
+}
+
+/**
+ * Which second factor a user must pass (pure: no I/O). Order of choice: the operator's (per-user
+ * method, then assignments), then the user's own preference, then the first usable method in `methods`
+ * order. Only methods listed in `cfg.methods` are offered. An operator's choice is exclusive: only that
+ * method is offered (plus backup codes). With policy `optional` a second factor is required when the
+ * user opted in, holds a secret factor (authenticator app, passkey), or an operator assigned a method.
  */
 export function resolveSecondFactor(input: SecondFactorInput): SecondFactorResolution {
-  const { user, cfg, state } = input;
+  const { user, cfg, state, kindOf } = input;
   if (cfg.policy === 'off' || user.secondFactor?.enabled === false) return NOT_REQUIRED;
 
-  const allowed = (m: FactorMethod | undefined): m is FactorMethod => m !== undefined && cfg.methods.includes(m);
-  const primaryAllowed = (m: FactorMethod | undefined): m is FactorMethod => allowed(m) && m !== 'recovery_code';
+  const offered = (m: FactorMethod | undefined): m is FactorMethod => m !== undefined && cfg.methods.includes(m) && kindOf(m) !== undefined;
+  const primary = (m: FactorMethod | undefined): m is FactorMethod => offered(m) && kindOf(m) !== 'backup';
+  const usable = new Map(input.enrolled.filter((e) => offered(e.type)).map((e) => [e.type, e]));
 
-  let operatorChoice: { method: FactorMethod; by: 'user' | 'assignment' } | undefined;
-  if (primaryAllowed(user.secondFactor?.method)) {
-    operatorChoice = { method: user.secondFactor.method, by: 'user' };
-  } else {
-    const hit = cfg.assignments.find((a) => (a.user !== undefined ? a.user === user.username : a.group !== undefined && user.groups.includes(a.group)));
-    if (hit && primaryAllowed(hit.method)) operatorChoice = { method: hit.method, by: 'assignment' };
-  }
+  const chosen = operatorChoice(user, input);
+  const required = cfg.policy === 'required' || state.optedIn === true || [...usable.values()].some((e) => e.kind === 'secret') || chosen !== undefined;
+  const backups = cfg.methods.filter((m) => offered(m) && !primary(m)).flatMap((m) => usable.get(m) ?? []);
+  const withBackups = (list: Enrolled[]) => [...list, ...backups];
 
-  const required =
-    cfg.policy === 'required' || state.optedIn === true || input.totpEnrolled || input.webauthnCount > 0 || operatorChoice !== undefined;
-  const recovery = allowed('recovery_code') ? usable('recovery_code', input) : undefined;
-  const withRecovery = (list: OfferedMethod[]) => (recovery ? [...list, recovery] : list);
-
-  if (operatorChoice) {
-    const primary = usable(operatorChoice.method, input);
-    const res: SecondFactorResolution = {
-      required,
-      methods: withRecovery(primary ? [primary] : []),
-      preferred: operatorChoice.method,
-      mustEnrol: required && !primary,
-      chosenBy: operatorChoice.by,
-    };
-    if (res.mustEnrol) res.enrolMethod = operatorChoice.method;
+  if (chosen) {
+    const first = usable.get(chosen.method);
+    const res: SecondFactorResolution = { required, methods: withBackups(first ? [first] : []), preferred: chosen.method, mustEnrol: required && !first, chosenBy: chosen.by };
+    if (res.mustEnrol) res.enrolMethod = chosen.method;
     return res;
   }
 
-  const candidates = cfg.methods.filter((m) => m !== 'recovery_code').map((m) => usable(m, input)).filter((m): m is OfferedMethod => m !== undefined);
-  const pref = primaryAllowed(state.preferred) ? candidates.find((m) => m.type === state.preferred) : undefined;
-  const primary = pref ?? candidates[0];
-  if (!primary) {
-    const enrolMethod = primaryAllowed(state.preferred) ? state.preferred : cfg.methods.find((m) => m !== 'recovery_code');
-    const res: SecondFactorResolution = { required, methods: withRecovery([]), mustEnrol: required && enrolMethod !== undefined };
+  const candidates = cfg.methods.filter(primary).flatMap((m) => usable.get(m) ?? []);
+  const pref = primary(state.preferred) ? candidates.find((m) => m.type === state.preferred) : undefined;
+  const first = pref ?? candidates[0];
+  if (!first) {
+    const enrolMethod = primary(state.preferred) ? state.preferred : cfg.methods.find(primary);
+    const res: SecondFactorResolution = { required, methods: withBackups([]), mustEnrol: required && enrolMethod !== undefined };
     if (res.mustEnrol) res.enrolMethod = enrolMethod;
     return res;
   }
   return {
     required,
-    methods: withRecovery([primary, ...candidates.filter((m) => m !== primary)]),
-    preferred: primary.type,
+    methods: withBackups([first, ...candidates.filter((m) => m !== first)]),
+    preferred: first.type,
     mustEnrol: false,
     chosenBy: pref ? 'preference' : 'default',
   };
-}
-
-function usable(method: FactorMethod, input: SecondFactorInput): OfferedMethod | undefined {
-  const { user, state } = input;
-  switch (method) {
-    case 'email':
-      if (user.email) return { type: 'email', destination: user.email, address: user.email, source: 'directory' };
-      if (state.email?.verified) return { type: 'email', destination: state.email.address, address: state.email.address, source: 'user' };
-      return undefined;
-    case 'sms':
-      if (user.phone) return { type: 'sms', destination: user.phone, address: user.phone, source: 'directory' };
-      if (state.phone?.verified) return { type: 'sms', destination: state.phone.number, address: state.phone.number, source: 'user' };
-      return undefined;
-    case 'totp':
-      return input.totpEnrolled ? { type: 'totp' } : undefined;
-    case 'webauthn':
-      return input.webauthnCount > 0 ? { type: 'webauthn' } : undefined;
-    case 'recovery_code':
-      return input.recoveryCodesLeft > 0 ? { type: 'recovery_code' } : undefined;
-  }
 }

@@ -1,9 +1,11 @@
 import type { Config } from '../config/schema/index.js';
 import { userKey } from '../regulation/keys.js';
-import type { KeyValueStore } from '../session/store.js';
+import type { KeyValueStore } from '../store/store.js';
 import { hmacSha256 } from '../util/compare.js';
 import type { Random } from '../util/random.js';
-import { CHARSETS, normalizeCode, randomCode } from './charsets.js';
+import type { UserRecord } from '../users/directory.js';
+import { CHARSETS, normalizeCode, randomCode, type Charset } from './charsets.js';
+import type { Challenge, Enrolled, SecondFactor, Verdict } from './factor.js';
 
 const CODE_LENGTH = 10;
 
@@ -12,7 +14,12 @@ const CODE_LENGTH = 10;
  * Each is stored as its own key `rc:<user>:<hmac>` so a consume is one atomic get-and-delete; the set
  * `rc:<user>` indexes them. Only HMACs are stored.
  */
-export class RecoveryCodes {
+export class RecoveryCodes implements SecondFactor {
+  readonly method = 'recovery_code' as const;
+  readonly kind = 'backup' as const;
+  readonly amr = 'otp';
+  readonly notifyOnUse = 'recovery_code_used' as const;
+
   constructor(
     private readonly store: KeyValueStore,
     private readonly cfg: Config['second_factor']['recovery_codes'],
@@ -44,6 +51,24 @@ export class RecoveryCodes {
     if ((await this.store.getDel(`rc:${k}:${digest}`)) === null) return false;
     await this.store.setRemove(`rc:${k}`, digest);
     return true;
+  }
+
+  codeFormat(): { length: number; charset: Charset } {
+    return { length: CODE_LENGTH, charset: 'alphanumeric' };
+  }
+
+  async enrolled(user: UserRecord): Promise<Enrolled | undefined> {
+    const remaining = await this.remaining(user.username);
+    return remaining > 0 ? { type: this.method, kind: this.kind, remaining } : undefined;
+  }
+
+  /** The codes were shown once at generation: nothing to send. */
+  challenge(): Promise<Challenge> {
+    return Promise.resolve({ kind: 'none' });
+  }
+
+  async verify(_flowId: string, user: string, response: string): Promise<Verdict> {
+    return response.length > 0 && (await this.consume(user, response)) ? { result: 'ok' } : { result: 'invalid' };
   }
 
   async remaining(user: string): Promise<number> {

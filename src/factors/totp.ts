@@ -2,8 +2,11 @@ import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
 import type { Config } from '../config/schema/index.js';
 import { userKey } from '../regulation/keys.js';
-import type { KeyValueStore } from '../session/store.js';
+import type { KeyValueStore } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
+import type { UserRecord } from '../users/directory.js';
+import type { Charset } from './charsets.js';
+import type { Challenge, Enrolled, SecondFactor, Verdict } from './factor.js';
 import { open, seal } from './sealed.js';
 
 const PENDING_TTL = 15 * 60_000;
@@ -15,7 +18,11 @@ const MAX_LABEL = 128;
  * protection: a time step is accepted once, and never one older than the last accepted).
  * A record that does not decrypt counts as not enrolled (fail closed).
  */
-export class TotpFactor {
+export class TotpFactor implements SecondFactor {
+  readonly method = 'totp' as const;
+  readonly kind = 'secret' as const;
+  readonly amr = 'otp';
+
   constructor(
     private readonly store: KeyValueStore,
     private readonly cfg: Config['second_factor']['totp'],
@@ -59,7 +66,8 @@ export class TotpFactor {
     return true;
   }
 
-  async verify(user: string, code: string): Promise<boolean> {
+  /** True once per time step for a right code of the active secret. */
+  async accepts(user: string, code: string): Promise<boolean> {
     const base32 = await this.activeSecret(user);
     if (base32 === null) return false;
     return this.check(user, base32, code);
@@ -67,6 +75,23 @@ export class TotpFactor {
 
   async isEnrolled(user: string): Promise<boolean> {
     return (await this.activeSecret(user)) !== null;
+  }
+
+  codeFormat(): { length: number; charset: Charset } {
+    return { length: this.cfg.digits, charset: 'digits' };
+  }
+
+  async enrolled(user: UserRecord): Promise<Enrolled | undefined> {
+    return (await this.isEnrolled(user.username)) ? { type: 'totp', kind: 'secret' } : undefined;
+  }
+
+  /** The user's app makes the code: nothing to send. */
+  challenge(): Promise<Challenge> {
+    return Promise.resolve({ kind: 'none' });
+  }
+
+  async verify(_flowId: string, user: string, response: string): Promise<Verdict> {
+    return response.length > 0 && (await this.accepts(user, response)) ? { result: 'ok' } : { result: 'invalid' };
   }
 
   async remove(user: string): Promise<void> {

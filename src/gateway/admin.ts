@@ -3,7 +3,8 @@ import type { Gateway } from './runtime.js';
 
 /** `/metrics`, `/healthz`, `/readyz` — on the admin listener only, never the public one. */
 export function createAdminServer(gw: () => Gateway | undefined): http.Server {
-  const server = http.createServer(async (req, res) => {
+  const server = http.createServer((req, res) => void answer(req, res));
+  async function answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     const g = gw();
     try {
@@ -17,7 +18,7 @@ export function createAdminServer(gw: () => Gateway | undefined): http.Server {
           return void res.end('{"status":"starting"}');
         }
         try {
-          await g.services.store.ping();
+          await g.core.store.ping();
           res.writeHead(200, { 'content-type': 'application/json' });
           return void res.end(JSON.stringify({ status: 'ready', store: 'ok', config: 'loaded' }));
         } catch {
@@ -26,8 +27,8 @@ export function createAdminServer(gw: () => Gateway | undefined): http.Server {
         }
       }
       if (path === '/metrics' && g) {
-        const body = await g.services.metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': g.services.metrics.registry.contentType });
+        const body = await g.core.metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': g.core.metrics.registry.contentType });
         return void res.end(body);
       }
       res.writeHead(404, { 'content-type': 'application/json' });
@@ -36,7 +37,7 @@ export function createAdminServer(gw: () => Gateway | undefined): http.Server {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end('{"error":"internal"}');
     }
-  });
+  }
   server.headersTimeout = 5_000;
   server.requestTimeout = 10_000;
   return server;

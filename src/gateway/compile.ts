@@ -1,12 +1,14 @@
-import type { Config } from '../config/schema/index.js';
 import { compileApiClients } from '../apiclients/index.js';
+import { AccessDecider } from '../auth/access.js';
+import type { AuthCore } from '../auth/core.js';
+import type { Config } from '../config/schema/index.js';
 import { compileAccess } from '../policy/rules.js';
 import { Proxy } from '../proxy/forward.js';
 import { UpstreamRouter } from '../proxy/router.js';
 import { NetworkSet } from '../util/net.js';
 import { LOGIN_CSRF_COOKIE } from '../portal/csrf.js';
 import { IdentityHeaders, identityHeaderNames } from './identity.js';
-import type { Compiled, Services } from './runtime.js';
+import type { Compiled } from './runtime.js';
 
 function servedHosts(config: Readonly<Config>): Set<string> {
   const hosts = new Set<string>();
@@ -21,32 +23,17 @@ function servedHosts(config: Readonly<Config>): Set<string> {
 }
 
 /** Builds everything that depends only on the config. Throws with a clear message when a referenced file is unusable. */
-export function compile(config: Readonly<Config>, services: Pick<Services, 'directory' | 'logger' | 'clock' | 'regulator'>): Compiled {
+export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'passwords' | 'logger' | 'clock' | 'lookup' | 'sessions' | 'factors'>): Compiled {
   const prefix = config.server.portal_prefix;
-  const regulator = services.regulator;
+  const policy = compileAccess(config.access, { portalPrefix: prefix });
+  const apiClients = compileApiClients(config.api_clients, { passwords: core.passwords, logger: core.logger, clock: core.clock });
   return {
     config,
-    access: compileAccess(config.access, { portalPrefix: prefix }),
+    policy,
+    access: new AccessDecider({ policy, apiClients, lookup: core.lookup, signer: core.sessions.signer, clock: core.clock, amr: (m) => core.factors.amr(m) }),
     router: new UpstreamRouter(config.upstreams),
     proxy: new Proxy(),
-    apiClients: compileApiClients(config.api_clients, {
-      directory: services.directory,
-      logger: services.logger,
-      clock: services.clock,
-      regulation: {
-        isBlocked: async (user, ip) => {
-          try {
-            await regulator.checkPassword(user, ip);
-            return 0;
-          } catch (err) {
-            const retry = Number((err as { details?: { retry_after?: number } }).details?.retry_after ?? 60);
-            return retry * 1000;
-          }
-        },
-        fail: (user, ip) => regulator.passwordFailed(user, ip),
-        succeed: (user) => regulator.passwordSucceeded(user),
-      },
-    }),
+    apiClients,
     trusted: new NetworkSet(config.server.trusted_proxies),
     identity: new IdentityHeaders(config.identity),
     stripHeaders: identityHeaderNames(config.identity),

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostnameOf, type RequestContext } from '../http/context.js';
 import { sendError } from '../http/respond.js';
 import { normalizePath } from '../policy/normalize.js';
-import { authorize } from './authorize.js';
-import { hostnameOf, type RequestContext } from './context.js';
+import { answerFor, writeAnswer } from './refusal.js';
 import type { Gateway } from './runtime.js';
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -43,11 +43,11 @@ function originalRequest(req: IncomingMessage, ctx: RequestContext): Original | 
 }
 
 /**
- * `GET /_gateway/authz` (nginx auth_request: 2xx/401/403 only, the portal URL in `Location` on 401) and
+ * `GET /_gateway/authz` (nginx auth_request: the portal URL in `Location` on 401) and
  * `/_gateway/authz/forward-auth` (Traefik/Caddy: browser navigations get a 302 to the portal).
- * Same rules, sessions and API clients as the built-in proxy.
+ * Same rules, sessions and API clients as the built-in proxy, and the same refusal mapping.
  */
-export async function forwardAuth(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, mode: 'nginx' | 'redirect'): Promise<void> {
+export async function forwardAuth(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, mode: 'authz' | 'forward-auth'): Promise<void> {
   const peer = req.socket.remoteAddress;
   if (!gw.compiled.trusted.has(peer)) return sendError(req, res, 403, 'untrusted_forwarder', 'Forward-auth requests are accepted only from server.trusted_proxies', ctx.requestId);
   const original = originalRequest(req, ctx);
@@ -55,34 +55,16 @@ export async function forwardAuth(gw: Gateway, req: IncomingMessage, res: Server
   const norm = normalizePath(original.uri, { caseInsensitive: gw.config.access.case_insensitive_paths });
   if (!norm.ok) return sendError(req, res, 403, 'bad_path', 'The request path cannot be handled safely', ctx.requestId);
   const hostname = hostnameOf(original.host);
-  const result = await authorize(gw, { headers: req.headers, host: hostname, path: norm.path, method: original.method, clientIp: ctx.client.ip, upstream: undefined });
+  const result = await gw.compiled.access.decide({ headers: req.headers, host: hostname, path: norm.path, method: original.method, clientIp: ctx.client.ip, upstream: undefined, requestId: ctx.requestId });
   if (result.kind === 'allow') {
-    const headers = result.subject ? await gw.compiled.identity.headers(result.subject, gw.services.clock.now()) : {};
+    const headers = result.subject ? await gw.compiled.identity.headers(result.subject, gw.core.clock.now()) : {};
     res.writeHead(200, { ...headers, 'cache-control': 'no-store', 'content-length': '0' });
     return void res.end();
   }
-  const prefix = gw.compiled.prefix;
-  const rd = encodeURIComponent(`${original.proto}://${original.host}${norm.forward}`);
-  const base = `${original.proto}://${original.host}${prefix}`;
+  // The sign-in link is built from the configured public URL (or a configured host), never from the
+  // forwarded Host alone: a forged header must not send a user to someone else's portal.
+  const base = gw.publicBase(original.host, original.proto) ?? '';
   const browser = (original.method === 'GET' || original.method === 'HEAD') && String(req.headers.accept ?? '').includes('text/html');
-  switch (result.kind) {
-    case 'deny':
-      return sendError(req, res, 403, 'forbidden', 'Access denied', ctx.requestId);
-    case 'client_denied':
-      if (result.retryAfter) res.setHeader('retry-after', String(Math.ceil(result.retryAfter / 1000)));
-      return sendError(req, res, result.status === 429 ? 403 : result.status, result.status === 429 ? 'rate_limited' : 'unauthenticated', result.reason, ctx.requestId);
-    case 'unavailable':
-      // auth_request only passes 2xx/401/403 on; anything else becomes a 500 at nginx. Fail closed.
-      return sendError(req, res, mode === 'nginx' ? 403 : 503, 'store_unavailable', 'Service temporarily unavailable', ctx.requestId);
-    default: {
-      const location = result.kind === 'unauthenticated' ? `${base}/login?rd=${rd}` : result.kind === 'reauth' ? `${base}/verify?step_up=1&rd=${rd}` : `${base}/verify?rd=${rd}`;
-      if (mode === 'redirect' && browser) {
-        res.writeHead(302, { location, 'cache-control': 'no-store', 'content-length': '0' });
-        return void res.end();
-      }
-      res.setHeader('location', location);
-      res.setHeader('www-authenticate', 'Bearer realm="portcullis"');
-      return sendError(req, res, 401, result.kind === 'unauthenticated' ? 'unauthenticated' : result.kind === 'reauth' ? 'reauthentication_required' : 'second_factor_required', 'Authentication required', ctx.requestId);
-    }
-  }
+  const answer = answerFor(result, mode, { browser, original: `${original.proto}://${original.host}${norm.forward}`, portal: `${base}${gw.prefix}` });
+  writeAnswer(req, res, answer, ctx.requestId);
 }

@@ -2,21 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { SignJWT, exportJWK, type JWK } from 'jose';
 import type { Config } from '../config/schema/index.js';
+import type { Subject } from '../auth/subject.js';
 import { sha256Hex } from '../util/compare.js';
 
-/** Everything the upstream learns about the caller. */
-export interface Subject {
-  user: string;
-  groups: readonly string[];
-  email?: string | undefined;
-  name?: string | undefined;
-  /** `session`, `api_key`, `bearer_jwt`, `basic`, `network`. */
-  method: string;
-  /** Authentication methods references for the assertion (`pwd`, `otp`, `hwk`, ...). */
-  amr: readonly string[];
-  /** A stable key for caching the assertion (session id hash, client name). */
-  cacheKey: string;
-}
+export type { Subject };
 
 const PLAIN = /^[\x20-\x7e]*$/;
 

@@ -1,16 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { AccessResult } from '../auth/access.js';
 import { PortcullisError, isPortcullisError } from '../errors/index.js';
 import { resolveClient } from '../http/client.js';
+import { hostnameOf, isBrowserNavigation, originalUrl, type RequestContext } from '../http/context.js';
 import { requestId } from '../http/request-id.js';
-import { sendError, sendJson } from '../http/respond.js';
+import { sendError, sendPortcullisError } from '../http/respond.js';
 import { normalizePath } from '../policy/normalize.js';
-import { handlePortal } from '../portal/routes.js';
-import { authorize, type AuthzResult } from './authorize.js';
-import { hostnameOf, isBrowserNavigation, originalUrl, type RequestContext } from './context.js';
-import type { Compiled, Gateway } from './runtime.js';
 import type { ProxyContext } from '../proxy/forward.js';
 import type { Upstream } from '../proxy/router.js';
+import { answerFor, writeAnswer, writeSocketAnswer, type Answer } from './refusal.js';
+import { handleReserved, isReservedPath } from './routes.js';
+import type { Compiled, Gateway } from './runtime.js';
 
 /** Stage 1: who is calling, from where, for which normalised path. Answers 400 for unsafe paths. */
 function contextFor(gw: Gateway, req: IncomingMessage): RequestContext | PortcullisError {
@@ -25,57 +26,20 @@ function contextFor(gw: Gateway, req: IncomingMessage): RequestContext | Portcul
   return { requestId: id, client, hostname: hostnameOf(client.host), path: norm.path, query: norm.query, forward: norm.forward };
 }
 
-function isPortalPath(prefix: string, path: string): boolean {
-  return path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47 /* / */);
+/** A refusal as the built-in proxy or the upgrade handler answers it. */
+function refusal(gw: Gateway, req: IncomingMessage, ctx: RequestContext, result: Exclude<AccessResult, { kind: 'allow' }>, entrance: 'proxy' | 'upgrade'): Answer {
+  return answerFor(result, entrance, { browser: entrance === 'proxy' && isBrowserNavigation(req), original: originalUrl(ctx), portal: gw.prefix });
 }
 
-/** Turns a refusal into the answer SPEC §3 prescribes: 302 for browsers, 401/403/503 JSON otherwise. */
-export function refuse(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, result: Exclude<AuthzResult, { kind: 'allow' }>): void {
-  const prefix = gw.compiled.prefix;
-  const browser = isBrowserNavigation(req);
-  const rd = encodeURIComponent(originalUrl(ctx));
-  switch (result.kind) {
-    case 'deny':
-      return sendError(req, res, 403, 'forbidden', 'Access denied', ctx.requestId);
-    case 'unavailable':
-      res.setHeader('Retry-After', '5');
-      return sendError(req, res, 503, 'store_unavailable', 'Service temporarily unavailable', ctx.requestId);
-    case 'client_denied':
-      if (result.retryAfter) res.setHeader('Retry-After', String(Math.ceil(result.retryAfter / 1000)));
-      if (result.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="portcullis"');
-      // A machine's credential was refused: JSON whatever it accepts, never an HTML page or the portal.
-      return sendJson(res, result.status, { error: result.status === 429 ? 'rate_limited' : result.status === 403 ? 'forbidden' : 'unauthenticated', message: result.reason, request_id: ctx.requestId });
-    case 'unauthenticated':
-      if (browser) return redirect(res, `${prefix}/login?rd=${rd}`);
-      res.setHeader('WWW-Authenticate', `Bearer realm="portcullis", login="${prefix}/login"`);
-      return sendError(req, res, 401, 'unauthenticated', 'Authentication required', ctx.requestId);
-    case 'second_factor':
-      if (browser) return redirect(res, `${prefix}/verify?rd=${rd}`);
-      res.setHeader('WWW-Authenticate', 'Bearer realm="portcullis"');
-      return sendError(req, res, 401, 'second_factor_required', 'Second factor required', ctx.requestId);
-    case 'reauth':
-      if (browser) return redirect(res, `${prefix}/verify?step_up=1&rd=${rd}`);
-      res.setHeader('WWW-Authenticate', 'Bearer realm="portcullis"');
-      return sendError(req, res, 401, 'reauthentication_required', 'Re-authentication required', ctx.requestId);
-  }
-}
-
-function redirect(res: ServerResponse, location: string): void {
-  res.writeHead(302, { location, 'cache-control': 'no-store', 'content-length': '0' });
-  res.end();
-}
-
+/** An unexpected failure: a typed error as its wire answer, anything else a logged 500. */
 export function sendFailure(req: IncomingMessage, res: ServerResponse, err: unknown, requestId: string, gw: Gateway): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  if (isPortcullisError(err)) {
-    if (err.code === 'PORTCULLIS_ERR_STORE_UNAVAILABLE') res.setHeader('Retry-After', '5');
-    return sendError(req, res, err.status, err.code.replace('PORTCULLIS_ERR_', '').toLowerCase(), err.message, requestId);
-  }
-  gw.services.logger.error({ err, request_id: requestId }, 'request failed');
-  return sendError(req, res, 500, 'internal', 'Internal error', requestId);
+  if (isPortcullisError(err)) return sendPortcullisError(req, res, err, requestId);
+  gw.core.logger.error({ err, request_id: requestId }, 'request failed');
+  sendError(req, res, 500, 'internal', 'Internal error', requestId);
 }
 
 /** Stage 5: what the proxy needs to forward — the authorised path, identity set, client copies and gateway cookies stripped. */
@@ -91,7 +55,7 @@ function proxyContext(compiled: Compiled, upstream: Upstream, ctx: RequestContex
   };
 }
 
-/** The whole request path, in named stages: context → portal → route → authorize → identity → forward. */
+/** The whole request path, in named stages: context → reserved paths → route → access → identity → forward. */
 export function createRequestHandler(gw: Gateway) {
   return async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ctx = contextFor(gw, req);
@@ -99,14 +63,14 @@ export function createRequestHandler(gw: Gateway) {
     res.setHeader('x-request-id', ctx.requestId);
     try {
       const compiled = gw.compiled;
-      if (isPortalPath(compiled.prefix, ctx.path)) return await handlePortal(gw, req, res, ctx);
+      if (isReservedPath(compiled.prefix, ctx.path)) return await handleReserved(gw, req, res, ctx);
       const upstream = compiled.router.route(ctx.hostname, ctx.path);
       if (!upstream) return sendError(req, res, 404, 'not_found', 'No application is configured for this address', ctx.requestId);
-      const result = await authorize(gw, { headers: req.headers, host: ctx.hostname, path: ctx.path, method: req.method ?? 'GET', clientIp: ctx.client.ip, upstream: upstream.name });
-      if (result.kind !== 'allow') return refuse(gw, req, res, ctx, result);
-      const setHeaders = result.subject ? await compiled.identity.headers(result.subject, gw.services.clock.now()) : {};
+      const result = await compiled.access.decide({ headers: req.headers, host: ctx.hostname, path: ctx.path, method: req.method ?? 'GET', clientIp: ctx.client.ip, upstream: upstream.name, requestId: ctx.requestId });
+      if (result.kind !== 'allow') return writeAnswer(req, res, refusal(gw, req, ctx, result, 'proxy'), ctx.requestId);
+      const setHeaders = result.subject ? await compiled.identity.headers(result.subject, gw.core.clock.now()) : {};
       const forward = proxyContext(compiled, upstream, ctx, setHeaders, result.strip);
-      forward.onDone = (status: number) => gw.services.metrics.requests.inc({ upstream: upstream.name, status });
+      forward.onDone = (status: number) => gw.core.metrics.requests.inc({ upstream: upstream.name, status });
       compiled.proxy.web(req, res, forward);
     } catch (err) {
       sendFailure(req, res, err, ctx.requestId, gw);
@@ -114,32 +78,23 @@ export function createRequestHandler(gw: Gateway) {
   };
 }
 
-function refuseUpgrade(socket: Duplex, status: number, reason: string, body: string): void {
-  if (!socket.writable) return void socket.destroy();
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-}
-
 /** WebSocket upgrades: the same decision as requests; a refused upgrade never reaches the upstream. */
 export function createUpgradeHandler(gw: Gateway) {
   return async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     const ctx = contextFor(gw, req);
-    if (ctx instanceof PortcullisError) return refuseUpgrade(socket, 400, 'Bad Request', '{"error":"bad_path"}');
+    if (ctx instanceof PortcullisError) return writeSocketAnswer(socket, { status: 400, code: 'bad_path', message: ctx.message, headers: {} }, String(ctx.details.request_id));
     try {
       const compiled = gw.compiled;
-      const upstream = isPortalPath(compiled.prefix, ctx.path) ? undefined : compiled.router.route(ctx.hostname, ctx.path);
-      if (!upstream) return refuseUpgrade(socket, 404, 'Not Found', '{"error":"not_found"}');
-      const result = await authorize(gw, { headers: req.headers, host: ctx.hostname, path: ctx.path, method: 'GET', clientIp: ctx.client.ip, upstream: upstream.name });
-      if (result.kind !== 'allow') {
-        const [status, reason, code] =
-          result.kind === 'deny' ? [403, 'Forbidden', 'forbidden'] : result.kind === 'unavailable' ? [503, 'Service Unavailable', 'store_unavailable'] : result.kind === 'client_denied' ? [result.status, 'Unauthorized', 'unauthenticated'] : [401, 'Unauthorized', result.kind === 'unauthenticated' ? 'unauthenticated' : result.kind === 'reauth' ? 'reauthentication_required' : 'second_factor_required'];
-        return refuseUpgrade(socket, status, reason, JSON.stringify({ error: code }));
-      }
-      const setHeaders = result.subject ? await compiled.identity.headers(result.subject, gw.services.clock.now()) : {};
+      const upstream = isReservedPath(compiled.prefix, ctx.path) ? undefined : compiled.router.route(ctx.hostname, ctx.path);
+      if (!upstream) return writeSocketAnswer(socket, { status: 404, code: 'not_found', message: 'Not found', headers: {} }, ctx.requestId);
+      const result = await compiled.access.decide({ headers: req.headers, host: ctx.hostname, path: ctx.path, method: 'GET', clientIp: ctx.client.ip, upstream: upstream.name, requestId: ctx.requestId });
+      if (result.kind !== 'allow') return writeSocketAnswer(socket, refusal(gw, req, ctx, result, 'upgrade'), ctx.requestId);
+      const setHeaders = result.subject ? await compiled.identity.headers(result.subject, gw.core.clock.now()) : {};
       compiled.proxy.upgrade(req, socket, head, proxyContext(compiled, upstream, ctx, setHeaders, result.strip));
     } catch (err) {
-      gw.services.logger.warn({ err: { message: (err as Error).message }, request_id: ctx.requestId }, 'upgrade refused');
-      refuseUpgrade(socket, 503, 'Service Unavailable', '{"error":"unavailable"}');
+      gw.core.logger.warn({ err: { message: (err as Error).message }, request_id: ctx.requestId }, 'upgrade refused');
+      writeSocketAnswer(socket, { status: 503, code: 'unavailable', message: 'Service temporarily unavailable', headers: {} }, ctx.requestId);
     }
   };
 }

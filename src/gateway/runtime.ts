@@ -1,59 +1,18 @@
-import type { Config } from '../config/schema/index.js';
-import type { Delivery } from '../delivery/index.js';
-import type { Outbox } from '../delivery/outbox.js';
-import type { DeviceCookies } from '../session/cookie-options.js';
-import type { OneTimeCodes } from '../factors/codes.js';
-import type { ReverifyGrace, TrustedDevices } from '../factors/devices.js';
-import type { FactorState } from '../factors/enrolment.js';
-import type { RecoveryCodes } from '../factors/recovery-codes.js';
-import type { TotpFactor } from '../factors/totp.js';
-import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { AccessPolicy } from '../policy/rules.js';
 import type { ApiClientAuthenticator } from '../apiclients/index.js';
+import type { AccessDecider } from '../auth/access.js';
+import type { AuthCore } from '../auth/core.js';
+import type { Config } from '../config/schema/index.js';
+import type { AccessPolicy } from '../policy/rules.js';
 import type { Proxy } from '../proxy/forward.js';
 import type { UpstreamRouter } from '../proxy/router.js';
-import type { Regulator } from '../regulation/regulator.js';
-import type { KeyValueStore } from '../session/store.js';
-import type { SessionManager } from '../session/sessions.js';
-import type { UserDirectory } from '../users/directory.js';
-import type { Clock } from '../util/clock.js';
 import type { NetworkSet } from '../util/net.js';
-import { parseCookies } from '../http/cookies.js';
-import type { FlowStore } from '../auth/flows.js';
-import type { SignIn } from '../auth/signin.js';
 import type { IdentityHeaders } from './identity.js';
-
-/** Long-lived parts: they keep state and connections across config reloads. */
-export interface Services {
-  logger: Logger;
-  metrics: Metrics;
-  clock: Clock;
-  store: KeyValueStore;
-  sessions: SessionManager;
-  directory: UserDirectory;
-  delivery: Delivery;
-  outbox?: Outbox | undefined;
-  regulator: Regulator;
-  codes: OneTimeCodes;
-  totp: TotpFactor;
-  recovery: RecoveryCodes;
-  devices: TrustedDevices;
-  grace: ReverifyGrace;
-  factorState: FactorState;
-  flows: FlowStore;
-  signin: SignIn;
-  /** Issues, signs and verifies the long-lived device cookie and API device tokens. */
-  deviceCookies: DeviceCookies;
-  keys: { loginCsrf: Buffer; invite: Buffer };
-  /** Demo mode: the dev outbox is served. */
-  demo: boolean;
-}
 
 /** Everything compiled from one config; a reload builds a new one and swaps the reference. */
 export interface Compiled {
   config: Readonly<Config>;
-  access: AccessPolicy;
+  policy: AccessPolicy;
+  access: AccessDecider;
   router: UpstreamRouter;
   proxy: Proxy;
   apiClients: ApiClientAuthenticator;
@@ -63,35 +22,47 @@ export interface Compiled {
   stripHeaders: readonly string[];
   /** The gateway's own cookies, never forwarded upstream. */
   stripCookies: readonly string[];
-  /** Hosts this gateway serves (for `rd` validation). */
+  /** Hosts this gateway serves (for `rd` validation and emailed links). */
   servedHosts: ReadonlySet<string>;
   prefix: string;
 }
 
+/**
+ * One running gateway: the long-lived auth core and the current compiled config. The portal and the
+ * JSON API see it through their own narrow interfaces (PortalApp, ApiApp), never this class.
+ */
 export class Gateway {
   constructor(
-    readonly services: Services,
+    readonly core: AuthCore,
     public compiled: Compiled,
+    /** Demo mode: the dev outbox is served. */
+    readonly demo: boolean,
   ) {}
 
   get config(): Readonly<Config> {
     return this.compiled.config;
   }
 
-  /** The session cookie's value from a Cookie header, if any. */
-  sessionCookie(header: string | undefined): string | undefined {
-    if (!header) return undefined;
-    return parseCookies(header).get(this.compiled.config.session.cookie.name);
-  }
-
-  deviceId(header: string | undefined): string | undefined {
-    if (!header) return undefined;
-    const raw = parseCookies(header).get(this.compiled.config.session.cookie.device_name);
-    return raw ? this.services.deviceCookies.verify(raw) : undefined;
+  get prefix(): string {
+    return this.compiled.prefix;
   }
 
   servesHost(host: string): boolean {
     return this.compiled.servedHosts.has(host.toLowerCase());
+  }
+
+  /**
+   * Where links to the portal point (emails, a front proxy's redirect): the `public_url` of `host`, else
+   * the first `public_url`, else the request's own origin when this gateway serves that host. Never an
+   * unchecked Host header (a forged one would send the victim a link to the attacker's site).
+   */
+  publicBase(host: string, proto: 'http' | 'https'): string | undefined {
+    const configured = this.config.server.public_url;
+    const urls = configured === undefined ? [] : Array.isArray(configured) ? configured : [configured];
+    const h = host.toLowerCase();
+    const chosen = urls.find((u) => new URL(u).host.toLowerCase() === h) ?? urls[0];
+    if (chosen !== undefined) return chosen.replace(/\/+$/, '');
+    return this.servesHost(h) ? `${proto}://${h}` : undefined;
   }
 
   /** Swaps in a new compiled config; the old proxy's pools close once their requests finish. */

@@ -1,4 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { type PortcullisError, publicDetails, wireCode } from '../errors/index.js';
+import { escapeHtml } from '../util/html.js';
 
 /** Headers on every response the gateway itself generates. */
 const BASE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -13,11 +15,6 @@ const HTML_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'X-Frame-Options': 'DENY',
 });
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
-}
 
 /** True when the client prefers an HTML answer (a browser navigation). */
 export function acceptsHtml(req: IncomingMessage): boolean {
@@ -49,7 +46,7 @@ export function sendHtml(res: ServerResponse, status: number, html: string, head
   write(res, status, 'text/html; charset=utf-8', html, HTML_HEADERS, headers);
 }
 
-export function redirect(res: ServerResponse, status: 301 | 302 | 303 | 307 | 308 | number, location: string): void {
+export function redirect(res: ServerResponse, status: number, location: string): void {
   write(res, status, 'text/plain; charset=utf-8', '', undefined, { Location: location });
 }
 
@@ -88,4 +85,21 @@ export function sendError(
     return;
   }
   sendJson(res, status, { ...extra, error: code, message, request_id: requestId }, headers);
+}
+
+/**
+ * A PortcullisError as the client sees it (SPEC §3): the status from `errors/`, `error` its wire code,
+ * the message, and the error's public details (`attempts_left`, `retry_after`, `reason`). `Retry-After`
+ * is set for rate limits and for 503s. An HTML page for browsers, JSON otherwise (`json` forces JSON).
+ */
+export function sendPortcullisError(req: IncomingMessage, res: ServerResponse, err: PortcullisError, requestId: string, o: { json?: boolean; message?: boolean } = {}): void {
+  const retry = err.code === 'PORTCULLIS_ERR_RATE_LIMITED' ? Number(err.details.retry_after ?? 60) : err.status === 503 ? 5 : undefined;
+  if (retry !== undefined) res.setHeader('Retry-After', String(retry));
+  const details = publicDetails(err);
+  if (o.json) {
+    const headers: OutgoingHttpHeaders = { 'X-Request-Id': requestId };
+    if (!req.complete && expectsBody(req)) headers.Connection = 'close';
+    return sendJson(res, err.status, { ...details, error: wireCode(err.code), ...(o.message === false ? {} : { message: err.message }), request_id: requestId }, headers);
+  }
+  sendError(req, res, err.status, wireCode(err.code), err.message, requestId, details);
 }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { rawAnswer } from './raw.js';
 
 export interface HttpServerOptions {
   /** Largest request head in bytes; larger answers 431. */
@@ -15,8 +16,9 @@ export interface HttpServerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
-export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+/** Handlers answer every failure themselves; a returned promise never rejects. */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void | Promise<void>;
 
 interface Tracking {
   inFlight: Set<ServerResponse>;
@@ -56,7 +58,7 @@ export function createHttpServer(opts: HttpServerOptions, onRequest: RequestHand
       }
     });
     if (tracking.draining) res.setHeader('Connection', 'close');
-    onRequest(req, res);
+    void onRequest(req, res);
   };
 
   const server: TrackedServer = opts.tls
@@ -71,18 +73,14 @@ export function createHttpServer(opts: HttpServerOptions, onRequest: RequestHand
     }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const reason = http.STATUS_CODES[status] ?? 'Bad Request';
-    const body = JSON.stringify({ error: status === 431 ? 'headers_too_large' : status === 408 ? 'request_timeout' : 'bad_request', message: reason });
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
-    );
+    rawAnswer(socket, status, JSON.stringify({ error: status === 431 ? 'headers_too_large' : status === 408 ? 'request_timeout' : 'bad_request', message: reason }));
     setTimeout(() => socket.destroy(), 1000).unref();
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (tracking.draining || !onUpgrade) {
       socket.on('error', () => undefined);
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      rawAnswer(socket, 503);
       return;
     }
     tracking.upgraded.add(socket);
@@ -90,7 +88,7 @@ export function createHttpServer(opts: HttpServerOptions, onRequest: RequestHand
       tracking.upgraded.delete(socket);
       checkIdle(tracking);
     });
-    onUpgrade(req, socket, head);
+    void onUpgrade(req, socket, head);
   });
   return server;
 }

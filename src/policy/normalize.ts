@@ -120,7 +120,7 @@ export function normalizePath(rawTarget: string, opts: NormalizeOptions = {}): N
     if (!m) return fail('request target is neither origin-form nor absolute-form');
     const scheme = (m[1] as string).toLowerCase();
     if (scheme !== 'http' && scheme !== 'https') return fail('absolute-form target with a scheme other than http(s)');
-    authority = m[2] as string;
+    authority = m[2] ?? '';
     if (!AUTHORITY.test(authority)) return fail('absolute-form target with a bad authority');
     target = (m[3] as string) || '/';
     if (target[0] === '?') target = '/' + target;

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestContext } from '../gateway/context.js';
-import type { Gateway } from '../gateway/runtime.js';
+import type { RequestContext } from '../http/context.js';
 import { sendError } from '../http/respond.js';
+import type { PortalApp } from './app.js';
 
-export type PageHandler = (gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => Promise<void> | void;
+export type PageHandler = (app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => Promise<void> | void;
 export type MethodTable = Partial<Record<'GET' | 'POST', PageHandler>>;
 
 /** A sub-router for a portal section: exact sub-path → handler per method; 404 and 405 otherwise (HEAD is GET). */
 export function dispatchTable(routes: Readonly<Record<string, MethodTable>>) {
-  return (gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string): Promise<void> | void => {
+  return (app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string): Promise<void> | void => {
     const route = routes[rest];
     if (!route) return sendError(req, res, 404, 'not_found', 'Not found', ctx.requestId);
     const method = req.method === 'HEAD' ? 'GET' : req.method;
@@ -17,6 +17,6 @@ export function dispatchTable(routes: Readonly<Record<string, MethodTable>>) {
       res.setHeader('allow', Object.keys(route).join(', '));
       return sendError(req, res, 405, 'method_not_allowed', 'Method not allowed', ctx.requestId);
     }
-    return handler(gw, req, res, ctx);
+    return handler(app, req, res, ctx);
   };
 }

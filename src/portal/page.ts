@@ -1,22 +1,41 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestInfo } from '../auth/request.js';
+import type { RequestContext } from '../http/context.js';
 import { parseCookies, serializeCookie } from '../http/cookies.js';
-import { clearCookie, deviceCookieOptions, serializeCookie as serializeSessionCookie, sessionCookieOptions } from '../session/cookie-options.js';
-import { LOGIN_CSRF_COOKIE, newLoginCsrf, verifyLoginCsrf } from './csrf.js';
+import { negotiateLanguage } from '../http/language.js';
 import { safeRedirect } from '../policy/redirect.js';
-import type { RequestContext } from '../gateway/context.js';
-import type { Gateway } from '../gateway/runtime.js';
-import { negotiateLanguage, translator } from './i18n/index.js';
+import type { SessionData } from '../session/sessions.js';
+import { clearCookie, deviceCookieOptions, serializeCookie as serializeSessionCookie, sessionCookieOptions } from '../session/cookie-options.js';
+import type { PortalApp } from './app.js';
+import { csrfToken, LOGIN_CSRF_COOKIE, newLoginCsrf, verifyLoginCsrf } from './csrf.js';
+import { translator } from './i18n/index.js';
 import type { ViewContext } from './views/context.js';
 import { PORTAL_SECURITY_HEADERS } from './views/layout.js';
+import { messagePage } from './views/pages.js';
 
-export function languageFor(gw: Gateway, req: IncomingMessage): string {
+export function languageFor(app: PortalApp, req: IncomingMessage): string {
   const header = req.headers['accept-language'];
-  return negotiateLanguage(typeof header === 'string' ? header.slice(0, 512) : undefined, gw.config.portal.languages);
+  return negotiateLanguage(typeof header === 'string' ? header.slice(0, 512) : undefined, app.config.portal.languages);
 }
 
-export function viewContext(gw: Gateway, req: IncomingMessage, extra: { csrf?: string; user?: { name: string } } = {}): ViewContext {
-  const lang = languageFor(gw, req);
-  return { lang, t: translator(lang), prefix: gw.compiled.prefix, productTitle: gw.config.portal.title, ...extra };
+export function viewContext(app: PortalApp, req: IncomingMessage, extra: { csrf?: string; user?: { name: string } } = {}): ViewContext {
+  const lang = languageFor(app, req);
+  return { lang, t: translator(lang), prefix: app.prefix, productTitle: app.config.portal.title, ...extra };
+}
+
+/** The view context for a signed-in page: the session's CSRF token and the user's name in the header. */
+export function sessionView(app: PortalApp, req: IncomingMessage, session: SessionData): ViewContext {
+  return viewContext(app, req, { csrf: csrfToken(session.csrf), user: { name: session.displayName ?? session.user } });
+}
+
+/** Who is asking, for the use-cases. */
+export function requestInfo(app: PortalApp, req: IncomingMessage, ctx: RequestContext, deviceId = deviceIdOf(app, req)): RequestInfo {
+  return { clientIp: ctx.client.ip, requestId: ctx.requestId, lang: languageFor(app, req), deviceId, userAgent: userAgent(req) };
+}
+
+export function userAgent(req: IncomingMessage): string | undefined {
+  const ua = req.headers['user-agent'];
+  return typeof ua === 'string' ? ua.slice(0, 256) : undefined;
 }
 
 export function renderPage(res: ServerResponse, status: number, body: string, headers: Record<string, string | number> = {}): void {
@@ -27,6 +46,16 @@ export function renderPage(res: ServerResponse, status: number, body: string, he
     ...headers,
   });
   res.end(body);
+}
+
+/** A plain message page (errors the portal explains in the visitor's language). */
+export function renderMessage(app: PortalApp, req: IncomingMessage, res: ServerResponse, status: number, message: Parameters<ViewContext['t']['t']>[0], headers: Record<string, string> = {}): void {
+  const view = viewContext(app, req);
+  renderPage(res, status, messagePage(view, { title: view.t.t('error.generic'), message: view.t.t(message), status }), headers);
+}
+
+export function csrfRejected(app: PortalApp, req: IncomingMessage, res: ServerResponse): void {
+  renderMessage(app, req, res, 403, 'error.csrf');
 }
 
 export function seeOther(res: ServerResponse, location: string): void {
@@ -41,25 +70,36 @@ export function addCookie(res: ServerResponse, cookie: string): void {
   res.setHeader('set-cookie', [...list, cookie]);
 }
 
-export function isSecure(gw: Gateway, ctx: RequestContext): boolean {
-  return sessionCookieOptions(gw.config.session, ctx.client.proto === 'https').secure;
+function https(ctx: RequestContext): boolean {
+  return ctx.client.proto === 'https';
+}
+
+export function isSecure(app: PortalApp, ctx: RequestContext): boolean {
+  return sessionCookieOptions(app.config.session, https(ctx)).secure;
 }
 
 /** Sets the session cookie, lasting as long as the session (seed 002's 90-day sessions survive a browser restart). */
-export function setSessionCookie(gw: Gateway, res: ServerResponse, ctx: RequestContext, value: string, maxAgeMs: number): void {
-  addCookie(res, serializeSessionCookie(value, { ...sessionCookieOptions(gw.config.session, ctx.client.proto === 'https'), maxAge: Math.floor(maxAgeMs / 1000) }));
+export function setSessionCookie(app: PortalApp, res: ServerResponse, ctx: RequestContext, value: string, session: SessionData): void {
+  const maxAge = Math.max(0, Math.floor((session.expiresAt - app.core.clock.now()) / 1000));
+  addCookie(res, serializeSessionCookie(value, { ...sessionCookieOptions(app.config.session, https(ctx)), maxAge }));
 }
 
-export function clearSessionCookie(gw: Gateway, res: ServerResponse, ctx: RequestContext): void {
-  addCookie(res, clearCookie(sessionCookieOptions(gw.config.session, ctx.client.proto === 'https')));
+export function clearSessionCookie(app: PortalApp, res: ServerResponse, ctx: RequestContext): void {
+  addCookie(res, clearCookie(sessionCookieOptions(app.config.session, https(ctx))));
+}
+
+/** The browser's device id from its signed `portcullis_device` cookie, if any. */
+export function deviceIdOf(app: PortalApp, req: IncomingMessage): string | undefined {
+  const raw = req.headers.cookie ? parseCookies(req.headers.cookie).get(app.config.session.cookie.device_name) : undefined;
+  return raw ? app.core.deviceCookies.verify(raw) : undefined;
 }
 
 /** The browser's long-lived device id (SPEC §6 `portcullis_device`), created on first sign-in. */
-export function ensureDevice(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): string {
-  const existing = gw.deviceId(req.headers.cookie);
+export function ensureDevice(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): string {
+  const existing = deviceIdOf(app, req);
   if (existing) return existing;
-  const { id, cookie } = gw.services.deviceCookies.issue();
-  addCookie(res, serializeSessionCookie(cookie, deviceCookieOptions(gw.config.session, ctx.client.proto === 'https')));
+  const { id, cookie } = app.core.deviceCookies.issue();
+  addCookie(res, serializeSessionCookie(cookie, deviceCookieOptions(app.config.session, https(ctx))));
   return id;
 }
 
@@ -67,31 +107,32 @@ export function ensureDevice(gw: Gateway, req: IncomingMessage, res: ServerRespo
 const PRE_SESSION_CSRF_MAX_AGE = 3_600_000;
 
 /** Sets the pre-session CSRF cookie (double submit) and answers the token for the page's form. */
-export function preSessionCsrf(gw: Gateway, res: ServerResponse, ctx: RequestContext): string {
-  const { cookieValue, token } = newLoginCsrf(gw.services.keys.loginCsrf, gw.services.clock.now());
-  addCookie(res, serializeCookie(LOGIN_CSRF_COOKIE, cookieValue, { httpOnly: true, secure: isSecure(gw, ctx), sameSite: 'Lax', path: gw.compiled.prefix, maxAge: PRE_SESSION_CSRF_MAX_AGE / 1000 }));
+export function preSessionCsrf(app: PortalApp, res: ServerResponse, ctx: RequestContext): string {
+  const { cookieValue, token } = newLoginCsrf(app.core.keyring.signing('login-csrf'), app.core.clock.now());
+  addCookie(res, serializeCookie(LOGIN_CSRF_COOKIE, cookieValue, { httpOnly: true, secure: isSecure(app, ctx), sameSite: 'Lax', path: app.prefix, maxAge: PRE_SESSION_CSRF_MAX_AGE / 1000 }));
   return token;
 }
 
 /** Checks a pre-session form's `csrf` field against this browser's CSRF cookie. */
-export function preSessionCsrfOk(gw: Gateway, req: IncomingMessage, form: URLSearchParams): boolean {
+export function preSessionCsrfOk(app: PortalApp, req: IncomingMessage, form: URLSearchParams): boolean {
   const cookie = parseCookies(req.headers.cookie).get(LOGIN_CSRF_COOKIE);
-  return verifyLoginCsrf(gw.services.keys.loginCsrf, cookie, form.get('csrf') ?? undefined, gw.services.clock.now(), PRE_SESSION_CSRF_MAX_AGE);
+  return verifyLoginCsrf(app.core.keyring.signing('login-csrf'), cookie, form.get('csrf') ?? undefined, app.core.clock.now(), PRE_SESSION_CSRF_MAX_AGE);
 }
 
 /** `rd` as SPEC §3 allows it, else the portal's default target. */
-export function safeRd(gw: Gateway, ctx: RequestContext, rd: string | null | undefined): string {
+export function safeRd(app: PortalApp, ctx: RequestContext, rd: string | null | undefined): string {
   return safeRedirect(rd ?? undefined, {
     requestHost: ctx.client.host,
     proto: ctx.client.proto,
-    servedHosts: (host) => gw.servesHost(host) || host.toLowerCase() === ctx.client.host.toLowerCase(),
-    fallback: gw.config.portal.default_redirect,
+    servedHosts: (host) => app.servesHost(host) || host.toLowerCase() === ctx.client.host.toLowerCase(),
+    fallback: app.config.portal.default_redirect,
   });
 }
 
-export function describeDevice(userAgent: string | undefined): string {
-  const ua = (userAgent ?? '').slice(0, 256);
-  const browser = /Edg\//.test(ua) ? 'Edge' : /Chrome\//.test(ua) ? 'Chrome' : /Firefox\//.test(ua) ? 'Firefox' : /Safari\//.test(ua) ? 'Safari' : 'Browser';
-  const os = /Windows/.test(ua) ? 'Windows' : /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS X/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : '';
-  return os ? `${browser} on ${os}` : browser;
+export function loginUrl(app: PortalApp, rd: string): string {
+  return `${app.prefix}/login?rd=${encodeURIComponent(rd)}`;
+}
+
+export function rdQuery(rd: string): string {
+  return `rd=${encodeURIComponent(rd)}`;
 }

@@ -1,28 +1,12 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { ClientInfo } from '../http/client.js';
 import { sendError } from '../http/respond.js';
 import { buildRequestHeaders, filterResponseHeaders } from './headers.js';
-import type { Upstream } from './router.js';
+import type { ProxyContext } from './context.js';
 import { WebSocketProxy } from './websocket.js';
 
-/** What the gateway decided about one request; the proxy only moves bytes. */
-export interface ProxyContext {
-  upstream: Upstream;
-  /** Path and query to send upstream, already decided (see Upstream.targetPath). */
-  path: string;
-  requestId: string;
-  client: ClientInfo;
-  /** Identity headers to set (after every client copy is stripped). */
-  setHeaders: Record<string, string>;
-  /** Client headers to remove in any case and `_`/`-` spelling (identity headers, API-key header, …). */
-  stripHeaders: readonly string[];
-  /** Cookies to remove from the Cookie header (session, device). */
-  stripCookies: readonly string[];
-  /** Called once with the status sent to the client (0 when the connection was cut). */
-  onDone?: (status: number) => void;
-}
+export type { ProxyContext } from './context.js';
 
 type DispatchController = Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestStart']>>[0];
 
@@ -103,7 +87,7 @@ class WebHandler implements Dispatcher.DispatchHandler {
     try {
       if (trailers && this.res.chunkedEncoding) {
         for (const _k in trailers) {
-          this.res.addTrailers(filterResponseHeaders(trailers) as Record<string, string>);
+          this.res.addTrailers(filterResponseHeaders(trailers));
           break;
         }
       }
@@ -181,8 +165,9 @@ export class Proxy {
   }
 
   /** Aborts every request and WebSocket still in flight (call after draining the server). */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     for (const h of [...this.active]) h.abort();
     this.ws.closeAll();
+    return Promise.resolve();
   }
 }

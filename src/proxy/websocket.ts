@@ -3,25 +3,15 @@ import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { acceptsHtml } from '../http/respond.js';
-import type { ProxyContext } from './forward.js';
+import { rawAnswer } from '../http/raw.js';
+import type { ProxyContext } from './context.js';
 import { buildRequestHeaders } from './headers.js';
 
 const HOP_BY_HOP_101 = new Set(['keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding']);
 
-/** Writes a small complete HTTP error answer on a raw socket and closes it. */
-export function rejectUpgrade(req: IncomingMessage, socket: Duplex, status: number, code: string, message: string, requestId: string): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const html = acceptsHtml(req);
-  const body = html ? `<!doctype html><title>${status}</title><h1>${status}</h1>` : JSON.stringify({ error: code, message, request_id: requestId });
-  socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\n` +
-      `Content-Type: ${html ? 'text/html' : 'application/json'}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
-  );
+/** Refuses an upgrade on the raw socket: a small JSON answer, then the socket is closed. */
+export function rejectUpgrade(_req: IncomingMessage, socket: Duplex, status: number, code: string, message: string, requestId: string): void {
+  rawAnswer(socket, status, JSON.stringify({ error: code, message, request_id: requestId }), { 'X-Request-Id': requestId });
 }
 
 /**

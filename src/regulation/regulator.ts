@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema/index.js';
 import { PortcullisError } from '../errors/index.js';
-import type { KeyValueStore } from '../session/store.js';
+import type { KeyValueStore } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { ipKey, typedUserKey, userKey } from './keys.js';
 
@@ -122,6 +122,27 @@ export class Regulator {
     const k = userKey(user);
     // One key per call: multi-key commands would cross slots on Redis Cluster.
     await Promise.all([this.store.del(`lock:${k}`), this.store.del(`reg:code:u:${k}`)]);
+  }
+
+  /**
+   * A link by email was asked for (second-factor recovery): one per typed name per `cooldownMs`, and at
+   * most `max_failures_per_client` per client within `window`. Answers the milliseconds to wait (0: go
+   * ahead and count it). Keyed on the name as typed, so the answer is the same for unknown names.
+   */
+  async linkRequested(user: string, ip: string, cooldownMs: number): Promise<number> {
+    const { window, max_failures_per_client } = this.cfg.regulation;
+    const userKey = `reg:recover:u:${typedUserKey(user)}`;
+    const clientKey = `reg:recover:ip:${ipKey(ip)}`;
+    const clients = await this.store.incr(clientKey, window);
+    if (clients > max_failures_per_client) {
+      const ttl = await this.store.ttl(clientKey);
+      return ttl > 0 ? ttl : window;
+    }
+    if (cooldownMs > 0 && !(await this.store.set(userKey, '1', cooldownMs, { onlyIfAbsent: true }))) {
+      const ttl = await this.store.ttl(userKey);
+      return ttl > 0 ? ttl : cooldownMs;
+    }
+    return 0;
   }
 
   /** Lifts the user's wrong-password block and counter (operator `users unlock`); answers whether a block was on. */

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema/index.js';
 import { cryptoRandom, type Random } from '../util/random.js';
-import { newId, sessionSecrets, signer, type CookieSigner } from './cookie.js';
+import { Keyring } from '../keys/keyring.js';
+import { newId, signer, type CookieSigner } from './cookie.js';
 
 export interface CookieOptions {
   name: string;
@@ -70,14 +71,14 @@ export class DeviceCookies {
   private readonly signer: CookieSigner;
 
   constructor(
-    secrets: string[],
+    keyring: Keyring,
     private readonly random: Random = cryptoRandom,
   ) {
-    this.signer = signer(secrets, 'device');
+    this.signer = signer(keyring.cookie('device'));
   }
 
   static fromConfig(session: Config['session'], random?: Random): DeviceCookies {
-    return new DeviceCookies(sessionSecrets(session), random);
+    return new DeviceCookies(Keyring.fromSession(session), random);
   }
 
   /** A new device id and its signed cookie value. */

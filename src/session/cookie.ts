@@ -1,5 +1,4 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import type { Config } from '../config/schema/index.js';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { cryptoRandom, randomToken, type Random } from '../util/random.js';
 
 /** Longest cookie (or bearer token) value looked at; anything longer is rejected before any crypto. */
@@ -22,29 +21,17 @@ export function newId(random: Random = cryptoRandom): string {
   return randomToken(ID_BYTES, random);
 }
 
-/** The configured signing secrets, newest first (`session.secrets`, else `[session.secret]`). */
-export function sessionSecrets(session: Config['session']): string[] {
-  const secrets = session.secrets ?? (session.secret === undefined ? [] : [session.secret]);
-  if (secrets.length === 0) throw new Error('session.secret is required');
-  return secrets;
-}
-
-/** A key per secret and purpose (HKDF-SHA256), so the session and device cookies never share a key. */
-function deriveKey(secret: string, purpose: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), 'portcullis-cookie-v1', `portcullis ${purpose} cookie`, 32));
-}
-
 function mac(key: Buffer, id: string): Buffer {
   return createHmac('sha256', key).update(id, 'utf8').digest().subarray(0, SIGNATURE_BYTES);
 }
 
 /**
- * HMAC-SHA256 cookie signer. `secrets[0]` signs; every secret verifies (rotation: `[new, old]`).
- * Verification is bounded in length, touches no store, and compares against every key in constant time.
+ * HMAC-SHA256 cookie signer over the keyring's keys for one purpose (`Keyring.cookie`): `keys[0]` signs,
+ * every key verifies (rotation: `secrets: [new, old]`). Verification is bounded in length, touches no
+ * store, and compares against every key in constant time.
  */
-export function signer(secrets: string[], purpose = 'session'): CookieSigner {
-  if (secrets.length === 0) throw new Error('signer needs at least one secret');
-  const keys = secrets.map((s) => deriveKey(s, purpose));
+export function signer(keys: readonly Buffer[]): CookieSigner {
+  if (keys.length === 0) throw new Error('signer needs at least one key');
   return {
     sign(id) {
       if (!ID_PATTERN.test(id)) throw new Error('id must be 16-128 base64url characters');

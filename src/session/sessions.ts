@@ -3,7 +3,8 @@ import type { Config } from '../config/schema/index.js';
 import { PortcullisError, isPortcullisError } from '../errors/index.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { cryptoRandom, randomToken, type Random } from '../util/random.js';
-import { newId, sessionSecrets, signer, type CookieSigner } from './cookie.js';
+import { Keyring } from '../keys/keyring.js';
+import { newId, signer, type CookieSigner } from './cookie.js';
 import {
   REF_PATTERN,
   keys,
@@ -16,7 +17,7 @@ import {
   type SessionPatch,
   type SessionView,
 } from './session-data.js';
-import type { KeyValueStore } from './store.js';
+import type { KeyValueStore } from '../store/store.js';
 
 export { sessionRef, type NewSession, type SessionData, type SessionPatch, type SessionView } from './session-data.js';
 
@@ -24,6 +25,8 @@ export interface SessionManagerOptions {
   clock?: Clock;
   random?: Random;
   logger?: Logger;
+  /** The gateway's keyring (default: one derived from `config`). */
+  keyring?: Keyring;
   /** Upper bound of the in-process cache (oldest entries go first). */
   maxCacheEntries?: number;
 }
@@ -94,7 +97,7 @@ export class SessionManager {
     this.random = options.random ?? cryptoRandom;
     this.logger = options.logger;
     this.maxCacheEntries = options.maxCacheEntries ?? 10_000;
-    this.signer = signer(sessionSecrets(config));
+    this.signer = signer((options.keyring ?? Keyring.fromSession(config)).cookie('session'));
     const idle = config.idle_timeout;
     this.refreshInterval = idle > 0 ? Math.max(1, Math.min(Math.floor(idle / 10), MAX_REFRESH_INTERVAL)) : MAX_REFRESH_INTERVAL;
     this.ready = store.subscribe(keys.channel, (m) => this.onRevocation(m)).then(

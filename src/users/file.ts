@@ -85,13 +85,14 @@ export class FileDirectory extends EventEmitter implements OutcomeDirectory {
     return outcome.status === 'ok' ? outcome.user : null;
   }
 
-  async lookup(username: string): Promise<UserRecord | null> {
+  lookup(username: string): Promise<UserRecord | null> {
     const user = typeof username === 'string' ? this.users.get(username) : undefined;
-    return user ? toRecord(username, user) : null;
+    return Promise.resolve(user ? toRecord(username, user) : null);
   }
 
-  async check(): Promise<void> {
+  check(): Promise<void> {
     if (this.users.size === 0) this.logger.warn({ file: this.path }, 'the users file defines no users');
+    return Promise.resolve();
   }
 
   /** Reads the file again now. Resolves true when a new valid file was swapped in. */
@@ -116,13 +117,14 @@ export class FileDirectory extends EventEmitter implements OutcomeDirectory {
     return true;
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
     this.watcher?.close();
     this.watcher = undefined;
     clearInterval(this.poller);
     this.poller = undefined;
+    return Promise.resolve();
   }
 
   private reloadFailed(err: Error): false {
@@ -166,7 +168,7 @@ export class FileDirectory extends EventEmitter implements OutcomeDirectory {
     this.poller = setInterval(() => {
       if (busy) return;
       busy = true;
-      stat(this.path)
+      void stat(this.path)
         .then(
           (st) => `${st.mtimeMs}:${st.size}:${st.ino}`,
           () => 'missing',

@@ -93,7 +93,7 @@ export class LdapDirectory implements OutcomeDirectory {
   /** Binds as the service account (start-up check, readiness). */
   async check(): Promise<void> {
     try {
-      await this.pool.use(async () => undefined);
+      await this.pool.use(() => Promise.resolve(undefined));
     } catch (err) {
       throw new PortcullisError(
         'PORTCULLIS_ERR_DIRECTORY_UNAVAILABLE',

@@ -1,5 +1,5 @@
 import { userKey } from '../regulation/keys.js';
-import type { KeyValueStore } from '../session/store.js';
+import type { KeyValueStore } from '../store/store.js';
 import type { UserDirectory, UserRecord } from './directory.js';
 import { isOutcomeDirectory, type AuthOutcome, type OutcomeDirectory } from './outcome.js';
 import { isSupportedHash, type PasswordVerifier } from './password.js';

@@ -7,7 +7,7 @@ import { allSchemas, checkRequest, checkResponse, validate, type Schema } from '
 
 const DOCS_FILE = new URL('../../../docs/openapi.json', import.meta.url);
 
-t.test('validator: types, integer, null, enum, required, additionalProperties', async (t) => {
+void t.test('validator: types, integer, null, enum, required, additionalProperties', (t) => {
   const s: Schema = {
     type: 'object',
     properties: { a: { type: 'string', enum: ['x', 'y'] }, n: { type: 'integer', minimum: 0 }, z: { type: ['string', 'null'] } },
@@ -28,9 +28,10 @@ t.test('validator: types, integer, null, enum, required, additionalProperties', 
   t.same(validate({ type: 'object', properties: {} }, { anything: 1 }), [], 'extra properties allowed unless additionalProperties is false');
   t.same(validate({ type: 'boolean', enum: [true] }, true), []);
   t.match(validate({ type: 'boolean', enum: [true] }, false), [/not one of/]);
+  t.end();
 });
 
-t.test('validator: items, date-time, oneOf, $ref', async (t) => {
+void t.test('validator: items, date-time, oneOf, $ref', (t) => {
   t.same(validate({ type: 'array', items: { type: 'string' } }, ['a', 'b']), []);
   t.match(validate({ type: 'array', items: { type: 'string' } }, ['a', 2]), [/\$\[1\]: expected string/]);
   const dt: Schema = { type: 'string', format: 'date-time' };
@@ -46,32 +47,36 @@ t.test('validator: items, date-time, oneOf, $ref', async (t) => {
   t.match(validate({ $ref: '#/components/schemas/SentInfo' }, { channel: 'fax', destination: 'x', fell_back: false }), [/not one of/]);
   t.throws(() => validate({ $ref: '#/components/schemas/Nope' }, {}), /unresolvable/);
   t.throws(() => validate({ $ref: 'https://elsewhere/x.json' }, {}), /unresolvable/);
+  t.end();
 });
 
-t.test('validator: keywords outside the subset are refused, not ignored', async (t) => {
+void t.test('validator: keywords outside the subset are refused, not ignored', (t) => {
   t.throws(() => validate({ type: 'string', pattern: '^a' }, 'a'), /unsupported schema keyword "pattern"/);
   t.throws(() => validate({ anyOf: [] }, 'a'), /unsupported schema keyword "anyOf"/);
   t.throws(() => validate({ type: 'string', format: 'email' }, 'a'), /unsupported format/);
+  t.end();
 });
 
-t.test('the document stays within the subset, and every $ref resolves', async (t) => {
+void t.test('the document stays within the subset, and every $ref resolves', (t) => {
   const schemas = allSchemas();
   t.ok(schemas.length > 30, `${schemas.length} schemas`);
   for (const s of schemas) validate(s, s.type === 'object' ? {} : null); // throws on an unknown keyword or a bad $ref
   t.equal(OPENAPI_DOCUMENT.openapi, '3.1.0');
   t.same(Object.keys(OPENAPI_DOCUMENT.paths).sort(), ['/login', '/logout', '/openapi.json', '/resend', '/session', '/verify']);
+  t.end();
 });
 
-t.test('request schemas: the documented requests', async (t) => {
+void t.test('request schemas: the documented requests', (t) => {
   t.same(checkRequest('/login', 'POST', { username: 'alice', password: 'p' }), []);
   t.same(checkRequest('/login', 'POST', { username: 'alice', password: 'p', device_token: 'd' }), []);
   t.match(checkRequest('/login', 'POST', { username: 'alice' }), [/password/]);
   t.same(checkRequest('/verify', 'POST', { flow: 'f', code: '123456', method: 'email', remember_device: true }), []);
   t.match(checkRequest('/verify', 'POST', { flow: 'f', code: '1', method: 'carrier-pigeon' }), [/not one of/]);
   t.same(checkRequest('/resend', 'POST', { flow: 'f' }), []);
+  t.end();
 });
 
-t.test('checkResponse: unknown statuses, wrong content types and bodies are reported', async (t) => {
+void t.test('checkResponse: unknown statuses, wrong content types and bodies are reported', (t) => {
   t.match(checkResponse('/login', 'POST', 418, 'application/json', '{}'), [/status 418 is not in the document/]);
   t.match(checkResponse('/login', 'POST', 401, 'text/html', '<p>'), [/not JSON/]);
   t.match(checkResponse('/login', 'POST', 401, 'application/json', '{"error":"invalid_code","request_id":"r"}'), [/not one of/]);
@@ -79,9 +84,10 @@ t.test('checkResponse: unknown statuses, wrong content types and bodies are repo
   t.same(checkResponse('/logout', 'POST', 204, undefined, ''), []);
   t.match(checkResponse('/logout', 'POST', 204, 'application/json', '{}'), [/no body/]);
   t.throws(() => checkResponse('/nope', 'GET', 200, 'application/json', '{}'), /no GET \/nope/);
+  t.end();
 });
 
-t.test('docs/openapi.json is the served document', async (t) => {
+void t.test('docs/openapi.json is the served document', async (t) => {
   const stack = await startStack();
   t.teardown(() => stack.close());
   const res = await new Browser(stack.url).fetch('/_gateway/api/v1/openapi.json');
@@ -94,7 +100,7 @@ t.test('docs/openapi.json is the served document', async (t) => {
   t.same(file, served, 'docs/openapi.json = served (regenerate it: see docs/api.md)');
 });
 
-t.test('with another portal_prefix the served document names it in servers', async (t) => {
+void t.test('with another portal_prefix the served document names it in servers', async (t) => {
   const stack = await startStack({ config: { server: { listen: '127.0.0.1:0', portal_prefix: '/auth' } } });
   t.teardown(() => stack.close());
   const res = await new Browser(stack.url).fetch('/auth/api/v1/openapi.json');

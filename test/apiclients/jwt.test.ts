@@ -42,9 +42,9 @@ async function sign(key: KeyPair | Uint8Array, clock: ManualClock, claims: JWTPa
   const now = Math.floor(clock.now() / 1000);
   const jwt = new SignJWT({ groups: ['cams'], ...claims })
     .setProtectedHeader(key instanceof Uint8Array ? { alg: opts.alg ?? 'HS256' } : { alg: opts.alg ?? 'RS256', kid: opts.kid ?? key.kid })
-    .setIssuer((claims.iss as string | undefined) ?? ISS)
+    .setIssuer((claims.iss) ?? ISS)
     .setAudience((claims.aud as string | undefined) ?? AUD)
-    .setSubject((claims.sub as string | undefined) ?? 'mobile-app-1')
+    .setSubject((claims.sub) ?? 'mobile-app-1')
     .setIssuedAt(now)
     .setExpirationTime(opts.exp ?? now + 300);
   return jwt.sign(key instanceof Uint8Array ? key : key.privateKey);
@@ -67,7 +67,7 @@ async function jwksServer(t: Test, initial: JWK[]): Promise<{ url: string; setKe
 
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` }, clientIp: '10.0.0.9', upstream: 'api' });
 
-t.test('jwks_url: a valid token is accepted; subject and groups come from the claims', async (t) => {
+void t.test('jwks_url: a valid token is accepted; subject and groups come from the claims', async (t) => {
   const clock = new ManualClock(Date.now());
   const k1 = await k1Pair();
   const srv = await jwksServer(t, [k1.publicJwk]);
@@ -76,7 +76,7 @@ t.test('jwks_url: a valid token is accepted; subject and groups come from the cl
   t.same(r, { kind: 'ok', client: 'mobile-backend', method: 'bearer_jwt', subject: 'mobile-app-1', groups: ['cams'], stripHeaders: ['authorization'] });
 });
 
-t.test('jwks_url: rotation — a new kid is fetched and accepted, the old key dropped', async (t) => {
+void t.test('jwks_url: rotation — a new kid is fetched and accepted, the old key dropped', async (t) => {
   const clock = new ManualClock(Date.now());
   const k1 = await k1Pair();
   const k2 = await keyPair('k2', 'ES256');
@@ -91,7 +91,7 @@ t.test('jwks_url: rotation — a new kid is fetched and accepted, the old key dr
   t.match(await auth.authenticate(bearer(await sign(k1, clock))), { kind: 'denied', status: 401 }, 'retired key refused');
 });
 
-t.test('jwks_url: endpoint down or hanging → denied, not a crash and not a pass', async (t) => {
+void t.test('jwks_url: endpoint down or hanging → denied, not a crash and not a pass', async (t) => {
   const clock = new ManualClock(Date.now());
   const k1 = await k1Pair();
   // A port that was just closed: connection refused.
@@ -130,7 +130,7 @@ t.test('jwks_url: endpoint down or hanging → denied, not a crash and not a pas
   t.same(await big.authenticate(bearer(token)), { kind: 'denied', reason: 'jwks_unavailable', status: 401 }, 'oversized JWKS refused');
 });
 
-t.test('jwks_url: after a failure the endpoint is not hammered, and is retried after the backoff', async (t) => {
+void t.test('jwks_url: after a failure the endpoint is not hammered, and is retried after the backoff', async (t) => {
   const clock = new ManualClock(Date.now());
   const k1 = await k1Pair();
   let up = false;
@@ -159,7 +159,7 @@ t.test('jwks_url: after a failure the endpoint is not hammered, and is retried a
   t.equal(hits, 2);
 });
 
-t.test('claims: expiry with leeway, not-before, issuer, audience, required exp', async (t) => {
+void t.test('claims: expiry with leeway, not-before, issuer, audience, required exp', async (t) => {
   const clock = new ManualClock(Date.now());
   const k1 = await k1Pair();
   const srv = await jwksServer(t, [k1.publicJwk]);
@@ -190,7 +190,7 @@ t.test('claims: expiry with leeway, not-before, issuer, audience, required exp',
   t.match(await auth.authenticate(bearer(tampered.join('.'))), { kind: 'denied', status: 401 }, 'tampered payload');
 });
 
-t.test('alg none and algorithm confusion are refused', async (t) => {
+void t.test('alg none and algorithm confusion are refused', async (t) => {
   const clock = new ManualClock(Date.now());
   const k1 = await k1Pair();
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-jwks-'));
@@ -220,7 +220,7 @@ t.test('alg none and algorithm confusion are refused', async (t) => {
   t.match(await fileAuth.authenticate(bearer(await sign(k1, clock))), { kind: 'ok' }, 'jwks_file accepts the real signature');
 });
 
-t.test('secret: HS256 only', async (t) => {
+void t.test('secret: HS256 only', async (t) => {
   const clock = new ManualClock(Date.now());
   const auth = build([{ name: 'hs', bearer_jwt: { secret: SECRET, audience: AUD } }], { clock });
   const key = new TextEncoder().encode(SECRET);
@@ -229,7 +229,7 @@ t.test('secret: HS256 only', async (t) => {
   t.same(await auth.authenticate(bearer(await sign(new TextEncoder().encode(SECRET + 'x'), clock))), { kind: 'denied', reason: 'bad_signature', status: 401 });
 });
 
-t.test('pinned algorithms: confusing configurations are refused at compile time', async (t) => {
+void t.test('pinned algorithms: confusing configurations are refused at compile time', async (t) => {
   for (const cfg of [
     { secret: SECRET, algorithms: ['RS256'] },
     { jwks_url: 'https://idp.example.com/jwks', algorithms: ['RS256', 'HS256'] },
@@ -249,7 +249,7 @@ t.test('pinned algorithms: confusing configurations are refused at compile time'
   t.same(await onlyEs.authenticate(bearer(await sign(k1, clock))), { kind: 'denied', reason: 'algorithm_not_allowed', status: 401 });
 });
 
-t.test('non-JWT bearer values are left to the session layer', async (t) => {
+void t.test('non-JWT bearer values are left to the session layer', async (t) => {
   const clock = new ManualClock(Date.now());
   const auth = build([{ name: 'hs', bearer_jwt: { secret: SECRET } }], { clock });
   for (const v of ['Bearer abcdef0123.sig-part_x', 'Bearer opaque-token', 'Bearer a.b.c.d', 'Bearer ']) {
@@ -260,7 +260,7 @@ t.test('non-JWT bearer values are left to the session layer', async (t) => {
   t.same(await noBearerClients.authenticate(bearer(await sign(new TextEncoder().encode(SECRET), clock))), { kind: 'none' }, 'no bearer clients: a JWT is not ours');
 });
 
-t.test('restrictions and several bearer clients', async (t) => {
+void t.test('restrictions and several bearer clients', async (t) => {
   const clock = new ManualClock(Date.now());
   const k1 = await k1Pair();
   const srv = await jwksServer(t, [k1.publicJwk]);

@@ -24,7 +24,7 @@ function run(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdi
   });
 }
 
-t.test('check-config on a good file prints OK and exits 0', async (t) => {
+void t.test('check-config on a good file prints OK and exits 0', async (t) => {
   const dir = t.testdir({ 'x.yaml': GOOD });
   const file = join(dir, 'x.yaml');
   const r = await run(['check-config', '--config', file]);
@@ -33,7 +33,7 @@ t.test('check-config on a good file prints OK and exits 0', async (t) => {
   t.equal(r.stderr, '');
 });
 
-t.test('check-config on a bad file prints every problem as FILE:LINE:COL and exits 2', async (t) => {
+void t.test('check-config on a bad file prints every problem as FILE:LINE:COL and exits 2', async (t) => {
   const dir = t.testdir({ 'x.yaml': BAD });
   const r = await run(['check-config', '--config', 'x.yaml'], { cwd: dir });
   t.equal(r.code, 2);
@@ -47,14 +47,14 @@ t.test('check-config on a bad file prints every problem as FILE:LINE:COL and exi
   ]);
 });
 
-t.test('check-config prints warnings with OK', async (t) => {
+void t.test('check-config prints warnings with OK', async (t) => {
   const dir = t.testdir({ 'x.yaml': GOOD.replace('session:\n', 'session:\n  store: memory\n') });
   const r = await run(['check-config', '--config', 'x.yaml'], { cwd: dir });
   t.equal(r.code, 0);
   t.equal(r.stdout, 'config OK: x.yaml\nx.yaml:2:10 session.store: warning: the memory store keeps sessions in this process only: they are lost on restart and not shared between instances\n');
 });
 
-t.test('--config before the command, --config=, $PORTCULLIS_CONFIG and ./gateway.yaml', async (t) => {
+void t.test('--config before the command, --config=, $PORTCULLIS_CONFIG and ./gateway.yaml', async (t) => {
   const dir = t.testdir({ 'good.yaml': GOOD, 'bad.yaml': BAD, 'gateway.yaml': GOOD });
   const [before, equals, fromEnv, flagWins, fallback] = await Promise.all([
     run(['--config', 'bad.yaml', 'check-config'], { cwd: dir }),
@@ -74,14 +74,14 @@ t.test('--config before the command, --config=, $PORTCULLIS_CONFIG and ./gateway
   t.equal(fallback.stdout, 'config OK: ./gateway.yaml\n');
 });
 
-t.test('a missing config file exits 2', async (t) => {
+void t.test('a missing config file exits 2', async (t) => {
   const dir = t.testdir({});
   const r = await run(['check-config', '--config', 'nope.yaml'], { cwd: dir });
   t.equal(r.code, 2);
   t.equal(r.stderr, 'nope.yaml:1:1 cannot read the config file: no such file\n');
 });
 
-t.test('help, no command, unknown command, unknown option', async (t) => {
+void t.test('help, no command, unknown command, unknown option', async (t) => {
   const [help, helpWord, cmdHelp, none, unknown, option, extra, noFile] = await Promise.all([
     run(['--help']),
     run(['help']),
@@ -116,7 +116,7 @@ t.test('help, no command, unknown command, unknown option', async (t) => {
   t.match(noFile.stderr, /^portcullis: --config needs a file name/);
 });
 
-t.test('hash-password is dispatched with its own options, --config removed', async (t) => {
+void t.test('hash-password is dispatched with its own options, --config removed', async (t) => {
   const r = await run(['--config', 'unused.yaml', 'hash-password', '--algorithm', 'scrypt'], { stdin: 'correct horse\n' });
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /^\$scrypt\$/);

@@ -62,7 +62,7 @@ export interface Env {
   redis: RedisServer;
   stack: Stack;
   /** Writes a config file for the CLI (the stack's store, secret and users file) and answers its path. */
-  config(name: string, extra?: Record<string, unknown>): Promise<string>;
+  config: (name: string, extra?: Record<string, unknown>) => Promise<string>;
 }
 
 export async function setUp(t: Test): Promise<Env> {
@@ -73,7 +73,7 @@ export async function setUp(t: Test): Promise<Env> {
   return {
     redis,
     stack,
-    async config(name, extra = {}) {
+    config: async (name, extra = {}) => {
       const doc = {
         server: { listen: '127.0.0.1:0', public_url: PUBLIC },
         session: { store: 'redis', secret: SECRET, redis: { url: redis.url } },

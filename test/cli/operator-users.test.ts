@@ -3,6 +3,7 @@
  * unlock, reset-2fa, devices and invite (seeds 001, 002, 004).
  */
 import t from 'tap';
+import { issueSession } from '../../src/auth/sessions.js';
 import { Secret, TOTP } from 'otpauth';
 import { Browser } from '../fixtures/browser.js';
 import { freePort, redisAvailable } from '../fixtures/redis.js';
@@ -13,10 +14,10 @@ import { audits, messages, reachesApp, run, setUp, signIn } from './operator-hel
 if (!redisAvailable()) {
   t.plan(0, 'redis-server is not installed');
 } else {
-  t.test('users unlock: a locked user and a blocked password can sign in again', async (t) => {
+  void t.test('users unlock: a locked user and a blocked password can sign in again', async (t) => {
     const { stack, config } = await setUp(t);
     const cfg = await config('gateway.yaml');
-    const services = stack.gateway.gateway.services;
+    const services = stack.gateway.gateway.core;
     await services.regulator.lock('svc', 'code_failures');
     const refused = await signIn(stack, 'svc', 'svc-password-1');
     t.equal(refused.status, 401, 'locked: the right password is refused');
@@ -40,34 +41,37 @@ if (!redisAvailable()) {
     t.equal(nothing.stdout, 'svc was not locked\n');
   });
 
-  t.test('users reset-2fa removes TOTP, recovery codes and trusted devices', async (t) => {
+  void t.test('users reset-2fa removes TOTP, recovery codes and trusted devices', async (t) => {
     const { stack, config } = await setUp(t);
     const cfg = await config('gateway.yaml');
-    const s = stack.gateway.gateway.services;
+    const s = stack.gateway.gateway.core;
     const { secretBase32 } = await s.totp.beginEnrolment('alice', 'alice');
     const code = new TOTP({ secret: Secret.fromBase32(secretBase32), digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: stack.clock.now() });
     t.ok(await s.totp.confirmEnrolment('alice', code));
-    await s.recovery.generate('alice');
+    await s.recoveryCodes.generate('alice');
     await s.devices.trust('alice', 'device-one', { name: 'Firefox on Linux', ip: '10.0.0.1', userAgent: 'Mozilla/5.0' });
-    await s.factorState.setPhone('alice', '+4915100000000', true);
+    await s.factors.state.setPhone('alice', '+4915100000000', true);
+    const user = (await s.directory.lookup('alice'))!;
+    const live = await issueSession(s.sessions, user, { level: 'two_factor', factors: ['totp'], now: stack.clock.now(), clientIp: '10.0.0.1' });
 
     const r = await run(['users', 'reset-2fa', 'alice', '--config', cfg]);
     t.equal(r.code, 0, r.stderr);
-    t.equal(r.stdout, 'reset two-step verification of alice: authenticator app removed, 10 recovery codes removed, 1 trusted device forgotten\n');
+    t.equal(r.stdout, 'reset two-step verification of alice: authenticator app removed, 10 recovery codes removed, 1 trusted device forgotten, 1 session ended\n');
+    t.equal(await s.sessions.get(live.cookie), undefined, 'the user\'s sessions end with the reset (issue 17)');
     t.equal(await s.totp.isEnrolled('alice'), false);
-    t.equal(await s.recovery.remaining('alice'), 0);
+    t.equal(await s.recoveryCodes.remaining('alice'), 0);
     t.same(await s.devices.list('alice'), []);
-    t.same((await s.factorState.get('alice')).phone, undefined, 'the entered phone number is forgotten');
+    t.same((await s.factors.state.get('alice')).phone, undefined, 'the entered phone number is forgotten');
     t.match(audits(r.stderr)[0], { event: 'second_factor_reset', user: 'alice', method: 'operator' });
 
     const again = await run(['users', 'reset-2fa', 'alice', '--config', cfg]);
-    t.equal(again.stdout, 'reset two-step verification of alice: no authenticator app, 0 recovery codes removed, 0 trusted devices forgotten\n');
+    t.equal(again.stdout, 'reset two-step verification of alice: no authenticator app, 0 recovery codes removed, 0 trusted devices forgotten, 0 sessions ended\n');
   });
 
-  t.test('users devices lists, revokes one and revokes all', async (t) => {
+  void t.test('users devices lists, revokes one and revokes all', async (t) => {
     const { stack, config } = await setUp(t);
     const cfg = await config('gateway.yaml');
-    const devices = stack.gateway.gateway.services.devices;
+    const devices = stack.gateway.gateway.core.devices;
     await devices.trust('bob', 'device-a', { name: 'Firefox on Linux', ip: '10.0.0.1', userAgent: 'ua-a' });
     await devices.trust('bob', 'device-b', { name: 'Safari on iOS', ip: '10.0.0.2', userAgent: 'ua-b' });
     const listedIds = await devices.list('bob');
@@ -101,7 +105,7 @@ if (!redisAvailable()) {
     t.equal(none.stdout, 'bob has no trusted devices\n');
   });
 
-  t.test('users invite: the printed link sets the password and signs in without a code, once', async (t) => {
+  void t.test('users invite: the printed link sets the password and signs in without a code, once', async (t) => {
     const { stack, config } = await setUp(t);
     const cfg = await config('gateway.yaml');
     const r = await run(['users', 'invite', 'bob', '--config', cfg]);
@@ -132,7 +136,7 @@ if (!redisAvailable()) {
     t.equal((await signIn(stack, 'bob', 'bob-password-1')).status, 401, 'the old password no longer works');
   });
 
-  t.test('users invite with SMTP mails the same link; no public_url prints a relative link', async (t) => {
+  void t.test('users invite with SMTP mails the same link; no public_url prints a relative link', async (t) => {
     const { stack, config } = await setUp(t);
     const smtp = await startSmtp();
     t.teardown(() => smtp.stop());
@@ -158,7 +162,7 @@ if (!redisAvailable()) {
     t.equal((await new Browser(stack.url).get(rel.stdout.trim())).status, 200);
   });
 
-  t.test('users invite with the mail server down: the link is printed, the failure said, exit 1', async (t) => {
+  void t.test('users invite with the mail server down: the link is printed, the failure said, exit 1', async (t) => {
     const { stack, config } = await setUp(t);
     const closed = await freePort();
     const cfg = await config('down.yaml', {
@@ -171,7 +175,7 @@ if (!redisAvailable()) {
     t.equal((await new Browser(stack.url).get(new URL(r.stdout.trim()).pathname)).status, 200, 'the printed link works');
   });
 
-  t.test('users invite refuses unknown and disabled users', async (t) => {
+  void t.test('users invite refuses unknown and disabled users', async (t) => {
     const { config } = await setUp(t);
     const cfg = await config('gateway.yaml');
     const [unknown, disabled] = await Promise.all([run(['users', 'invite', 'mallory', '--config', cfg]), run(['users', 'invite', 'carol', '--config', cfg])]);
@@ -183,7 +187,7 @@ if (!redisAvailable()) {
   });
 
 
-  t.test('users invite refuses LDAP users: their password lives in the directory', { skip: slapdAvailable() ? false : 'slapd not installed' }, async (t) => {
+  void t.test('users invite refuses LDAP users: their password lives in the directory', { skip: slapdAvailable() ? false : 'slapd not installed' }, async (t) => {
     const { config } = await setUp(t);
     const slapd = await startSlapd();
     t.teardown(() => slapd.stop());

@@ -12,7 +12,7 @@ import { audits, inProcess, reachesApp, run, sentToLogin, setUp, signIn, until }
 if (!redisAvailable()) {
   t.plan(0, 'redis-server is not installed');
 } else {
-  t.test('sessions list and revoke --id, --user, --all: the running gateway drops the sessions', async (t) => {
+  void t.test('sessions list and revoke --id, --user, --all: the running gateway drops the sessions', async (t) => {
     const { stack, config } = await setUp(t);
     const cfg = await config('gateway.yaml');
     const one = await signIn(stack, 'svc', 'svc-password-1');
@@ -40,7 +40,7 @@ if (!redisAvailable()) {
     t.notMatch(json.stdout, /csrf|deviceId/, 'no secrets in the listing');
 
     // End the first browser's session by a short reference.
-    const firstRef = (await stack.gateway.gateway.services.sessions.get(one.b.cookies.get('portcullis_session')))!.ref;
+    const firstRef = (await stack.gateway.gateway.core.sessions.get(one.b.cookies.get('portcullis_session')))!.ref;
     t.ok(svc.some((s) => s.ref === firstRef), 'listed by its reference');
     const byId = await run(['sessions', 'revoke', '--id', firstRef.slice(0, 12), '--config', cfg]);
     t.equal(byId.code, 0, byId.stderr);
@@ -67,7 +67,7 @@ if (!redisAvailable()) {
     t.match(verify.location, /^\/_gateway\/login/, 'the half-signed-in browser starts again');
   });
 
-  t.test('usage and config errors exit 2, an unreachable store exits 1', async (t) => {
+  void t.test('usage and config errors exit 2, an unreachable store exits 1', async (t) => {
     const { config, stack } = await setUp(t);
     const cfg = await config('gateway.yaml');
     // Two as child processes for the exit code; the rest in-process (the same runCli the binary runs).

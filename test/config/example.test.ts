@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import { keyPaths, type Schema } from '../../src/config/introspect.js';
+import { keyPaths } from '../../src/config/introspect.js';
 import { formatProblem, loadConfigFile } from '../../src/config/load.js';
 import { configSchema } from '../../src/config/schema/index.js';
 
@@ -35,27 +35,28 @@ function documentedPaths(node: unknown, prefix = '', out = new Set<string>()): S
   return out;
 }
 
-t.test('gateway.example.yaml passes check-config with no errors and no warnings', async (t) => {
+void t.test('gateway.example.yaml passes check-config with no errors and no warnings', async (t) => {
   const r = await loadConfigFile(EXAMPLE, ENV);
   t.ok(r.ok, r.ok ? 'valid' : r.problems.map(formatProblem).join('\n'));
   t.same(r.warnings.map(formatProblem), []);
 });
 
-t.test('gateway.example.yaml documents every key of the schema', async (t) => {
+void t.test('gateway.example.yaml documents every key of the schema', (t) => {
   const text = readFileSync(EXAMPLE, 'utf8');
   const doc = parseDocument(uncommented(text));
   t.same(doc.errors.map((e) => e.message), [], 'the commented-out settings are valid YAML once switched on');
   const documented = documentedPaths(doc.contents);
-  const schemaPaths = keyPaths(configSchema as unknown as Schema);
+  const schemaPaths = keyPaths(configSchema);
   t.ok(schemaPaths.length > 100, 'the schema walk finds the keys');
   const missing = schemaPaths.filter((p) => !documented.has(p));
   t.same(missing, [], 'every schema key appears in gateway.example.yaml');
   const known = new Set(schemaPaths);
   const unknown = [...documented].filter((p) => !known.has(p) && !(p.endsWith('_file') && known.has(p.slice(0, -'_file'.length))));
   t.same(unknown, [], 'the example names no key the schema does not know');
+  t.end();
 });
 
-t.test('every key in the example setting has a one-line comment where it first appears', async (t) => {
+void t.test('every key in the example setting has a one-line comment where it first appears', (t) => {
   const text = uncommented(readFileSync(EXAMPLE, 'utf8'));
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
@@ -79,11 +80,13 @@ t.test('every key in the example setting has a one-line comment where it first a
   };
   visit(doc.contents, '');
   t.same(bare, []);
+  t.end();
 });
 
-t.test('the key-path walk covers nested objects and arrays', async (t) => {
-  const paths = keyPaths(configSchema as unknown as Schema);
+void t.test('the key-path walk covers nested objects and arrays', (t) => {
+  const paths = keyPaths(configSchema);
   for (const p of ['server.listen', 'session.redis.sentinel.master_name', 'upstreams[].timeouts.idle', 'api_clients[].bearer_jwt.jwks_url', 'second_factor.assignments[].method', 'access.rules[].max_auth_age']) {
     t.ok(paths.includes(p), p);
   }
+  t.end();
 });

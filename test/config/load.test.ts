@@ -10,7 +10,7 @@ const problems = (r: LoadResult) => (r.ok ? [] : r.problems.map(formatProblem));
 const warnings = (r: LoadResult) => r.warnings.map(formatProblem);
 const load = (text: string, env: NodeJS.ProcessEnv = {}) => loadConfigText(text, 'gw.yaml', env);
 
-t.test('a minimal config loads with its defaults; the only warnings are about console delivery', async (t) => {
+void t.test('a minimal config loads with its defaults; the only warnings are about console delivery', async (t) => {
   const r = await load(BASE);
   t.ok(r.ok, JSON.stringify(problems(r)));
   if (!r.ok) return;
@@ -25,26 +25,26 @@ t.test('a minimal config loads with its defaults; the only warnings are about co
   t.equal(r.file, 'gw.yaml');
 });
 
-t.test('a YAML syntax error is reported at its position', async (t) => {
+void t.test('a YAML syntax error is reported at its position', async (t) => {
   const r = await load('server:\n  listen: [0.0.0.0:8080\nsession: {}\n');
   t.notOk(r.ok);
   t.equal(problems(r).length, 1);
   t.match(problems(r)[0], /^gw\.yaml:3:1 YAML: /);
 });
 
-t.test('a duplicate key is a YAML error at the second key', async (t) => {
+void t.test('a duplicate key is a YAML error at the second key', async (t) => {
   const r = await load(`${BASE}upstreams: []\n`);
   t.match(problems(r), [/^gw\.yaml:6:1 YAML: Map keys must be unique/]);
 });
 
-t.test('an empty file and a non-mapping top level are clear problems', async (t) => {
+void t.test('an empty file and a non-mapping top level are clear problems', async (t) => {
   t.same(problems(await load('')), ['gw.yaml:1:1 the config file is empty; it needs at least a session section with a secret']);
   t.same(problems(await load('# only a comment\n')), ['gw.yaml:1:1 the config file is empty; it needs at least a session section with a secret']);
   t.same(problems(await load('\n- a\n- b\n')), ['gw.yaml:2:1 the top level must be a mapping of sections (server:, session:, upstreams:, ...)']);
   t.same(problems(await load('just text\n')), ['gw.yaml:1:1 the top level must be a mapping of sections (server:, session:, upstreams:, ...)']);
 });
 
-t.test('a wrong type says what it must be and what it is', async (t) => {
+void t.test('a wrong type says what it must be and what it is', async (t) => {
   const r = await load(`${BASE}server:\n  watch_config: yes please\n  workers: [2]\n`);
   t.same(problems(r), [
     "gw.yaml:7:17 server.watch_config: must be true or false but it's a string",
@@ -52,12 +52,12 @@ t.test('a wrong type says what it must be and what it is', async (t) => {
   ]);
 });
 
-t.test('an out-of-range number names the bound and the value', async (t) => {
+void t.test('an out-of-range number names the bound and the value', async (t) => {
   const r = await load(`${BASE}delivery:\n  email:\n    transport: smtp\n    smtp:\n      host: mail\n      port: 70000\n`);
   t.same(problems(r), ["gw.yaml:11:13 delivery.email.smtp.port: must be at most 65535 but it's configured as 70000"]);
 });
 
-t.test('a bad duration and a bad CIDR are reported at their values', async (t) => {
+void t.test('a bad duration and a bad CIDR are reported at their values', async (t) => {
   const r = await load(`${BASE}regulation:\n  window: 10 minutes\nserver:\n  trusted_proxies:\n    - 10.0.0.0/8\n    - 10.0.0.300/8\n`);
   t.same(problems(r), [
     "gw.yaml:7:11 regulation.window: must be a duration such as '90s', '5m', '12h' or '90d' (or 0) but it's configured as '10 minutes'",
@@ -65,12 +65,12 @@ t.test('a bad duration and a bad CIDR are reported at their values', async (t) =
   ]);
 });
 
-t.test('a duration of the wrong type still says it is a duration', async (t) => {
+void t.test('a duration of the wrong type still says it is a duration', async (t) => {
   const r = await load(`${BASE}regulation:\n  block: true\n`);
   t.same(problems(r), ["gw.yaml:7:10 regulation.block: must be a duration such as '90s', '5m', '12h' or '90d' (or 0) but it's the boolean true"]);
 });
 
-t.test('unknown keys: at the key, with did-you-mean, at the top, nested and in an array item', async (t) => {
+void t.test('unknown keys: at the key, with did-you-mean, at the top, nested and in an array item', async (t) => {
   const r = await load(`${BASE}  - name: nvr\n    ulr: http://x\nserver:\n  listn: 0.0.0.0:80\nsesion: {}\nsecond_factor:\n  code: {lenght: 8}\n`);
   t.same(problems(r), [
     'gw.yaml:6:5 upstreams[1].url: is required',
@@ -81,7 +81,7 @@ t.test('unknown keys: at the key, with did-you-mean, at the top, nested and in a
   ]);
 });
 
-t.test('an unknown key with no close match lists the known keys; renamed keys name the new one', async (t) => {
+void t.test('an unknown key with no close match lists the known keys; renamed keys name the new one', async (t) => {
   const r = await load(`${BASE}logging:\n  colour: true\naccess_control: {}\nsession_x: 1\nregulation:\n  find_time: 5m\n`);
   t.same(problems(r), [
     'gw.yaml:7:3 logging.colour: unknown key (known keys: level, format)',
@@ -91,7 +91,7 @@ t.test('an unknown key with no close match lists the known keys; renamed keys na
   ]);
 });
 
-t.test('every problem is reported in one run, in file order', async (t) => {
+void t.test('every problem is reported in one run, in file order', async (t) => {
   const r = await load(
     [
       'server:',
@@ -119,12 +119,12 @@ t.test('every problem is reported in one run, in file order', async (t) => {
   ]);
 });
 
-t.test('a missing required key is placed at the closest ancestor in the file', async (t) => {
+void t.test('a missing required key is placed at the closest ancestor in the file', async (t) => {
   t.same(problems(await load('server:\n  workers: 1\n')), ['gw.yaml:1:1 session.secret: is required (>= 32 bytes); use ${SESSION_SECRET} or secret_file']);
   t.same(problems(await load('server: {}\nsession:\n  store: redis\n')), ['gw.yaml:2:1 session.secret: is required (>= 32 bytes); use ${SESSION_SECRET} or secret_file']);
 });
 
-t.test('the session secret is never echoed in a message', async (t) => {
+void t.test('the session secret is never echoed in a message', async (t) => {
   const r = await load('session:\n  secret: hunter2-but-short\n');
   t.equal(problems(r).length, 1);
   t.notMatch(problems(r)[0], /hunter2/);
@@ -132,7 +132,7 @@ t.test('the session secret is never echoed in a message', async (t) => {
   t.same(problems(typed), ["gw.yaml:2:11 session.secret: must be a string but it's a list"]);
 });
 
-t.test('${VAR} interpolation: whole value, embedded, escaped, coerced, unset', async (t) => {
+void t.test('${VAR} interpolation: whole value, embedded, escaped, coerced, unset', async (t) => {
   const env = { SESSION_SECRET: SECRET, HOST: 'redis.internal', WORKERS: '3', WATCH: 'true' };
   const r = await load(
     'session:\n  secret: ${SESSION_SECRET}\n  redis:\n    url: redis://${HOST}:6379/0\n    key_prefix: "$${literal}"\nserver:\n  workers: ${WORKERS}\n  watch_config: ${WATCH}\nupstreams: [{name: a, url: "http://x"}]\n',
@@ -160,14 +160,14 @@ t.test('${VAR} interpolation: whole value, embedded, escaped, coerced, unset', a
   t.equal(process.env.NOPE, undefined);
 });
 
-t.test('the process environment is the default', async (t) => {
+void t.test('the process environment is the default', async (t) => {
   process.env.PORTCULLIS_TEST_SECRET = SECRET;
   t.teardown(() => delete process.env.PORTCULLIS_TEST_SECRET);
   const r = await loadConfigText('session:\n  secret: ${PORTCULLIS_TEST_SECRET}\nupstreams: [{name: a, url: "http://x"}]\n', 'gw.yaml');
   t.ok(r.ok);
 });
 
-t.test('x_file secrets: read relative to the config, missing, both, and non-secret *_file keys', async (t) => {
+void t.test('x_file secrets: read relative to the config, missing, both, and non-secret *_file keys', async (t) => {
   const dir = t.testdir({ 'secret.txt': `${SECRET}\n`, 'ldap.txt': 'p4ss\r\n', 'two-lines.txt': 'a\n\n' });
   const file = join(dir, 'gw.yaml');
   const write = (text: string) => writeFileSync(file, text);
@@ -205,13 +205,13 @@ t.test('x_file secrets: read relative to the config, missing, both, and non-secr
   t.match(problems(await loadConfigFile(file, {})), [/server\.listen_x_file: unknown key/]);
 });
 
-t.test('a secret file larger than the limit is refused', async (t) => {
+void t.test('a secret file larger than the limit is refused', async (t) => {
   const dir = t.testdir({ 'big.txt': 'x'.repeat(70_000) });
   const r = await loadConfigText('session:\n  secret_file: big.txt\n', join(dir, 'gw.yaml'), {});
   t.match(problems(r), [/session\.secret: the secret file '.*big\.txt' is larger than 65536 bytes/]);
 });
 
-t.test('warnings: memory store, long lifetime, short codes, policy off, workers, no upstreams', async (t) => {
+void t.test('warnings: memory store, long lifetime, short codes, policy off, workers, no upstreams', async (t) => {
   const r = await load(`session:\n  secret: "${SECRET}"\n  store: memory\n  lifetime: 90d\nserver:\n  workers: auto\nsecond_factor:\n  policy: off\n  code: {length: 4}\n`);
   t.ok(r.ok, 'warnings do not fail the load');
   t.same(warnings(r), [
@@ -226,14 +226,14 @@ t.test('warnings: memory store, long lifetime, short codes, policy off, workers,
   t.same(warnings(exactly).filter((w) => !w.includes('delivery.')), [], '30d itself does not warn');
 });
 
-t.test('warnings are returned with errors too', async (t) => {
+void t.test('warnings are returned with errors too', async (t) => {
   const r = await load(`session:\n  secret: short\n  store: memory\nupstreams: [{name: a, url: "http://x"}]\n`);
   t.notOk(r.ok);
   t.equal(problems(r).length, 1);
   t.same(warnings(r).filter((w) => !w.includes('delivery.')).length, 1);
 });
 
-t.test('checks across sections', async (t) => {
+void t.test('checks across sections', async (t) => {
   const r = await load(
     [
       'session:',
@@ -265,12 +265,12 @@ t.test('checks across sections', async (t) => {
   ]);
 });
 
-t.test('secrets alone is accepted as the session secret', async (t) => {
+void t.test('secrets alone is accepted as the session secret', async (t) => {
   const r = await load(`session:\n  secrets: ["${SECRET}", "${SECRET}-old"]\nupstreams: [{name: a, url: "http://x"}]\n`);
   t.ok(r.ok, JSON.stringify(problems(r)));
 });
 
-t.test('the config is deep-frozen', async (t) => {
+void t.test('the config is deep-frozen', async (t) => {
   const r = await load(BASE);
   if (!r.ok) return t.fail('should load');
   t.ok(Object.isFrozen(r.config));
@@ -284,19 +284,19 @@ t.test('the config is deep-frozen', async (t) => {
   }, TypeError);
 });
 
-t.test('empty values mean "not set"', async (t) => {
+void t.test('empty values mean "not set"', async (t) => {
   const r = await load(`${BASE}server:\n  tls:\n  public_url:\n`);
   t.ok(r.ok, JSON.stringify(problems(r)));
   if (r.ok) t.equal(r.config.server.tls, undefined);
 });
 
-t.test('a __proto__ key cannot pollute anything', async (t) => {
+void t.test('a __proto__ key cannot pollute anything', async (t) => {
   const r = await load(`${BASE}server:\n  __proto__: {listen: "1.2.3.4:1"}\n`);
   t.match(problems(r), [/server\.__proto__: unknown key/]);
   t.equal(({} as Record<string, unknown>).listen, undefined);
 });
 
-t.test('malformed and huge input does not crash', async (t) => {
+void t.test('malformed and huge input does not crash', async (t) => {
   const bomb = [
     'a: &a [x, x, x, x, x, x, x, x, x, x]',
     'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]',
@@ -325,14 +325,14 @@ t.test('malformed and huge input does not crash', async (t) => {
   t.same(problems(await load(`${BASE}server: &s {limits: *s}\n`)), ["gw.yaml:6:21 server.limits.limits: refers to 's', which contains it"]);
 });
 
-t.test('a missing or unreadable config file is a problem, not a crash', async (t) => {
+void t.test('a missing or unreadable config file is a problem, not a crash', async (t) => {
   const dir = t.testdir({ 'big.yaml': 'a'.repeat(1_048_577) });
   t.same(problems(await loadConfigFile(join(dir, 'nope.yaml'), {})), [`${join(dir, 'nope.yaml')}:1:1 cannot read the config file: no such file`]);
   t.same(problems(await loadConfigFile(dir, {})), [`${dir}:1:1 cannot read the config file: not a regular file`]);
   t.same(problems(await loadConfigFile(join(dir, 'big.yaml'), {})), [`${join(dir, 'big.yaml')}:1:1 the config file is larger than 1048576 bytes`]);
 });
 
-t.test('loading twice gives equal, independent configs (reload is side-effect free)', async (t) => {
+void t.test('loading twice gives equal, independent configs (reload is side-effect free)', async (t) => {
   const a = await load(BASE);
   const b = await load(BASE);
   if (!a.ok || !b.ok) return t.fail('should load');
@@ -340,7 +340,7 @@ t.test('loading twice gives equal, independent configs (reload is side-effect fr
   t.not(a.config, b.config);
 });
 
-t.test('jwks_file and private_key_file are paths (not secrets), resolved against the config directory', async (t) => {
+void t.test('jwks_file and private_key_file are paths (not secrets), resolved against the config directory', async (t) => {
   const r = await loadConfigText(
     `${BASE}api_clients:\n  - name: m\n    bearer_jwt: {jwks_file: keys/jwks.json}\nidentity:\n  jwt_assertion: {private_key_file: /abs/key.pem}\nusers:\n  ldap: {url: "ldaps://dc", bind_dn: x, bind_password: y, base_dn: z, tls: {ca_file: ca.pem}}\n`,
     '/etc/portcullis/gateway.yaml',
@@ -353,12 +353,12 @@ t.test('jwks_file and private_key_file are paths (not secrets), resolved against
   t.equal(r.config.users.ldap?.tls.ca_file, '/etc/portcullis/ca.pem');
 });
 
-t.test('a zod refinement on a section is placed at that section', async (t) => {
+void t.test('a zod refinement on a section is placed at that section', async (t) => {
   const r = await load(`${BASE}api_clients:\n  - name: m\n    bearer_jwt:\n      jwks_url: https://x/jwks\n      jwks_file: j.json\n`);
   t.same(problems(r), ['gw.yaml:8:5 api_clients[0].bearer_jwt: set exactly one of jwks_url, jwks_file or secret']);
 });
 
-t.test('x_file works for every secret key, found from the schema (nested, in arrays)', async (t) => {
+void t.test('x_file works for every secret key, found from the schema (nested, in arrays)', async (t) => {
   const dir = t.testdir({ s: `${SECRET}\n` });
   const text = [
     'session:',
@@ -382,7 +382,7 @@ t.test('x_file works for every secret key, found from the schema (nested, in arr
   t.equal(r.config.api_clients[0]?.bearer_jwt?.secret, SECRET);
 });
 
-t.test('YAML merge keys share settings; keys written in place win', async (t) => {
+void t.test('YAML merge keys share settings; keys written in place win', async (t) => {
   const r = await load(
     [
       'session:',
@@ -410,7 +410,7 @@ t.test('YAML merge keys share settings; keys written in place win', async (t) =>
   t.same(problems(await load(`${BASE}server:\n  <<: 5\n`)), ["gw.yaml:7:3 server: '<<' must merge a mapping"]);
 });
 
-t.test('with checkFiles, every referenced file must exist and be readable (serve and check-config use it)', async (t) => {
+void t.test('with checkFiles, every referenced file must exist and be readable (serve and check-config use it)', async (t) => {
   const dir = t.testdir({ 'users.yaml': 'users: {}\n', templates: {} });
   const file = join(dir, 'gw.yaml');
   writeFileSync(

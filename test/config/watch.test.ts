@@ -28,7 +28,7 @@ function nextCall() {
 const keepAlive = setInterval(() => {}, 1000);
 t.teardown(() => clearInterval(keepAlive));
 
-t.test('calls back when the file is written in place', async (t) => {
+void t.test('calls back when the file is written in place', async (t) => {
   const dir = t.testdir({ 'gateway.yaml': 'a: 1\n' });
   const file = join(dir, 'gateway.yaml');
   const seen = nextCall();
@@ -39,7 +39,7 @@ t.test('calls back when the file is written in place', async (t) => {
   t.ok(seen.calls >= 1);
 });
 
-t.test('calls back when an editor replaces the file by renaming over it', async (t) => {
+void t.test('calls back when an editor replaces the file by renaming over it', async (t) => {
   const dir = t.testdir({ 'gateway.yaml': 'a: 1\n' });
   const file = join(dir, 'gateway.yaml');
   const seen = nextCall();
@@ -51,7 +51,7 @@ t.test('calls back when an editor replaces the file by renaming over it', async 
   t.ok(seen.calls >= 1);
 });
 
-t.test('a burst of writes is debounced into few calls, and other files are ignored', async (t) => {
+void t.test('a burst of writes is debounced into few calls, and other files are ignored', async (t) => {
   const dir = t.testdir({ 'gateway.yaml': 'a: 1\n', 'other.txt': '' });
   const file = join(dir, 'gateway.yaml');
   const seen = nextCall();
@@ -62,7 +62,7 @@ t.test('a burst of writes is debounced into few calls, and other files are ignor
   t.ok(seen.calls < 20, `${seen.calls} calls for 20 writes`);
 });
 
-t.test('stop() ends the calls; a throwing callback does not end the watch', async (t) => {
+void t.test('stop() ends the calls; a throwing callback does not end the watch', async (t) => {
   const dir = t.testdir({ 'gateway.yaml': 'a: 1\n' });
   const file = join(dir, 'gateway.yaml');
   let calls = 0;
@@ -93,8 +93,9 @@ t.test('stop() ends the calls; a throwing callback does not end the watch', asyn
   t.equal(calls, before);
 });
 
-t.test('watching a file in a directory that does not exist is a no-op', async (t) => {
+void t.test('watching a file in a directory that does not exist is a no-op', (t) => {
   const stop = watchFile('/nonexistent-dir-portcullis/gateway.yaml', () => t.fail('no calls'));
   stop();
   t.pass();
+  t.end();
 });

@@ -6,9 +6,9 @@ import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { configSchema } from '../../src/config/schema/index.js';
 import { isPortcullisError } from '../../src/errors/index.js';
-import { MemoryStore } from '../../src/session/memory-store.js';
-import { RedisStore } from '../../src/session/redis-store.js';
-import type { KeyValueStore } from '../../src/session/store.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { RedisStore } from '../../src/store/redis-store.js';
+import type { KeyValueStore } from '../../src/store/store.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { redisAvailable, redisCliAvailable, startCluster, startRedis } from '../fixtures/redis.js';
 
@@ -27,7 +27,7 @@ function redisConfig(redis: Record<string, unknown>) {
   return configSchema.parse({ session: { secret: SECRET, redis } }).session.redis;
 }
 
-async function poll(check: () => Promise<boolean>, timeoutMs = 3000): Promise<boolean> {
+async function poll(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return true;
@@ -71,20 +71,20 @@ function redisHarness(redis: Record<string, unknown>, run: string): Harness {
   };
 }
 
-function conformance(name: string, make: () => Promise<Harness>): void {
-  t.test(name, async (t) => {
+function conformance(name: string, make: () => Harness | Promise<Harness>): void {
+  void t.test(name, async (t) => {
     const h = await make();
     t.teardown(() => h.close());
     const s = h.store;
     let n = 0;
     const key = (what: string) => `${what}-${++n}`;
 
-    t.test('ping answers; kind names the implementation', async (t) => {
+    void t.test('ping answers; kind names the implementation', async (t) => {
       await t.resolves(s.ping());
       t.equal(s.kind, name.startsWith('Memory') ? 'memory' : 'redis');
     });
 
-    t.test('get, set, overwrite and del', async (t) => {
+    void t.test('get, set, overwrite and del', async (t) => {
       const k = key('basic');
       t.equal(await s.get(k), null);
       t.equal(await s.set(k, 'one', 0), true);
@@ -99,14 +99,14 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       t.equal(await s.del(k), 0);
     });
 
-    t.test('values keep unicode and separators intact', async (t) => {
+    void t.test('values keep unicode and separators intact', async (t) => {
       const k = key('unicode');
       const value = 'ä:{x}\n"quoted" ✓ ' + 'z'.repeat(2000);
       await s.set(k, value, 10_000);
       t.equal(await s.get(k), value);
     });
 
-    t.test('onlyIfAbsent sets only a missing key', async (t) => {
+    void t.test('onlyIfAbsent sets only a missing key', async (t) => {
       const k = key('nx');
       t.equal(await s.set(k, 'first', 10_000, { onlyIfAbsent: true }), true);
       t.equal(await s.set(k, 'second', 10_000, { onlyIfAbsent: true }), false);
@@ -116,7 +116,7 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       t.equal(await s.get(k), 'third');
     });
 
-    t.test('ttl reports remaining time, -1 without expiry, -2 when missing', async (t) => {
+    void t.test('ttl reports remaining time, -1 without expiry, -2 when missing', async (t) => {
       const k = key('ttl');
       await s.set(k, 'v', 60_000);
       const ttl = await s.ttl(k);
@@ -127,7 +127,7 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       t.equal(await s.ttl(key('missing')), -2);
     });
 
-    t.test('a key expires after its TTL', async (t) => {
+    void t.test('a key expires after its TTL', async (t) => {
       const k = key('expiry');
       await s.set(k, 'v', 50);
       t.ok(await h.after(60, async () => (await s.get(k)) === null), 'gone');
@@ -135,7 +135,7 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       t.equal(await s.set(k, 'again', 10_000, { onlyIfAbsent: true }), true, 'an expired key counts as absent');
     });
 
-    t.test('expire sets a new TTL on an existing key only; 0 removes it', async (t) => {
+    void t.test('expire sets a new TTL on an existing key only; 0 removes it', async (t) => {
       const k = key('expire');
       await s.set(k, 'v', 0);
       t.equal(await s.expire(k, 30_000), true);
@@ -149,7 +149,7 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       t.ok(await h.after(60, async () => (await s.get(k)) === null), 'expired');
     });
 
-    t.test('getDel returns the value once', async (t) => {
+    void t.test('getDel returns the value once', async (t) => {
       const k = key('getdel');
       await s.set(k, 'secret', 10_000);
       t.equal(await s.getDel(k), 'secret');
@@ -157,7 +157,7 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       t.equal(await s.get(k), null);
     });
 
-    t.test('of 50 concurrent getDel exactly one gets the value', async (t) => {
+    void t.test('of 50 concurrent getDel exactly one gets the value', async (t) => {
       const k = key('getdel-race');
       await s.set(k, 'once', 10_000);
       const results = await Promise.all(Array.from({ length: 50 }, () => s.getDel(k)));
@@ -167,7 +167,7 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       );
     });
 
-    t.test('incr counts in a window that starts at the first increment', async (t) => {
+    void t.test('incr counts in a window that starts at the first increment', async (t) => {
       const k = key('incr');
       t.equal(await s.incr(k, 60_000), 1);
       t.equal(await s.incr(k, 60_000), 2);
@@ -181,7 +181,7 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       t.equal(await s.incr(w, 60_000), 1, 'a new window starts at 1');
     });
 
-    t.test('incr is atomic under 100 parallel calls', async (t) => {
+    void t.test('incr is atomic under 100 parallel calls', async (t) => {
       const k = key('incr-par');
       const values = await Promise.all(Array.from({ length: 100 }, () => s.incr(k, 60_000)));
       t.same(
@@ -190,7 +190,7 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       );
     });
 
-    t.test('hashSet merges fields; hashGetAll answers null when missing', async (t) => {
+    void t.test('hashSet merges fields; hashGetAll answers null when missing', async (t) => {
       const k = key('hash');
       t.equal(await s.hashGetAll(k), null);
       await s.hashSet(k, { a: '1', b: 'two' }, 60_000);
@@ -206,7 +206,7 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       t.ok(await h.after(60, async () => (await s.hashGetAll(e)) === null), 'hash expired');
     });
 
-    t.test('hashIncr increments an existing hash only', async (t) => {
+    void t.test('hashIncr increments an existing hash only', async (t) => {
       const k = key('hincr');
       t.equal(await s.hashIncr(k, 'n', 1), null);
       t.equal(await s.hashGetAll(k), null, 'a missing hash is not created');
@@ -221,7 +221,7 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       t.equal(await s.hashIncr(str, 'n', 1), null, 'a non-hash key answers null');
     });
 
-    t.test('hashIncr is atomic under 100 parallel calls', async (t) => {
+    void t.test('hashIncr is atomic under 100 parallel calls', async (t) => {
       const k = key('hincr-par');
       await s.hashSet(k, { attempts: '0' }, 60_000);
       const results = await Promise.all(Array.from({ length: 100 }, () => s.hashIncr(k, 'attempts', 1)));
@@ -232,7 +232,7 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       for (const r of results) t.equal(r?.fields.attempts, String(r?.value), 'fields are read in the same step');
     });
 
-    t.test('sets: add, members, remove, TTL', async (t) => {
+    void t.test('sets: add, members, remove, TTL', async (t) => {
       const k = key('set');
       t.same(await s.setMembers(k), []);
       await s.setAdd(k, 'a', 60_000);
@@ -251,25 +251,25 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       t.ok(await h.after(60, async () => (await s.setMembers(e)).length === 0), 'set expired');
     });
 
-    t.test('pub/sub delivers to every handler until it unsubscribes', async (t) => {
+    void t.test('pub/sub delivers to every handler until it unsubscribes', async (t) => {
       const channel = key('chan');
       const a: string[] = [];
       const b: string[] = [];
       const offA = await s.subscribe(channel, (m) => a.push(m));
       const offB = await s.subscribe(channel, (m) => b.push(m));
       await s.publish(channel, 'one');
-      t.ok(await poll(async () => a.length === 1 && b.length === 1), 'both got the first message');
+      t.ok(await poll(() => a.length === 1 && b.length === 1), 'both got the first message');
       t.same(a, ['one']);
       await offA();
       await s.publish(channel, 'two');
-      t.ok(await poll(async () => b.length === 2), 'b got the second message');
+      t.ok(await poll(() => b.length === 2), 'b got the second message');
       t.same(a, ['one'], 'a unsubscribed');
       t.same(b, ['one', 'two']);
       await offB();
       await offB();
     });
 
-    t.test('pub/sub crosses store instances on the same backend (same prefix)', { skip: s.kind === 'memory' && 'the memory store is one process' }, async (t) => {
+    void t.test('pub/sub crosses store instances on the same backend (same prefix)', { skip: s.kind === 'memory' && 'the memory store is one process' }, async (t) => {
       const channel = key('fanout');
       const got: string[] = [];
       const off = await s.subscribe(channel, (m) => got.push(m));
@@ -278,11 +278,11 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       const twin = new RedisStore(redisConfig({ ...(peerConfig.get(peer) ?? {}), key_prefix: peer.keyPrefix }));
       t.teardown(() => twin.close());
       await twin.publish(channel, 'from-the-twin');
-      t.ok(await poll(async () => got.length === 1), 'delivered');
+      t.ok(await poll(() => got.length === 1), 'delivered');
       t.same(got, ['from-the-twin']);
     });
 
-    t.test('two key prefixes do not see each other', async (t) => {
+    void t.test('two key prefixes do not see each other', async (t) => {
       const k = key('iso');
       await s.set(k, 'mine', 60_000);
       t.equal(await h.other.get(k), null);
@@ -299,7 +299,7 @@ function conformance(name: string, make: () => Promise<Harness>): void {
       const off2 = await h.other.subscribe(channel, (m) => theirs.push(m));
       await h.other.publish(channel, 'for-other');
       await s.publish(channel, 'for-me');
-      t.ok(await poll(async () => mine.length === 1 && theirs.length === 1));
+      t.ok(await poll(() => mine.length === 1 && theirs.length === 1));
       t.same(mine, ['for-me']);
       t.same(theirs, ['for-other']);
       await off1();
@@ -311,10 +311,10 @@ function conformance(name: string, make: () => Promise<Harness>): void {
 /** Connection settings of each RedisStore made here, so a twin can be built for the fan-out test. */
 const peerConfig = new WeakMap<RedisStore, Record<string, unknown>>();
 
-conformance('MemoryStore', async () => memoryHarness());
+conformance('MemoryStore', () => memoryHarness());
 
 if (!redisAvailable()) {
-  t.test('RedisStore', { skip: 'redis-server is not on PATH' }, async () => {});
+  void t.test('RedisStore', { skip: 'redis-server is not on PATH' }, async () => {});
 } else {
   conformance('RedisStore (single node)', async () => {
     const server = await startRedis();
@@ -324,7 +324,7 @@ if (!redisAvailable()) {
   });
 
   if (!redisCliAvailable()) {
-    t.test('RedisStore (cluster)', { skip: 'redis-cli is not on PATH (needed to create the cluster)' }, async () => {});
+    void t.test('RedisStore (cluster)', { skip: 'redis-cli is not on PATH (needed to create the cluster)' }, async () => {});
   } else {
     conformance('RedisStore (cluster)', async () => {
       const cluster = await startCluster();
@@ -335,7 +335,7 @@ if (!redisAvailable()) {
   }
 }
 
-t.test('a closed store refuses work with STORE_UNAVAILABLE', { skip: !redisAvailable() && 'redis-server is not on PATH' }, async (t) => {
+void t.test('a closed store refuses work with STORE_UNAVAILABLE', { skip: !redisAvailable() && 'redis-server is not on PATH' }, async (t) => {
   const server = await startRedis();
   t.teardown(() => server.stop());
   const store = new RedisStore(redisConfig({ url: server.url }));

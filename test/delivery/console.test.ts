@@ -5,7 +5,7 @@ import { Outbox } from '../../src/delivery/outbox.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { captureLogger } from './helpers.js';
 
-t.test('console transports record into the outbox and log as dev delivery', async (t) => {
+void t.test('console transports record into the outbox and log as dev delivery', async (t) => {
   const clock = new ManualClock(Date.UTC(2026, 0, 2, 3, 4, 5));
   const outbox = new Outbox({ clock });
   const { logger, lines } = captureLogger();
@@ -35,7 +35,7 @@ t.test('console transports record into the outbox and log as dev delivery', asyn
   await sms.close();
 });
 
-t.test('the outbox is bounded and returns copies', async (t) => {
+void t.test('the outbox is bounded and returns copies', (t) => {
   const outbox = new Outbox({ capacity: 3 });
   for (let i = 0; i < 5; i++) outbox.add({ channel: 'sms', to: '+14155550100', text: `m${i}` });
   t.same(
@@ -51,9 +51,10 @@ t.test('the outbox is bounded and returns copies', async (t) => {
   for (let i = 0; i < 150; i++) defaults.add({ channel: 'email', to: 'a@b.c', text: String(i) });
   t.equal(defaults.list().length, 100);
   t.equal(defaults.list()[0]?.text, '50');
+  t.end();
 });
 
-t.test('console transports refuse what the real ones refuse', async (t) => {
+void t.test('console transports refuse what the real ones refuse', async (t) => {
   const outbox = new Outbox();
   const { logger } = captureLogger();
   const err = await new ConsoleSmsSender(outbox, logger).send({ to: '0151 1234', text: 'x' }).catch((e: unknown) => e);

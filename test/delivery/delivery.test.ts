@@ -36,7 +36,7 @@ function assertNoCodeInLogs(t: Test, log: ReturnType<typeof captureLogger>, code
   for (const line of lines) t.not(line.dev_delivery, true, 'no dev delivery line from real transports');
 }
 
-t.test('a code by email, localised, with the product title', async (t) => {
+void t.test('a code by email, localised, with the product title', async (t) => {
   const { d, smtp, log } = await realDelivery(t);
   t.equal(d.outbox, undefined, 'no outbox with real transports');
   const r = await d.sendCode({ channel: 'email', address: 'alice@example.com' }, CODE, { lang: 'de', ttlMs: 300_000, user: 'alice', displayName: 'Alice' });
@@ -50,7 +50,7 @@ t.test('a code by email, localised, with the product title', async (t) => {
   t.equal(log.raw().includes(CODE), false);
 });
 
-t.test('a code by SMS through twilio', async (t) => {
+void t.test('a code by SMS through twilio', async (t) => {
   const { d, twilio, log } = await realDelivery(t);
   const r = await d.sendCode({ channel: 'sms', address: '+4915112345678', fallbackEmail: 'alice@example.com' }, CODE, { lang: 'en', ttlMs: 300_000, user: 'alice' });
   t.same(r, { channel: 'sms', address: '+4915112345678', fellBack: false });
@@ -59,7 +59,7 @@ t.test('a code by SMS through twilio', async (t) => {
   t.equal(log.raw().includes(CODE), false);
 });
 
-t.test('an SMS that fails falls back to email (seed 002)', async (t) => {
+void t.test('an SMS that fails falls back to email (seed 002)', async (t) => {
   const { d, smtp, twilio, log } = await realDelivery(t);
   twilio.failNext(500);
   const r = await d.sendCode({ channel: 'sms', address: '+4915112345678', fallbackEmail: 'alice@example.com' }, CODE, { lang: 'en', ttlMs: 300_000, user: 'alice', requestId: 'req-1' });
@@ -72,7 +72,7 @@ t.test('an SMS that fails falls back to email (seed 002)', async (t) => {
   assertNoCodeInLogs(t, log, CODE);
 });
 
-t.test('an invalid number falls back too, and the reason is audited', async (t) => {
+void t.test('an invalid number falls back too, and the reason is audited', async (t) => {
   const { d, smtp, twilio, log } = await realDelivery(t);
   twilio.failNext(400, 21211);
   const r = await d.sendCode({ channel: 'sms', address: '+4915112345678', fallbackEmail: 'alice@example.com' }, CODE, { lang: 'en', ttlMs: 300_000, user: 'alice' });
@@ -81,7 +81,7 @@ t.test('an invalid number falls back too, and the reason is audited', async (t) 
   t.equal(log.lines().find((l) => l.event === 'code_delivery')?.reason, 'invalid_number');
 });
 
-t.test('no fallback when disabled, or without an email address', async (t) => {
+void t.test('no fallback when disabled, or without an email address', async (t) => {
   const { d, smtp, twilio, log } = await realDelivery(t, { fallback: false });
   twilio.failAll(503);
   const err = await d.sendCode({ channel: 'sms', address: '+4915112345678', fallbackEmail: 'alice@example.com' }, CODE, { lang: 'en', ttlMs: 300_000, user: 'alice' }).catch((e: unknown) => e);
@@ -100,7 +100,7 @@ t.test('no fallback when disabled, or without an email address', async (t) => {
   assertNoCodeInLogs(t, other.log, CODE);
 });
 
-t.test('when the fallback email fails too, the email failure is thrown', async (t) => {
+void t.test('when the fallback email fails too, the email failure is thrown', async (t) => {
   const { d, smtp, twilio, log } = await realDelivery(t);
   twilio.failAll(500);
   smtp.setFailing(550);
@@ -117,7 +117,7 @@ t.test('when the fallback email fails too, the email failure is thrown', async (
   assertNoCodeInLogs(t, log, CODE);
 });
 
-t.test('an email code that cannot be sent is audited without the code', async (t) => {
+void t.test('an email code that cannot be sent is audited without the code', async (t) => {
   const { d, smtp, log } = await realDelivery(t);
   smtp.setFailing(550);
   const err = await d.sendCode({ channel: 'email', address: 'alice@example.com' }, CODE, { lang: 'en', ttlMs: 300_000, user: 'alice' }).catch((e: unknown) => e);
@@ -126,7 +126,7 @@ t.test('an email code that cannot be sent is audited without the code', async (t
   assertNoCodeInLogs(t, log, CODE);
 });
 
-t.test('notify sends the security emails (seed 001: locked, invite)', async (t) => {
+void t.test('notify sends the security emails (seed 001: locked, invite)', async (t) => {
   const { d, smtp } = await realDelivery(t);
   await d.notify('locked', 'alice@example.com', { name: 'Alice' }, 'fr');
   const locked = await smtp.waitFor();
@@ -140,7 +140,7 @@ t.test('notify sends the security emails (seed 001: locked, invite)', async (t) 
   t.equal(deliveryFailureReason(err), 'rejected');
 });
 
-t.test('notify: default time, and verify_destination by SMS to a phone', async (t) => {
+void t.test('notify: default time, and verify_destination by SMS to a phone', async (t) => {
   const { ManualClock } = await import('../../src/util/clock.js');
   const log = captureLogger();
   const d = createDelivery(deliveryConfig({}), { logger: log.logger, title: 'Demo', clock: new ManualClock(Date.UTC(2026, 0, 2, 3, 4, 5)) });
@@ -155,7 +155,7 @@ t.test('notify: default time, and verify_destination by SMS to a phone', async (
   t.equal(deliveryFailureReason(bad), 'invalid_number');
 });
 
-t.test('check() reports every failing transport at once', async (t) => {
+void t.test('check() reports every failing transport at once', async (t) => {
   const { d, twilio, smtp } = await realDelivery(t);
   await d.check();
   twilio.failAll(500);
@@ -169,7 +169,7 @@ t.test('check() reports every failing transport at once', async (t) => {
   t.match(err.message, /email \(network\), sms \(api_error\)/);
 });
 
-t.test('console delivery (the demo) fills the outbox', async (t) => {
+void t.test('console delivery (the demo) fills the outbox', async (t) => {
   const log = captureLogger();
   const d = createDelivery(deliveryConfig({}), { logger: log.logger, title: 'Demo' });
   t.teardown(() => d.close());
@@ -185,7 +185,7 @@ t.test('console delivery (the demo) fills the outbox', async (t) => {
   await d.check();
 });
 
-t.test('a console SMS with a bad number falls back to the console email', async (t) => {
+void t.test('a console SMS with a bad number falls back to the console email', async (t) => {
   const log = captureLogger();
   const d = createDelivery(deliveryConfig({}), { logger: log.logger, title: 'Demo' });
   const r = await d.sendCode({ channel: 'sms', address: '0151', fallbackEmail: 'a@example.com' }, CODE, { lang: 'en', ttlMs: 300_000, user: 'a' });
@@ -193,9 +193,10 @@ t.test('a console SMS with a bad number falls back to the console email', async 
   t.equal(d.outbox!.list().length, 1);
 });
 
-t.test('templatesDir from deps overrides the configured folder', async (t) => {
+void t.test('templatesDir from deps overrides the configured folder', async (t) => {
   const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-  const { join } = await import('node:path');
+  const path = await import('node:path');
+  const join = path.join.bind(path);
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-tpl-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

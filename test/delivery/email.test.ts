@@ -20,7 +20,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-t.test('a mail is received with subject, text, html, from and to', async (t) => {
+void t.test('a mail is received with subject, text, html, from and to', async (t) => {
   const smtp = await startSmtp();
   t.teardown(() => smtp.stop());
   for (const pool of [true, false]) {
@@ -39,7 +39,7 @@ t.test('a mail is received with subject, text, html, from and to', async (t) => 
   t.same(smtp.envelopes[0]?.to, ['alice@example.com']);
 });
 
-t.test('a subject cannot inject headers', async (t) => {
+void t.test('a subject cannot inject headers', async (t) => {
   const smtp = await startSmtp();
   t.teardown(() => smtp.stop());
   await sender(t, { port: smtp.port }).send({ to: 'alice@example.com', subject: 'Hi\r\nBcc: evil@example.com', text: 'x' });
@@ -49,7 +49,7 @@ t.test('a subject cannot inject headers', async (t) => {
   t.notMatch(mail.subject ?? '', /\n/);
 });
 
-t.test('SMTP AUTH with user and password', async (t) => {
+void t.test('SMTP AUTH with user and password', async (t) => {
   const smtp = await startSmtp({ auth: { user: 'mailer', pass: 's3cret-pass' } });
   t.teardown(() => smtp.stop());
   await sender(t, { port: smtp.port, user: 'mailer', password: 's3cret-pass' }).send({ to: 'bob@example.com', subject: 'A', text: 'B' });
@@ -66,7 +66,7 @@ t.test('SMTP AUTH with user and password', async (t) => {
   t.equal(smtp.messages.length, 1);
 });
 
-t.test('a server rejecting the recipient is DELIVERY_FAILED', async (t) => {
+void t.test('a server rejecting the recipient is DELIVERY_FAILED', async (t) => {
   const smtp = await startSmtp({ failWith: 550 });
   t.teardown(() => smtp.stop());
   const s = sender(t, { port: smtp.port });
@@ -80,7 +80,7 @@ t.test('a server rejecting the recipient is DELIVERY_FAILED', async (t) => {
   t.equal(smtp.messages.length, 1);
 });
 
-t.test('a server that is down fails quickly as a network failure', async (t) => {
+void t.test('a server that is down fails quickly as a network failure', async (t) => {
   const port = await closedPort();
   const s = sender(t, { port });
   const err = await failure(t, s.send({ to: 'alice@example.com', subject: 'A', text: 'B' }));
@@ -88,7 +88,7 @@ t.test('a server that is down fails quickly as a network failure', async (t) => 
   t.equal(deliveryFailureReason(await failure(t, s.check())), 'network', 'check() too');
 });
 
-t.test('a server that never greets is a timeout', async (t) => {
+void t.test('a server that never greets is a timeout', async (t) => {
   const sockets = new Set<net.Socket>();
   const silent = net.createServer((socket) => sockets.add(socket));
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
@@ -101,7 +101,7 @@ t.test('a server that never greets is a timeout', async (t) => {
   t.equal(deliveryFailureReason(err), 'timeout');
 });
 
-t.test('STARTTLS with the test server certificate', async (t) => {
+void t.test('STARTTLS with the test server certificate', async (t) => {
   const smtp = await startSmtp({ starttls: true });
   t.teardown(() => smtp.stop());
   await sender(t, { port: smtp.port, require_tls: true, tls: { reject_unauthorized: false } }).send({ to: 'a@example.com', subject: 'tls', text: 'x' });
@@ -111,7 +111,7 @@ t.test('STARTTLS with the test server certificate', async (t) => {
   t.equal(deliveryFailureReason(await failure(t, strict.send({ to: 'a@example.com', subject: 'tls', text: 'x' }))), 'tls', 'an untrusted certificate is refused');
 });
 
-t.test('require_tls against a server without STARTTLS fails', async (t) => {
+void t.test('require_tls against a server without STARTTLS fails', async (t) => {
   const smtp = await startSmtp();
   t.teardown(() => smtp.stop());
   const s = sender(t, { port: smtp.port, require_tls: true });
@@ -119,18 +119,19 @@ t.test('require_tls against a server without STARTTLS fails', async (t) => {
   t.equal(smtp.messages.length, 0);
 });
 
-t.test('check() verifies the connection and credentials', async (t) => {
+void t.test('check() verifies the connection and credentials', async (t) => {
   const smtp = await startSmtp({ auth: { user: 'u', pass: 'p' } });
   t.teardown(() => smtp.stop());
   await sender(t, { port: smtp.port, user: 'u', password: 'p' }).check();
   t.equal(deliveryFailureReason(await failure(t, sender(t, { port: smtp.port, user: 'u', password: 'bad' }).check())), 'auth');
 });
 
-t.test('an unreadable ca_file is a config error', async (t) => {
+void t.test('an unreadable ca_file is a config error', (t) => {
   t.throws(() => sender(t, { port: 25, tls: { ca_file: '/nonexistent/ca.pem' } }), { code: 'PORTCULLIS_ERR_CONFIG' });
+  t.end();
 });
 
-t.test('a logged SMTP failure carries no body or password', async (t) => {
+void t.test('a logged SMTP failure carries no body or password', async (t) => {
   const { captureLogger } = await import('./helpers.js');
   const smtp = await startSmtp({ auth: { user: 'mailer', pass: 'right-pass' }, failWith: 550 });
   t.teardown(() => smtp.stop());

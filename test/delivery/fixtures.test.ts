@@ -4,7 +4,7 @@ import { extractCode, startSmtp } from '../fixtures/smtp.js';
 import { startFakeTwilio } from '../fixtures/twilio.js';
 import { deliveryConfig } from './helpers.js';
 
-t.test('smtp fixture: waitFor returns consecutive messages, filters and times out', async (t) => {
+void t.test('smtp fixture: waitFor returns consecutive messages, filters and times out', async (t) => {
   const smtp = await startSmtp();
   t.teardown(() => smtp.stop());
   const config = deliveryConfig({ email: { transport: 'smtp', smtp: { host: '127.0.0.1', port: smtp.port, pool: false, timeout: '5s' } } });
@@ -20,7 +20,7 @@ t.test('smtp fixture: waitFor returns consecutive messages, filters and times ou
   t.throws(() => extractCode(smtp.messages[1]!), /no code/);
 });
 
-t.test('twilio fixture: rejects bad requests the way Twilio does', async (t) => {
+void t.test('twilio fixture: rejects bad requests the way Twilio does', async (t) => {
   const fake = await startFakeTwilio();
   t.teardown(() => fake.stop());
   const auth = 'Basic ' + Buffer.from(`${fake.accountSid}:${fake.authToken}`).toString('base64');

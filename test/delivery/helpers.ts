@@ -25,7 +25,7 @@ export function captureLogger(): { logger: Logger; lines: () => Array<Record<str
 }
 
 export function deliveryConfig(input: unknown): Config['delivery'] {
-  return deliverySchema.parse(input) as Config['delivery'];
+  return deliverySchema.parse(input);
 }
 
 /** Awaits a send that must fail with DELIVERY_FAILED, and answers the error. */

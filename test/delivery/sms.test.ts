@@ -17,7 +17,7 @@ function sender(fake: FakeTwilio, extra: Record<string, unknown> = {}): TwilioSm
   return s;
 }
 
-t.test('sends through the real twilio SDK to the API base URL', async (t) => {
+void t.test('sends through the real twilio SDK to the API base URL', async (t) => {
   const fake = await startFakeTwilio();
   t.teardown(() => fake.stop());
   const s = sender(fake);
@@ -32,7 +32,7 @@ t.test('sends through the real twilio SDK to the API base URL', async (t) => {
   t.equal(m.auth, 'Basic ' + Buffer.from(`${fake.accountSid}:${fake.authToken}`).toString('base64'), 'HTTP Basic with sid:token');
 });
 
-t.test('messaging_service_sid is sent instead of From', async (t) => {
+void t.test('messaging_service_sid is sent instead of From', async (t) => {
   const fake = await startFakeTwilio();
   t.teardown(() => fake.stop());
   const s = sender(fake, { from: undefined, messaging_service_sid: 'MG0123456789abcdef0123456789abcdef' });
@@ -41,7 +41,7 @@ t.test('messaging_service_sid is sent instead of From', async (t) => {
   t.equal(fake.messages[0]?.from, undefined);
 });
 
-t.test('wrong credentials are an api_error', async (t) => {
+void t.test('wrong credentials are an api_error', async (t) => {
   const fake = await startFakeTwilio();
   t.teardown(() => fake.stop());
   const s = sender(fake, { auth_token: 'wrong-token' });
@@ -51,7 +51,7 @@ t.test('wrong credentials are an api_error', async (t) => {
   t.notMatch(err.message, /wrong-token/);
 });
 
-t.test('Twilio errors map to audit reasons', async (t) => {
+void t.test('Twilio errors map to audit reasons', async (t) => {
   const fake = await startFakeTwilio();
   t.teardown(() => fake.stop());
   const s = sender(fake);
@@ -70,7 +70,7 @@ t.test('Twilio errors map to audit reasons', async (t) => {
   t.equal(fake.messages.length, 1);
 });
 
-t.test('a number that is not E.164 is refused before any request', async (t) => {
+void t.test('a number that is not E.164 is refused before any request', async (t) => {
   const fake = await startFakeTwilio();
   t.teardown(() => fake.stop());
   const s = sender(fake);
@@ -80,7 +80,7 @@ t.test('a number that is not E.164 is refused before any request', async (t) => 
   t.equal(fake.requests, 0);
 });
 
-t.test('an unreachable provider is a network failure', async (t) => {
+void t.test('an unreachable provider is a network failure', async (t) => {
   const fake = await startFakeTwilio();
   const url = fake.url;
   await fake.stop();
@@ -92,7 +92,7 @@ t.test('an unreachable provider is a network failure', async (t) => {
   t.equal(deliveryFailureReason(await failure(t, s.send({ to: '+14155550100', text: 'x' }))), 'network');
 });
 
-t.test('a provider that does not answer in time is a timeout', async (t) => {
+void t.test('a provider that does not answer in time is a timeout', async (t) => {
   const fake = await startFakeTwilio();
   t.teardown(() => fake.stop());
   const s = sender(fake, { timeout: '200ms' });
@@ -101,7 +101,7 @@ t.test('a provider that does not answer in time is a timeout', async (t) => {
   t.equal(deliveryFailureReason(err), 'timeout');
 });
 
-t.test('check() fetches the account with the credentials', async (t) => {
+void t.test('check() fetches the account with the credentials', async (t) => {
   const fake = await startFakeTwilio();
   t.teardown(() => fake.stop());
   await sender(fake).check();
@@ -109,12 +109,13 @@ t.test('check() fetches the account with the credentials', async (t) => {
   t.equal(deliveryFailureReason(await failure(t, bad.check())), 'api_error');
 });
 
-t.test('an account sid the SDK refuses is a config error', async (t) => {
+void t.test('an account sid the SDK refuses is a config error', (t) => {
   const config = deliveryConfig({ sms: { provider: 'twilio', twilio: { account_sid: 'XX123', auth_token: 'x', from: '+15005550006' } } });
   t.throws(() => new TwilioSmsSender(config.sms.twilio!), { code: 'PORTCULLIS_ERR_CONFIG' });
+  t.end();
 });
 
-t.test('the request client re-roots only Twilio URLs, keeping path and query', async (t) => {
+void t.test('the request client re-roots only Twilio URLs, keeping path and query', (t) => {
   const c = new RebasingRequestClient({ baseUrl: 'https://sms.example.net/twilio/', timeout: 1000 });
   t.teardown(() => c.destroy());
   t.equal(c.rebase('https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?x=1'), 'https://sms.example.net/twilio/2010-04-01/Accounts/AC1/Messages.json?x=1');
@@ -123,9 +124,10 @@ t.test('the request client re-roots only Twilio URLs, keeping path and query', a
   const plain = new RebasingRequestClient({ timeout: 1000 });
   t.teardown(() => plain.destroy());
   t.equal(plain.rebase('https://api.twilio.com/a'), 'https://api.twilio.com/a');
+  t.end();
 });
 
-t.test('a logged failure carries no code, body or credential', async (t) => {
+void t.test('a logged failure carries no code, body or credential', async (t) => {
   const { captureLogger } = await import('./helpers.js');
   const fake = await startFakeTwilio();
   t.teardown(() => fake.stop());

@@ -19,7 +19,7 @@ const VARS: Record<string, string> = {
   link: 'https://vms.example.com/_gateway/invite/tok123',
 };
 
-t.test('every kind in every language renders completely', async (t) => {
+void t.test('every kind in every language renders completely', (t) => {
   for (const kind of MESSAGE_KINDS) {
     for (const lang of LANGUAGES) {
       const m = render(kind, lang, VARS);
@@ -43,9 +43,10 @@ t.test('every kind in every language renders completely', async (t) => {
       if (KIND_VARS[kind].includes('minutes')) t.ok(m.text.includes(formatLifetime(5, lang)), `${label} states the lifetime`);
     }
   }
+  t.end();
 });
 
-t.test('the code message says lifetime, product and what to do if it was not you', async (t) => {
+void t.test('the code message says lifetime, product and what to do if it was not you', (t) => {
   const m = render('code', 'en', VARS);
   t.match(m.text, /valid for 5 minutes/);
   t.match(m.text, /Acme VMS/);
@@ -53,9 +54,10 @@ t.test('the code message says lifetime, product and what to do if it was not you
   t.match(m.text, /^ {4}482913$/m, 'the code stands on its own line');
   t.match(m.html, /class="portcullis-code"[^>]*>482913</);
   t.match(m.sms, /^482913 is your Acme VMS sign-in code, valid for 5 minutes/);
+  t.end();
 });
 
-t.test('the languages differ and are chosen leniently', async (t) => {
+void t.test('the languages differ and are chosen leniently', (t) => {
   const subjects = new Set(LANGUAGES.map((l) => render('code', l, VARS).subject));
   t.equal(subjects.size, LANGUAGES.length, 'each language has its own text');
   t.match(render('code', 'de', VARS).text, /5 Minuten lang gültig/);
@@ -67,9 +69,10 @@ t.test('the languages differ and are chosen leniently', async (t) => {
   t.equal(resolveLanguage(undefined), 'en');
   t.equal(render('code', 'tlh', VARS).subject, render('code', 'en', VARS).subject, 'unknown → en');
   t.equal(render('code', '../../etc/passwd', VARS).subject, render('code', 'en', VARS).subject);
+  t.end();
 });
 
-t.test('lifetimes use the plural forms and larger units', async (t) => {
+void t.test('lifetimes use the plural forms and larger units', (t) => {
   t.equal(formatLifetime(1, 'en'), '1 minute');
   t.equal(formatLifetime(5, 'en'), '5 minutes');
   t.equal(formatLifetime(1.5, 'en'), '1 minute', 'rounded down, never overstated');
@@ -88,9 +91,10 @@ t.test('lifetimes use the plural forms and larger units', async (t) => {
   t.equal(formatLifetime(2, 'es'), '2 minutos');
   t.match(render('invite', 'en', { ...VARS, minutes: String(7 * 1440) }).text, /valid for 7 days/);
   t.match(render('code', 'en', { ...VARS, lifetime: 'a short while' }).text, /valid for a short while/, 'explicit lifetime wins');
+  t.end();
 });
 
-t.test('every catalog has every kind with body paragraphs', async (t) => {
+void t.test('every catalog has every kind with body paragraphs', (t) => {
   for (const lang of LANGUAGES) {
     for (const kind of MESSAGE_KINDS) {
       const msg = CATALOGS[lang].messages[kind];
@@ -99,36 +103,40 @@ t.test('every catalog has every kind with body paragraphs', async (t) => {
       if (KIND_VARS[kind].includes('link')) t.ok(msg.body.includes('{{link}}'), `${lang}/${kind} link paragraph`);
     }
   }
+  t.end();
 });
 
-t.test('hostile values are escaped in HTML and never expanded', async (t) => {
+void t.test('hostile values are escaped in HTML and never expanded', (t) => {
   const hostile = '<script>alert("x")</script> & {{code}}';
   const m = render('new_device', 'en', { ...VARS, name: hostile, device: '<img src=x onerror=alert(1)>' });
   t.notMatch(m.html, /<script>/);
   t.notMatch(m.html, /<img/);
-  t.match(m.html, /&#60;script&#62;alert\(&#34;x&#34;\)&#60;\/script&#62; &#38; \{\{code\}\}/);
+  t.match(m.html, /&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt; &amp; \{\{code\}\}/, 'the one HTML escaper (util/html.ts)');
   t.match(m.text, /Hello <script>alert\("x"\)<\/script> & \{\{code\}\},/, 'plain text keeps the value as typed');
   t.notMatch(m.text, /482913/, 'a value containing {{code}} is not expanded');
   const subj = render('code', 'en', { ...VARS, title: 'Evil\r\nBcc: x@example.com' }).subject;
   t.notMatch(subj, /[\r\n]/, 'no line breaks in the subject');
+  t.end();
 });
 
-t.test('links are anchors only when http(s)', async (t) => {
+void t.test('links are anchors only when http(s)', (t) => {
   const ok = render('invite', 'en', VARS).html;
   t.match(ok, /<a class="portcullis-link" href="https:\/\/vms\.example\.com\/_gateway\/invite\/tok123">/);
   const bad = render('invite', 'en', { ...VARS, link: 'javascript:alert(1)' }).html;
   t.notMatch(bad, /href=/);
   t.match(bad, /javascript:alert\(1\)/);
+  t.end();
 });
 
-t.test('missing variables render empty and without a greeting when nameless', async (t) => {
+void t.test('missing variables render empty and without a greeting when nameless', (t) => {
   const m = render('locked', 'en', {});
   t.notMatch(m.text, /Hello/);
   t.match(m.subject, /Your Portcullis account has been locked/, 'the title defaults to Portcullis');
   t.notMatch(m.text, /\{\{/);
+  t.end();
 });
 
-t.test('operator override files win, per language then generic', async (t) => {
+void t.test('operator override files win, per language then generic', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-tpl-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'code.txt'), 'Generic: {{code}} for {{name}} ({{lifetime}})\n');
@@ -140,7 +148,7 @@ t.test('operator override files win, per language then generic', async (t) => {
   const en = render('code', 'en', { ...VARS, name: '<b>Bob</b>' }, { dir });
   t.equal(en.text, 'Generic: 482913 for <b>Bob</b> (5 minutes)\n');
   t.equal(en.subject, render('code', 'en', VARS).subject, 'no subject override: built-in');
-  t.match(en.html, /<p>Generic: 482913 for &#60;b&#62;Bob&#60;\/b&#62; \(5 minutes\)<\/p>/, 'HTML made from the text override, escaped');
+  t.match(en.html, /<p>Generic: 482913 for &lt;b&gt;Bob&lt;\/b&gt; \(5 minutes\)<\/p>/, 'HTML made from the text override, escaped');
   t.equal(en.sms, 'SMS 482913');
 
   const de = render('code', 'de', VARS, { dir });
@@ -148,21 +156,23 @@ t.test('operator override files win, per language then generic', async (t) => {
   t.equal(de.subject, 'Code für Acme VMS');
 
   const invite = render('invite', 'fr', { ...VARS, name: '<i>x</i>' }, { dir });
-  t.equal(invite.html, '<p>Hi &#60;i&#62;x&#60;/i&#62;, <a href="https://vms.example.com/_gateway/invite/tok123">go</a></p>');
+  t.equal(invite.html, '<p>Hi &lt;i&gt;x&lt;/i&gt;, <a href="https://vms.example.com/_gateway/invite/tok123">go</a></p>');
   t.equal(invite.text, render('invite', 'fr', { ...VARS, name: '<i>x</i>' }).text, 'text stays built-in');
 
   const missing = render('code', 'en', VARS, { dir: join(dir, 'does-not-exist') });
   t.same(missing, render('code', 'en', VARS), 'a missing folder means built-in templates');
+  t.end();
 });
 
-t.test('oversized override files are ignored', async (t) => {
+void t.test('oversized override files are ignored', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-tpl-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'locked.txt'), 'x'.repeat(70 * 1024));
   t.equal(render('locked', 'en', VARS, { dir }).text, render('locked', 'en', VARS).text);
+  t.end();
 });
 
-t.test('optional details are left out cleanly when missing', async (t) => {
+void t.test('optional details are left out cleanly when missing', (t) => {
   for (const lang of LANGUAGES) {
     const device = render('new_device', lang, { title: 'Acme', name: 'A' });
     t.notMatch(device.text, /\(\)|: ,|, \.|\[\[|\]\]/, `${lang} new_device`);
@@ -176,4 +186,5 @@ t.test('optional details are left out cleanly when missing', async (t) => {
   t.match(render('new_device', 'en', { ip: '198.51.100.1' }).text, /from a new device \(198\.51\.100\.1\)\./);
   t.notMatch(render('new_device', 'en', { device: '[[x]] {{ip}}' }).text, /198/, 'a value with markers stays literal');
   t.match(render('new_device', 'en', { device: '[[x]] {{ip}}' }).text, /\[\[x\]\] \{\{ip\}\}/);
+  t.end();
 });

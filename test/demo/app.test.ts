@@ -1,11 +1,12 @@
 import t from 'tap';
+import { wsText } from '../fixtures/ws-text.js';
 import { request } from 'undici';
 import WebSocket from 'ws';
 import { startDemoApp } from '../../src/demo/app.js';
 import { encodeBlockJpeg } from '../../src/demo/jpeg.js';
 import { startGateway, upstream } from '../proxy/harness.js';
 
-t.test('the demo app serves its page, API, WebSocket and camera stream', async (t) => {
+void t.test('the demo app serves its page, API, WebSocket and camera stream', async (t) => {
   const app = await startDemoApp();
   t.teardown(() => app.close());
   t.match(app.url, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -18,7 +19,7 @@ t.test('the demo app serves its page, API, WebSocket and camera stream', async (
   const html = await page.body.text();
   t.match(html, /Camera wall/);
   t.match(html, /<dd id="remote-user">alice<\/dd>/);
-  t.match(html, /Alice &#60;Operator&#62;/, 'identity escaped');
+  t.match(html, /Alice &lt;Operator&gt;/, 'identity escaped');
   t.match(html, /<img id="camera1" src="stream\/camera1"/);
   t.match(html, /new WebSocket/);
 
@@ -38,7 +39,7 @@ t.test('the demo app serves its page, API, WebSocket and camera stream', async (
   await missing.body.text();
 });
 
-t.test('the demo WebSocket welcomes, echoes and pushes events', async (t) => {
+void t.test('the demo WebSocket welcomes, echoes and pushes events', async (t) => {
   const app = await startDemoApp();
   t.teardown(() => app.close());
   const ws = new WebSocket(`${app.url.replace('http', 'ws')}/events`);
@@ -48,7 +49,7 @@ t.test('the demo WebSocket welcomes, echoes and pushes events', async (t) => {
     ws.on('error', reject);
     ws.on('open', () => ws.send('hi'));
     ws.on('message', (m) => {
-      messages.push(JSON.parse(m.toString()) as Record<string, unknown>);
+      messages.push(JSON.parse(wsText(m)) as Record<string, unknown>);
       const types = messages.map((x) => x.type);
       if (types.includes('welcome') && types.includes('echo') && types.includes('motion')) resolve();
     });
@@ -84,7 +85,7 @@ function isJpeg(frame: Buffer): boolean {
   return frame[0] === 0xff && frame[1] === 0xd8 && frame[frame.length - 2] === 0xff && frame[frame.length - 1] === 0xd9;
 }
 
-t.test('the camera stream delivers JPEG frames (SOI … EOI), directly and through the proxy', async (t) => {
+void t.test('the camera stream delivers JPEG frames (SOI … EOI), directly and through the proxy', async (t) => {
   const app = await startDemoApp();
   t.teardown(() => app.close());
   const direct = await readFrames(`${app.url}/stream/camera1`, 2);
@@ -98,7 +99,7 @@ t.test('the camera stream delivers JPEG frames (SOI … EOI), directly and throu
   t.equal(who.user, 'alice', 'identity set by the gateway reaches the app');
 });
 
-t.test('the JPEG encoder writes the baseline markers and stuffs 0xFF bytes', async (t) => {
+void t.test('the JPEG encoder writes the baseline markers and stuffs 0xFF bytes', (t) => {
   const jpg = encodeBlockJpeg(2, 1, (x) => (x === 0 ? 0 : 255));
   t.ok(isJpeg(jpg));
   t.ok(jpg.includes(Buffer.from([0xff, 0xc0])), 'SOF0 (baseline)');
@@ -106,4 +107,5 @@ t.test('the JPEG encoder writes the baseline markers and stuffs 0xFF bytes', asy
   const sos = jpg.indexOf(Buffer.from([0xff, 0xda]));
   const scan = jpg.subarray(sos + 2 + 12, jpg.length - 2);
   for (let i = 0; i < scan.length - 1; i++) if (scan[i] === 0xff) t.equal(scan[i + 1], 0x00, 'stuffed');
+  t.end();
 });

@@ -7,7 +7,7 @@ import { startStack } from '../fixtures/gateway.js';
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-t.test('a real browser: sign in with an emailed code, the camera page streams, sign out', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` }, async (t) => {
+void t.test('a real browser: sign in with an emailed code, the camera page streams, sign out', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` }, async (t) => {
   const demo = await startDemoApp();
   t.teardown(() => demo.close());
   const stack = await startStack({ config: { upstreams: [{ name: 'demo', url: demo.url }] } });
@@ -23,7 +23,7 @@ t.test('a real browser: sign in with an emailed code, the camera page streams, s
   await page.fill('#password', 'alice-password-1');
   await Promise.all([page.waitForURL(/\/_gateway\/verify/, { waitUntil: 'domcontentloaded' }), page.click('form button[type="submit"]')]);
 
-  const mail = stack.gateway.gateway.services.outbox!.latest('alice@example.com');
+  const mail = stack.gateway.gateway.core.delivery.outbox!.latest('alice@example.com');
   const code = /\b(\d{6})\b/.exec(mail?.text ?? '')?.[1];
   t.ok(code, 'the code arrived in the outbox');
   await page.fill('#code', code!);

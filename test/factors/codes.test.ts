@@ -9,7 +9,7 @@ import { KEY, memoryStore, recording, secondFactor } from './helpers.js';
 const META = { user: 'alice', channel: 'email', destination: 'alice@example.com' };
 const LOOK_ALIKES = /[ILOlo01]/;
 
-t.test('every charset and length 4..12 gives only allowed characters', async (t) => {
+void t.test('every charset and length 4..12 gives only allowed characters', (t) => {
   const { store, clock } = memoryStore(t);
   for (const charset of CODE_CHARSETS) {
     for (let length = 4; length <= 12; length++) {
@@ -26,9 +26,10 @@ t.test('every charset and length 4..12 gives only allowed characters', async (t)
   t.notMatch(CHARSETS.alphanumeric_mixed_case, LOOK_ALIKES);
   t.match(CHARSETS.alphanumeric_mixed_case, /[a-z]/);
   t.equal(CHARSETS.digits, '0123456789');
+  t.end();
 });
 
-t.test('all characters of each charset appear over many draws', async (t) => {
+void t.test('all characters of each charset appear over many draws', (t) => {
   const { store, clock } = memoryStore(t);
   for (const charset of CODE_CHARSETS) {
     const codes = new OneTimeCodes(store, secondFactor({ code: { length: 12, charset } }).code, KEY, clock, cryptoRandom);
@@ -36,21 +37,24 @@ t.test('all characters of each charset appear over many draws', async (t) => {
     for (let i = 0; i < 500; i++) for (const ch of codes.generate()) seen.add(ch);
     t.equal(seen.size, CHARSETS[charset].length, charset);
   }
+  t.end();
 });
 
-t.test('draws use Random.int over the alphabet size (no modulo on bytes)', async (t) => {
+void t.test('draws use Random.int over the alphabet size (no modulo on bytes)', (t) => {
   const { store, clock } = memoryStore(t);
   const maxes: number[] = [];
   const random: Random = { bytes: () => Buffer.alloc(0), int: (max) => (maxes.push(max), max - 1) };
   const codes = new OneTimeCodes(store, secondFactor({ code: { length: 5, charset: 'alphanumeric' } }).code, KEY, clock, random);
   t.equal(codes.generate(), '99999');
   t.same(maxes, [31, 31, 31, 31, 31]);
+  t.end();
 });
 
-t.test('normalisation: spaces, dashes, case', async (t) => {
+void t.test('normalisation: spaces, dashes, case', (t) => {
   t.equal(normalizeCode(' 123-456 ', 'digits'), '123456');
   t.equal(normalizeCode('ab cd', 'letters'), 'ABCD');
   t.equal(normalizeCode('ab-cD', 'alphanumeric_mixed_case'), 'abcD');
+  t.end();
 });
 
 function setup(t: { teardown(fn: () => unknown): void }, code = {}) {
@@ -60,7 +64,7 @@ function setup(t: { teardown(fn: () => unknown): void }, code = {}) {
   return { codes, clock, ...rec };
 }
 
-t.test('the code is hashed at rest', async (t) => {
+void t.test('the code is hashed at rest', async (t) => {
   const { codes, written, keys } = setup(t);
   const { code } = await codes.issue('flow1', META);
   t.ok(written.length > 0);
@@ -68,7 +72,7 @@ t.test('the code is hashed at rest', async (t) => {
   for (const k of keys) t.notOk(k.includes(code));
 });
 
-t.test('verify: ok once, with meta', async (t) => {
+void t.test('verify: ok once, with meta', async (t) => {
   const { codes, clock } = setup(t);
   const issued = await codes.issue('flow1', META);
   t.equal(issued.expiresAt, clock.now() + 300_000);
@@ -77,14 +81,14 @@ t.test('verify: ok once, with meta', async (t) => {
   t.same(await codes.verify('flow1', issued.code), { result: 'expired' }, 'single use');
 });
 
-t.test('verify: candidate normalised (spaces, dashes, case)', async (t) => {
+void t.test('verify: candidate normalised (spaces, dashes, case)', async (t) => {
   const { codes } = setup(t, { charset: 'alphanumeric', length: 8 });
   const { code } = await codes.issue('flow1', META);
   const typed = ` ${code.slice(0, 4).toLowerCase()}-${code.slice(4)} `;
   t.equal((await codes.verify('flow1', typed)).result, 'ok');
 });
 
-t.test('verify: mixed case is case-sensitive', async (t) => {
+void t.test('verify: mixed case is case-sensitive', async (t) => {
   const random: Random = { bytes: () => Buffer.alloc(0), int: (max) => max - 30 }; // lowercase letters
   const { store, clock } = memoryStore(t);
   const codes = new OneTimeCodes(store, secondFactor({ code: { charset: 'alphanumeric_mixed_case' } }).code, KEY, clock, random);
@@ -94,7 +98,7 @@ t.test('verify: mixed case is case-sensitive', async (t) => {
   t.equal((await codes.verify('flow1', code)).result, 'ok');
 });
 
-t.test('verify: invalid with attemptsLeft, then exhausted even for the right code', async (t) => {
+void t.test('verify: invalid with attemptsLeft, then exhausted even for the right code', async (t) => {
   const { codes } = setup(t);
   const { code } = await codes.issue('flow1', META);
   const wrong = code === '000000' ? '111111' : '000000';
@@ -104,7 +108,7 @@ t.test('verify: invalid with attemptsLeft, then exhausted even for the right cod
   t.same(await codes.verify('flow1', code), { result: 'exhausted' });
 });
 
-t.test('verify: expired after ttl', async (t) => {
+void t.test('verify: expired after ttl', async (t) => {
   const { codes, clock } = setup(t);
   const { code } = await codes.issue('flow1', META);
   clock.advance(300_000);
@@ -113,7 +117,7 @@ t.test('verify: expired after ttl', async (t) => {
   t.same(await codes.verify('bad flow!', code), { result: 'expired' }, 'malformed flow');
 });
 
-t.test('a re-issue replaces the code; resend cooldown with retry_after', async (t) => {
+void t.test('a re-issue replaces the code; resend cooldown with retry_after', async (t) => {
   const { codes, clock } = setup(t);
   const first = await codes.issue('flow1', META);
   clock.advance(10_000);
@@ -134,7 +138,7 @@ t.test('a re-issue replaces the code; resend cooldown with retry_after', async (
   t.equal((await codes.verify('flow1', second.code)).result, 'ok');
 });
 
-t.test('a damaged record fails closed', async (t) => {
+void t.test('a damaged record fails closed', async (t) => {
   const { codes, store } = setup(t);
   const { code } = await codes.issue('flow1', META);
   await store.hashSet('code:flow1', { x: 'garbage' }, 60_000);
@@ -144,7 +148,7 @@ t.test('a damaged record fails closed', async (t) => {
   t.same(await codes.verify('flow1', code), { result: 'expired' }, 'no hash stored');
 });
 
-t.test('a re-issue resets the attempts', async (t) => {
+void t.test('a re-issue resets the attempts', async (t) => {
   const { codes, clock } = setup(t);
   await codes.issue('flow1', META);
   for (let i = 0; i < 3; i++) await codes.verify('flow1', 'zzzzzz');
@@ -153,14 +157,14 @@ t.test('a re-issue resets the attempts', async (t) => {
   t.equal((await codes.verify('flow1', code)).result, 'ok');
 });
 
-t.test('issue rejects a malformed flow', async (t) => {
+void t.test('issue rejects a malformed flow', async (t) => {
   const { codes } = setup(t);
   for (const bad of ['', 'a b', 'a\nb', 'a/b', 'x'.repeat(161)]) await t.rejects(codes.issue(bad, META), { code: 'PORTCULLIS_ERR_BAD_REQUEST' }, JSON.stringify(bad));
   const { code } = await codes.issue('0123abcd:email', META);
   t.equal((await codes.verify('0123abcd:email', code)).result, 'ok', 'flow ids with a method suffix');
 });
 
-t.test('invalidateUser kills every pending code of the user only', async (t) => {
+void t.test('invalidateUser kills every pending code of the user only', async (t) => {
   const { codes } = setup(t);
   const a1 = await codes.issue('flowA1', META);
   const a2 = await codes.issue('flowA2', { ...META, channel: 'sms', destination: '+4915112345678' });
@@ -171,7 +175,7 @@ t.test('invalidateUser kills every pending code of the user only', async (t) => 
   t.equal((await codes.verify('flowB', b.code)).result, 'ok');
 });
 
-t.test('100 parallel wrong guesses get at most max_attempts comparisons', async (t) => {
+void t.test('100 parallel wrong guesses get at most max_attempts comparisons', async (t) => {
   const { codes } = setup(t);
   const { code } = await codes.issue('flow1', META);
   const guesses = Array.from({ length: 100 }, (_, i) => String(i).padStart(6, '0')).filter((g) => g !== code);
@@ -181,17 +185,17 @@ t.test('100 parallel wrong guesses get at most max_attempts comparisons', async 
   t.same(await codes.verify('flow1', code), { result: 'exhausted' });
 });
 
-t.test('two parallel right answers: exactly one ok', async (t) => {
+void t.test('two parallel right answers: exactly one ok', async (t) => {
   const { codes } = setup(t);
   const { code } = await codes.issue('flow1', META);
   const results = await Promise.all([codes.verify('flow1', code), codes.verify('flow1', code)]);
   t.equal(results.filter((r) => r.result === 'ok').length, 1);
 });
 
-t.test('store errors propagate', async (t) => {
+void t.test('store errors propagate', async (t) => {
   const { store: inner, clock } = memoryStore(t);
   const failing = Object.create(inner) as typeof inner;
-  const boom = async () => {
+  const boom = () => {
     throw new PortcullisError('PORTCULLIS_ERR_STORE_UNAVAILABLE');
   };
   Object.assign(failing, { set: boom, hashIncr: boom, setMembers: boom });

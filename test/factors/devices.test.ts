@@ -11,7 +11,7 @@ function setup(t: { teardown(fn: () => unknown): void }, cfg = secondFactor().tr
   return { devices: new TrustedDevices(rec.store, cfg, clock), clock, ...rec };
 }
 
-t.test('trust, isTrusted, list with a short reference, id hashed at rest', async (t) => {
+void t.test('trust, isTrusted, list with a short reference, id hashed at rest', async (t) => {
   const { devices, clock, keys, written } = setup(t);
   const deviceId = 'dev-0123456789abcdef0123456789abcdef';
   t.equal(await devices.isTrusted('alice', deviceId), false);
@@ -29,7 +29,7 @@ t.test('trust, isTrusted, list with a short reference, id hashed at rest', async
   for (const v of [...keys, ...written]) t.notOk(v.includes(deviceId), 'device id not stored');
 });
 
-t.test('expires after the lifetime', async (t) => {
+void t.test('expires after the lifetime', async (t) => {
   const { devices, clock } = setup(t);
   await devices.trust('alice', 'd1', META);
   clock.advance(30 * DAY - 1);
@@ -39,7 +39,7 @@ t.test('expires after the lifetime', async (t) => {
   t.same(await devices.list('alice'), []);
 });
 
-t.test('revoke one by reference, revokeAll', async (t) => {
+void t.test('revoke one by reference, revokeAll', async (t) => {
   const { devices, clock } = setup(t);
   await devices.trust('alice', 'd1', META);
   clock.advance(1000);
@@ -64,14 +64,14 @@ t.test('revoke one by reference, revokeAll', async (t) => {
   t.equal(await devices.isTrusted('bob', 'd3'), true);
 });
 
-t.test('disabled: nothing is trusted', async (t) => {
+void t.test('disabled: nothing is trusted', async (t) => {
   const { devices } = setup(t, secondFactor({ trusted_devices: { enabled: false } }).trusted_devices);
   await devices.trust('alice', 'd1', META);
   t.equal(await devices.isTrusted('alice', 'd1'), false);
   t.same(await devices.list('alice'), []);
 });
 
-t.test('bad device ids', async (t) => {
+void t.test('bad device ids', async (t) => {
   const { devices } = setup(t);
   await devices.trust('alice', '', META);
   await devices.trust('alice', 'x'.repeat(257), META);
@@ -79,7 +79,7 @@ t.test('bad device ids', async (t) => {
   t.equal(await devices.isTrusted('alice', ''), false);
 });
 
-t.test('reverify grace: inside and outside the window, per user and device', async (t) => {
+void t.test('reverify grace: inside and outside the window, per user and device', async (t) => {
   const { store, clock } = memoryStore(t);
   const grace = new ReverifyGrace(store, 180_000);
   t.equal(await grace.within('alice', 'd1'), false);
@@ -96,7 +96,7 @@ t.test('reverify grace: inside and outside the window, per user and device', asy
   t.equal(await grace.within('alice', 'd1'), false, 'cleared');
 });
 
-t.test('reverify grace 0 is off', async (t) => {
+void t.test('reverify grace 0 is off', async (t) => {
   const { store } = memoryStore(t);
   const grace = new ReverifyGrace(store, 0);
   await grace.record('alice', 'd1');

@@ -1,6 +1,11 @@
+import { pino } from 'pino';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/schema/index.js';
-import { MemoryStore } from '../../src/session/memory-store.js';
-import { RedisStore } from '../../src/session/redis-store.js';
+import { createDelivery } from '../../src/delivery/index.js';
+import { createFactors } from '../../src/factors/registry.js';
+import { Keyring } from '../../src/keys/keyring.js';
+import { cryptoRandom } from '../../src/util/random.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { RedisStore } from '../../src/store/redis-store.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { redisAvailable, startRedis } from '../fixtures/redis.js';
 
@@ -64,4 +69,13 @@ export async function redisPair(t: { teardown(fn: () => unknown): void }, prefix
   await a.ping();
   await b.ping();
   return { a, b };
+}
+
+/** Every factor of a gateway on a MemoryStore with console delivery (codes land in the outbox). */
+export function factorsFor(t: { teardown(fn: () => unknown): void }, input: Omit<ConfigInput, 'session'> = {}) {
+  const { store, clock } = memoryStore(t);
+  const cfg = config(input);
+  const delivery = createDelivery(cfg.delivery, { logger: pino({ level: 'silent' }), title: 'Test', clock });
+  const built = createFactors({ store, keyring: new Keyring(['k'.repeat(40)]), delivery, clock, random: cryptoRandom, config: () => cfg });
+  return { ...built, store, clock, delivery, outbox: delivery.outbox!, config: cfg };
 }

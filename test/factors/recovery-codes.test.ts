@@ -9,7 +9,7 @@ function setup(t: { teardown(fn: () => unknown): void }, count = 10) {
   return { rc: new RecoveryCodes(rec.store, secondFactor({ recovery_codes: { count } }).recovery_codes, KEY, cryptoRandom), ...rec };
 }
 
-t.test('generates count codes shaped ABCD-EFGH-JK, hashed at rest', async (t) => {
+void t.test('generates count codes shaped ABCD-EFGH-JK, hashed at rest', async (t) => {
   const { rc, written, keys } = setup(t);
   const codes = await rc.generate('alice');
   t.equal(codes.length, 10);
@@ -23,7 +23,7 @@ t.test('generates count codes shaped ABCD-EFGH-JK, hashed at rest', async (t) =>
   t.equal((await setup(t, 4).rc.generate('bob')).length, 4);
 });
 
-t.test('single use, normalised input, wrong codes false', async (t) => {
+void t.test('single use, normalised input, wrong codes false', async (t) => {
   const { rc } = setup(t);
   const codes = await rc.generate('alice');
   t.equal(await rc.consume('alice', codes[0]!), true);
@@ -35,7 +35,7 @@ t.test('single use, normalised input, wrong codes false', async (t) => {
   t.equal(await rc.remaining('alice'), 8);
 });
 
-t.test('parallel consume of the same code: one true', async (t) => {
+void t.test('parallel consume of the same code: one true', async (t) => {
   const { rc } = setup(t);
   const [code] = await rc.generate('alice');
   const results = await Promise.all(Array.from({ length: 20 }, () => rc.consume('alice', code!)));
@@ -43,7 +43,7 @@ t.test('parallel consume of the same code: one true', async (t) => {
   t.equal(await rc.remaining('alice'), 9);
 });
 
-t.test('regenerate replaces the old set; remove clears', async (t) => {
+void t.test('regenerate replaces the old set; remove clears', async (t) => {
   const { rc } = setup(t);
   const old = await rc.generate('alice');
   const fresh = await rc.generate('alice');

@@ -16,7 +16,7 @@ async function serve(t: { teardown(fn: () => unknown): void }, trusted: string[]
 
 const spoof = { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' };
 
-t.test('an untrusted peer: the socket decides, X-Forwarded-* ignored', async (t) => {
+void t.test('an untrusted peer: the socket decides, X-Forwarded-* ignored', async (t) => {
   const url = await serve(t, []);
   const c = (await (await request(url, { headers: spoof })).body.json()) as Record<string, string>;
   t.equal(c.ip, '127.0.0.1');
@@ -25,7 +25,7 @@ t.test('an untrusted peer: the socket decides, X-Forwarded-* ignored', async (t)
   t.equal(c.host, new URL(url).host);
 });
 
-t.test('a trusted peer: XFF walked right to left skipping trusted hops; proto and host believed', async (t) => {
+void t.test('a trusted peer: XFF walked right to left skipping trusted hops; proto and host believed', async (t) => {
   const url = await serve(t, ['127.0.0.0/8', '10.0.0.0/8']);
   const c = (await (await request(url, { headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.5, 10.1.1.1', 'x-forwarded-proto': 'HTTPS', 'x-forwarded-host': 'vms.example.com' } })).body.json()) as Record<string, string>;
   t.equal(c.ip, '203.0.113.5');
@@ -34,7 +34,7 @@ t.test('a trusted peer: XFF walked right to left skipping trusted hops; proto an
   t.equal(c.host, 'vms.example.com');
 });
 
-t.test('a trusted peer with junk or no forwarded headers', async (t) => {
+void t.test('a trusted peer with junk or no forwarded headers', async (t) => {
   const url = await serve(t, ['127.0.0.1/32']);
   const junk = (await (await request(url, { headers: { 'x-forwarded-for': 'not-an-ip, <script>', 'x-forwarded-proto': 'gopher', 'x-forwarded-host': 'bad host/..' } })).body.json()) as Record<string, string>;
   t.equal(junk.ip, '127.0.0.1');
@@ -48,7 +48,7 @@ t.test('a trusted peer with junk or no forwarded headers', async (t) => {
   t.equal(allTrusted.ip, '127.0.0.1');
 });
 
-t.test('request ids: a safe client id is kept, anything else replaced by a UUID', async (t) => {
+void t.test('request ids: a safe client id is kept, anything else replaced by a UUID', async (t) => {
   const url = await serve(t, []);
   const keep = (await (await request(url, { headers: { 'x-request-id': 'abc-123_X.y' } })).body.json()) as Record<string, string>;
   t.equal(keep.id, 'abc-123_X.y');

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { parseCookies, removeCookie, removeCookies, serializeCookie } from '../../src/http/cookies.js';
 
-t.test('parses cookies tolerantly; the first occurrence wins', async (t) => {
+void t.test('parses cookies tolerantly; the first occurrence wins', (t) => {
   const m = parseCookies('a=1; b="quoted"; junk; =novalue; c=x%20y; a=2;d=bad%zz;  e = spaced ');
   t.equal(m.get('a'), '1');
   t.equal(m.get('b'), 'quoted');
@@ -11,16 +11,18 @@ t.test('parses cookies tolerantly; the first occurrence wins', async (t) => {
   t.notOk(m.has('junk'));
   t.equal(parseCookies(undefined).size, 0);
   t.equal(parseCookies('').size, 0);
+  t.end();
 });
 
-t.test('parsing is bounded in pairs and length', async (t) => {
+void t.test('parsing is bounded in pairs and length', (t) => {
   const many = Array.from({ length: 500 }, (_, i) => `k${i}=v`).join('; ');
   t.equal(parseCookies(many).size, 100);
   const long = `a=1; b=${'x'.repeat(100_000)}; c=3`;
   t.notOk(parseCookies(long).has('c'));
+  t.end();
 });
 
-t.test('serialises with every attribute and rejects bad names and attributes', async (t) => {
+void t.test('serialises with every attribute and rejects bad names and attributes', (t) => {
   t.equal(
     serializeCookie('portcullis_session', 'abc', { maxAge: 3600, domain: 'example.com', path: '/', httpOnly: true, secure: true, sameSite: 'Lax' }),
     'portcullis_session=abc; Max-Age=3600; Domain=example.com; Path=/; HttpOnly; Secure; SameSite=Lax',
@@ -32,9 +34,10 @@ t.test('serialises with every attribute and rejects bad names and attributes', a
   t.throws(() => serializeCookie('x', 'v', { domain: 'a;b' }));
   t.throws(() => serializeCookie('x', 'v', { path: '/a;b' }));
   t.throws(() => serializeCookie('x', 'v', { maxAge: Number.NaN }));
+  t.end();
 });
 
-t.test('removes one cookie, keeping every other one byte for byte', async (t) => {
+void t.test('removes one cookie, keeping every other one byte for byte', (t) => {
   t.equal(removeCookie('a=1; portcullis_session=x; b="2 3"', 'portcullis_session'), 'a=1; b="2 3"');
   t.equal(removeCookie('portcullis_session=x; a=1', 'portcullis_session'), 'a=1');
   t.equal(removeCookie('a=1;portcullis_session=x', 'portcullis_session'), 'a=1');
@@ -44,4 +47,5 @@ t.test('removes one cookie, keeping every other one byte for byte', async (t) =>
   t.equal(removeCookie('a=1; b=2', 'portcullis_session'), 'a=1; b=2', 'untouched when absent');
   t.equal(removeCookie('xportcullis_session=1; portcullis_sessionx=2', 'portcullis_session'), 'xportcullis_session=1; portcullis_sessionx=2');
   t.equal(removeCookies('a=1; s=2; d=3; b=4', ['s', 'd']), 'a=1; b=4');
+  t.end();
 });

@@ -17,7 +17,7 @@ async function serve(t: { teardown(fn: () => unknown): void }, handler: http.Req
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-t.test('sendError answers JSON by default, merged with extra fields, with security headers', async (t) => {
+void t.test('sendError answers JSON by default, merged with extra fields, with security headers', async (t) => {
   const url = await serve(t, (req, res) => sendError(req, res, 429, 'rate_limited', 'Too many attempts', 'rid', { retry_after: 30, error: 'ignored' }));
   const res = await request(url);
   t.equal(res.statusCode, 429);
@@ -28,7 +28,7 @@ t.test('sendError answers JSON by default, merged with extra fields, with securi
   t.equal(res.headers['x-request-id'], 'rid');
 });
 
-t.test('sendError answers an escaped HTML page to browsers', async (t) => {
+void t.test('sendError answers an escaped HTML page to browsers', async (t) => {
   const url = await serve(t, (req, res) => sendError(req, res, 502, 'upstream_unavailable', '<b>down</b> & "out"', 'r<1>'));
   const res = await request(url, { headers: { accept: 'text/html' } });
   t.equal(res.statusCode, 502);
@@ -40,7 +40,7 @@ t.test('sendError answers an escaped HTML page to browsers', async (t) => {
   t.match(html, /r&lt;1&gt;/);
 });
 
-t.test('sendJson, sendHtml, redirect', async (t) => {
+void t.test('sendJson, sendHtml, redirect', async (t) => {
   const url = await serve(t, (req, res) => {
     if (req.url === '/j') sendJson(res, 201, { ok: true }, { 'X-Extra': '1' });
     else if (req.url === '/h') sendHtml(res, 200, '<p>hi</p>');
@@ -59,7 +59,7 @@ t.test('sendJson, sendHtml, redirect', async (t) => {
   await r.body.text();
 });
 
-t.test('sendError after headers were sent cuts the connection instead of corrupting it', async (t) => {
+void t.test('sendError after headers were sent cuts the connection instead of corrupting it', async (t) => {
   const url = await serve(t, (req, res) => {
     res.writeHead(200);
     res.write('partial');
@@ -68,7 +68,7 @@ t.test('sendError after headers were sent cuts the connection instead of corrupt
   await t.rejects(request(url).then((res) => res.body.text()));
 });
 
-t.test('readForm and readJson: content type, size and syntax checked', async (t) => {
+void t.test('readForm and readJson: content type, size and syntax checked', async (t) => {
   const url = await serve(t, (req, res) => {
     const reader = req.url === '/form' ? readForm(req, 100).then((f) => Object.fromEntries(f)) : readJson(req, 100, { timeoutMs: 300 });
     reader.then(
@@ -107,7 +107,7 @@ t.test('readForm and readJson: content type, size and syntax checked', async (t)
   } else t.pass('connection closed after an oversized chunked body');
 });
 
-t.test('a body that never finishes times out with 400', async (t) => {
+void t.test('a body that never finishes times out with 400', async (t) => {
   const url = await serve(t, (req, res) => {
     readJson(req, 1000, { timeoutMs: 200 }).then(
       () => sendJson(res, 200, {}),
@@ -127,7 +127,7 @@ t.test('a body that never finishes times out with 400', async (t) => {
   t.match(data, /connection: close/i);
 });
 
-t.test('sendError keeps a bodyless request keep-alive, closes one whose body was left unread', async (t) => {
+void t.test('sendError keeps a bodyless request keep-alive, closes one whose body was left unread', async (t) => {
   const url = await serve(t, (req, res) => sendError(req, res, 404, 'not_found', 'Not found', 'r'));
   const get = await request(url);
   t.not(get.headers.connection, 'close');

@@ -29,7 +29,7 @@ function raw(port: number, text: string): Promise<string> {
   });
 }
 
-t.test('oversized request headers answer 431', async (t) => {
+void t.test('oversized request headers answer 431', async (t) => {
   const { port } = await start(t, (_req, res) => res.end('ok'));
   const answer = await raw(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(5000)}\r\n\r\n`);
   t.match(answer, /^HTTP\/1\.1 431 /);
@@ -38,12 +38,12 @@ t.test('oversized request headers answer 431', async (t) => {
   t.match(ok, /^HTTP\/1\.1 200/);
 });
 
-t.test('malformed requests answer 400', async (t) => {
+void t.test('malformed requests answer 400', async (t) => {
   const { port } = await start(t, (_req, res) => res.end('ok'));
   t.match(await raw(port, 'NONSENSE\r\n\r\n'), /^HTTP\/1\.1 400 /);
 });
 
-t.test('a client that drips its headers is cut off after headerTimeout', async (t) => {
+void t.test('a client that drips its headers is cut off after headerTimeout', async (t) => {
   let handled = 0;
   const { port } = await start(t, (_req, res) => {
     handled++;
@@ -63,7 +63,7 @@ t.test('a client that drips its headers is cut off after headerTimeout', async (
   t.match(data, /^(HTTP\/1\.1 408 |)/, 'answered 408 or closed');
 });
 
-t.test('drain: idle keep-alive closed, in-flight request finishes, new connections refused', async (t) => {
+void t.test('drain: idle keep-alive closed, in-flight request finishes, new connections refused', async (t) => {
   let release: () => void = () => undefined;
   const { server, port } = await start(t, (req, res) => {
     if (req.url === '/slow') release = () => res.end('finished');
@@ -91,7 +91,7 @@ t.test('drain: idle keep-alive closed, in-flight request finishes, new connectio
   t.notOk(server.listening);
 });
 
-t.test('drain with a long stream in flight: bounded, the stream is closed cleanly', async (t) => {
+void t.test('drain with a long stream in flight: bounded, the stream is closed cleanly', async (t) => {
   const up = await startUpstream(t, (_req, res) => {
     res.writeHead(200, { 'content-type': 'multipart/x-mixed-replace; boundary=frame' });
     const timer = setInterval(() => res.write('--frame\r\n\r\nx\r\n'), 20);
@@ -109,13 +109,13 @@ t.test('drain with a long stream in flight: bounded, the stream is closed cleanl
   t.ok(['ended', 'closed'].includes(await reading), 'the client stream ended');
 });
 
-t.test('drain of an idle server resolves at once', async (t) => {
+void t.test('drain of an idle server resolves at once', async (t) => {
   const { server } = await start(t, (_req, res) => res.end());
   await drain(server, 10_000);
   t.notOk(server.listening);
 });
 
-t.test('TLS: the server speaks HTTPS and the client is seen as https', async (t) => {
+void t.test('TLS: the server speaks HTTPS and the client is seen as https', async (t) => {
   const { execFileSync } = await import('node:child_process');
   const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
   const os = await import('node:os');

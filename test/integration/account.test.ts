@@ -26,7 +26,7 @@ async function addTotp(stack: Stack, b: Browser, password: string) {
   return { secret, res };
 }
 
-t.test('who may see the account page', async (t) => {
+void t.test('who may see the account page', async (t) => {
   const stack = await startStack({ users: USERS });
   t.teardown(() => stack.close());
   const b = new Browser(stack.url);
@@ -41,10 +41,10 @@ t.test('who may see the account page', async (t) => {
   t.equal((await b.get('/_gateway/account/methods/remove')).status, 405);
 });
 
-t.test('methods, devices and sessions are listed; TOTP added and removed; CSRF enforced', async (t) => {
+void t.test('methods, devices and sessions are listed; TOTP added and removed; CSRF enforced', async (t) => {
   const stack = await startStack({ users: USERS });
   t.teardown(() => stack.close());
-  const services = stack.gateway.gateway.services;
+  const services = stack.gateway.gateway.core;
   const b = new Browser(stack.url, { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0' });
   await signInByEmail(stack, b, true);
 
@@ -92,15 +92,15 @@ t.test('methods, devices and sessions are listed; TOTP added and removed; CSRF e
   t.equal(regen.status, 200);
   const fresh = shownRecoveryCodes(regen.text);
   t.equal(fresh.length, 10);
-  t.ok(await services.recovery.consume('alice', fresh[0]!), 'the new set works');
+  t.ok(await services.recoveryCodes.consume('alice', fresh[0]!), 'the new set works');
   t.equal((await b.post('/_gateway/enroll/recovery-codes', { csrf: 'nope' })).status, 403);
-  t.equal(await services.recovery.remaining('alice'), 9, 'a forged form changes nothing');
+  t.equal(await services.recoveryCodes.remaining('alice'), 9, 'a forged form changes nothing');
 });
 
-t.test('policy required: the last usable method cannot be removed', async (t) => {
+void t.test('policy required: the last usable method cannot be removed', async (t) => {
   const stack = await startStack({ users: USERS });
   t.teardown(() => stack.close());
-  const services = stack.gateway.gateway.services;
+  const services = stack.gateway.gateway.core;
   const clock = stack.clock as ManualClock;
   const b = new Browser(stack.url);
   await passwordStep(b, 'dave', 'dave-password-1', '/cameras');
@@ -126,10 +126,10 @@ t.test('policy required: the last usable method cannot be removed', async (t) =>
   await b.get('/_gateway/account');
   const last = await b.post('/_gateway/account/methods/remove', { id: 'email', csrf: b.csrf() });
   t.equal(last.status, 409, 'now email is the last one');
-  t.equal((await services.factorState.get('dave')).email?.address, 'dave@example.net');
+  t.equal((await services.factors.state.get('dave')).email?.address, 'dave@example.net');
 });
 
-t.test('a removed trusted device asks for a code again', async (t) => {
+void t.test('a removed trusted device asks for a code again', async (t) => {
   const stack = await startStack({ users: USERS });
   t.teardown(() => stack.close());
   const b = new Browser(stack.url);
@@ -144,14 +144,14 @@ t.test('a removed trusted device asks for a code again', async (t) => {
   const removed = await b.post('/_gateway/account/devices/remove', { id: id!, csrf: b.csrf() });
   t.equal(removed.location, '/_gateway/account?notice=device_removed');
   t.match((await b.get(removed.location!)).text, /no longer trusted/);
-  t.same(await stack.gateway.gateway.services.devices.list('alice'), []);
+  t.same(await stack.gateway.gateway.core.devices.list('alice'), []);
 
   await b.post('/_gateway/logout', { csrf: b.csrf() });
   const asked = await passwordStep(b, 'alice', 'alice-password-1', '/cameras');
   t.match(asked.location, /^\/_gateway\/verify/, 'asked for a code again (no grace either)');
 });
 
-t.test('ending another session signs that browser out', async (t) => {
+void t.test('ending another session signs that browser out', async (t) => {
   const stack = await startStack({ users: USERS });
   t.teardown(() => stack.close());
   const one = new Browser(stack.url);
@@ -163,7 +163,7 @@ t.test('ending another session signs that browser out', async (t) => {
   const page = await one.get('/_gateway/account');
   const ids = formIds(page.text, '/_gateway/account/sessions/remove');
   t.equal(ids.length, 1, 'the other session');
-  const own = (await stack.gateway.gateway.services.sessions.list('alice')).map((x) => x.id).find((x) => x !== ids[0])!;
+  const own = (await stack.gateway.gateway.core.sessions.list('alice')).map((x) => x.id).find((x) => x !== ids[0])!;
   const self = await one.post('/_gateway/account/sessions/remove', { id: own, csrf: one.csrf() });
   t.equal(self.location, '/_gateway/account', 'the current session is not ended here');
   await one.get('/_gateway/account');
@@ -179,11 +179,11 @@ t.test('ending another session signs that browser out', async (t) => {
   t.equal((await one.get('/cameras')).status, 200, 'this one goes on');
 });
 
-t.test('policy optional: opt in by enrolling, opt out from the account page', async (t) => {
+void t.test('policy optional: opt in by enrolling, opt out from the account page', async (t) => {
   const stack = await startStack({ users: USERS, config: { second_factor: { policy: 'optional' } } });
   t.teardown(() => stack.close());
   const clock = stack.clock as ManualClock;
-  const services = stack.gateway.gateway.services;
+  const services = stack.gateway.gateway.core;
   const b = new Browser(stack.url);
   t.equal((await passwordStep(b, 'alice', 'alice-password-1', '/cameras')).location, '/cameras', 'password only at first');
   const off = await b.get('/_gateway/account');
@@ -195,7 +195,7 @@ t.test('policy optional: opt in by enrolling, opt out from the account page', as
   t.match(choice.text, /Not now/, 'optional: can be skipped');
 
   const { secret } = await addTotp(stack, b, 'alice-password-1');
-  t.equal((await services.factorState.get('alice')).optedIn, true);
+  t.equal((await services.factors.state.get('alice')).optedIn, true);
   const on = await b.get('/_gateway/account');
   t.match(on.text, /action="\/_gateway\/account\/second-factor\/disable"/);
   await b.post('/_gateway/logout', { csrf: b.csrf() });
@@ -207,18 +207,18 @@ t.test('policy optional: opt in by enrolling, opt out from the account page', as
 
   await b.get('/_gateway/account');
   t.equal((await b.post('/_gateway/account/second-factor/disable', {})).status, 403, 'CSRF');
-  t.equal((await services.factorState.get('alice')).optedIn, true);
+  t.equal((await services.factors.state.get('alice')).optedIn, true);
   await b.get('/_gateway/account');
   const disabled = await b.post('/_gateway/account/second-factor/disable', { csrf: b.csrf() });
   t.equal(disabled.location, '/_gateway/account?notice=second_factor_disabled');
-  t.equal((await services.factorState.get('alice')).optedIn, false);
+  t.equal((await services.factors.state.get('alice')).optedIn, false);
   t.notOk(await services.totp.isEnrolled('alice'));
   await b.post('/_gateway/logout', { csrf: (await b.get('/_gateway/account'), b.csrf()) });
   clock.advance(300_000);
   t.equal((await passwordStep(b, 'alice', 'alice-password-1', '/cameras')).location, '/cameras', 'opted out: password only again');
 });
 
-t.test('policy required: opting out is refused', async (t) => {
+void t.test('policy required: opting out is refused', async (t) => {
   const stack = await startStack({ users: USERS });
   t.teardown(() => stack.close());
   const b = new Browser(stack.url);
@@ -228,5 +228,5 @@ t.test('policy required: opting out is refused', async (t) => {
   t.notMatch(page.text, /Two-step verification is off/);
   const res = await b.post('/_gateway/account/second-factor/disable', { csrf: b.csrf() });
   t.equal(res.location, '/_gateway/account');
-  t.equal((await stack.gateway.gateway.services.factorState.get('alice')).optedIn, undefined);
+  t.equal((await stack.gateway.gateway.core.factors.state.get('alice')).optedIn, undefined);
 });

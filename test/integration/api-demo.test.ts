@@ -54,8 +54,8 @@ async function startDemo(listen: string, admin: string): Promise<ChildProcess> {
         resolve();
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`the demo exited (${String(code)}): ${out}`));
@@ -65,7 +65,7 @@ async function startDemo(listen: string, admin: string): Promise<ChildProcess> {
   return child;
 }
 
-t.test('scripts/curl-demo.sh signs in with curl and prints the cameras JSON', async (t) => {
+void t.test('scripts/curl-demo.sh signs in with curl and prints the cameras JSON', async (t) => {
   const listen = `127.0.0.1:${await freePort()}`;
   const admin = `127.0.0.1:${await freePort()}`;
   const demo = await startDemo(listen, admin);

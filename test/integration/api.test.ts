@@ -30,7 +30,7 @@ async function plainStack(t: Test, o: StackOptions = {}): Promise<Stack> {
 
 /** The code of the newest console-delivered message to `to` (dev outbox). */
 function outboxCode(stack: Stack, to: string): string {
-  const m = /\b([0-9]{6})\b/.exec(stack.gateway.gateway.services.outbox!.latest(to)?.text ?? '');
+  const m = /\b([0-9]{6})\b/.exec(stack.gateway.gateway.core.delivery.outbox!.latest(to)?.text ?? '');
   if (!m) throw new Error(`no code in the outbox for ${to}`);
   return m[1]!;
 }
@@ -57,7 +57,7 @@ async function rawExchange(base: string, pieces: string[]): Promise<string> {
 
 const wrongCode = (code: string) => (code === '000000' ? '111111' : '000000');
 
-t.test('email code: login → verify with remember_device → Bearer on proxied requests → device_token skips the code → logout', async (t) => {
+void t.test('email code: login → verify with remember_device → Bearer on proxied requests → device_token skips the code → logout', async (t) => {
   const stack = await mailStack(t);
   const login = await apiCall(t, stack.url, 'POST', '/login', { username: BOB.user, password: BOB.password });
   t.equal(login.status, 200);
@@ -116,7 +116,7 @@ t.test('email code: login → verify with remember_device → Bearer on proxied 
   t.notMatch(stack.logs.raw, new RegExp(auth.token.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'the token is never logged');
 });
 
-t.test('SMS code through Twilio: login → verify → device_token', async (t) => {
+void t.test('SMS code through Twilio: login → verify → device_token', async (t) => {
   const stack = await mailStack(t, { config: { second_factor: { assignments: [{ user: 'alice', method: 'sms' }] } } });
   const login = await apiCall(t, stack.url, 'POST', '/login', { username: ALICE.user, password: ALICE.password });
   const challenge = login.json<Challenge>();
@@ -144,7 +144,7 @@ t.test('SMS code through Twilio: login → verify → device_token', async (t) =
   t.match(otherUser.json(), { status: 'second_factor_required' }, "alice's device is not trusted for bob");
 });
 
-t.test('a password-only user is authenticated at /login', async (t) => {
+void t.test('a password-only user is authenticated at /login', async (t) => {
   const stack = await plainStack(t);
   const res = await apiCall(t, stack.url, 'POST', '/login', { username: 'svc', password: 'svc-password-1' });
   t.match(res.json(), { status: 'authenticated' });
@@ -152,7 +152,7 @@ t.test('a password-only user is authenticated at /login', async (t) => {
   t.match(session.json(), { user: 'svc', level: 'two_factor', factors: ['password'] });
 });
 
-t.test('errors: invalid_credentials, rate_limited at /login (also with the right password)', async (t) => {
+void t.test('errors: invalid_credentials, rate_limited at /login (also with the right password)', async (t) => {
   const stack = await plainStack(t, { config: { regulation: { max_failures: 3 } } });
   for (const [username, password] of [['alice', 'wrong'], ['nobody', 'wrong'], ['carol', 'carol-password-1']] as const) {
     const res = await apiCall(t, stack.url, 'POST', '/login', { username, password });
@@ -170,7 +170,7 @@ t.test('errors: invalid_credentials, rate_limited at /login (also with the right
   t.ok(stack.logs.audits('login').some((l) => l.user === 'alice' && l.reason === 'rate_limited'), 'audited');
 });
 
-t.test('errors: invalid_code with attempts_left, 423 locked, then a locked user gets invalid_credentials at /login', async (t) => {
+void t.test('errors: invalid_code with attempts_left, 423 locked, then a locked user gets invalid_credentials at /login', async (t) => {
   const stack = await plainStack(t, { config: { second_factor: { lockout: { max_failures: 3 }, code: { max_attempts: 5 } } } });
   const login = await apiCall(t, stack.url, 'POST', '/login', { username: 'bob', password: 'bob-password-1' });
   const { flow } = login.json<Challenge>();
@@ -190,7 +190,7 @@ t.test('errors: invalid_code with attempts_left, 423 locked, then a locked user 
   t.ok(stack.logs.audits('account_locked').some((l) => l.user === 'bob'));
 });
 
-t.test('errors: code_expired (410) after the TTL, and for an unknown flow; too many wrong tries', async (t) => {
+void t.test('errors: code_expired (410) after the TTL, and for an unknown flow; too many wrong tries', async (t) => {
   const stack = await plainStack(t);
   const clock = stack.clock as ManualClock;
   const login = await apiCall(t, stack.url, 'POST', '/login', { username: 'bob', password: 'bob-password-1' });
@@ -216,7 +216,7 @@ t.test('errors: code_expired (410) after the TTL, and for an unknown flow; too m
   t.match(dead.json(), { error: 'code_expired', reason: 'too_many_attempts' });
 });
 
-t.test('resend: 429 with retry_after while resend_after runs, then a new code; switching method', async (t) => {
+void t.test('resend: 429 with retry_after while resend_after runs, then a new code; switching method', async (t) => {
   const stack = await plainStack(t);
   const clock = stack.clock as ManualClock;
   const login = await apiCall(t, stack.url, 'POST', '/login', { username: 'alice', password: 'alice-password-1' });
@@ -239,7 +239,7 @@ t.test('resend: 429 with retry_after while resend_after runs, then a new code; s
   t.equal(ok.status, 200);
 });
 
-t.test('session and logout without credentials: 401 with WWW-Authenticate; a cookie works too', async (t) => {
+void t.test('session and logout without credentials: 401 with WWW-Authenticate; a cookie works too', async (t) => {
   const stack = await plainStack(t);
   const none = await apiCall(t, stack.url, 'GET', '/session');
   t.equal(none.status, 401);
@@ -262,7 +262,7 @@ t.test('session and logout without credentials: 401 with WWW-Authenticate; a coo
   t.equal(outCookie.status, 204);
 });
 
-t.test('bad requests: content type, JSON shape, oversized body, unknown route and method', async (t) => {
+void t.test('bad requests: content type, JSON shape, oversized body, unknown route and method', async (t) => {
   const stack = await plainStack(t);
   const b = new Browser(stack.url);
   const post = (path: string, body: string, type: string) => b.fetch(`/_gateway/api/v1${path}`, { method: 'POST', headers: { 'content-type': type, accept: 'application/json' }, body });
@@ -309,7 +309,7 @@ t.test('bad requests: content type, JSON shape, oversized body, unknown route an
   t.equal(wrongVerb.json().error, 'method_not_allowed');
 });
 
-t.test('the gateway token is never forwarded: bypass routes, and beside a session cookie', async (t) => {
+void t.test('the gateway token is never forwarded: bypass routes, and beside a session cookie', async (t) => {
   const stack = await plainStack(t, { config: { access: { rules: [{ paths: ['/health'], policy: 'bypass' }] } } });
   const login = await apiCall(t, stack.url, 'POST', '/login', { username: 'svc', password: 'svc-password-1' });
   const { token } = login.json<Authenticated>();
@@ -328,7 +328,7 @@ t.test('the gateway token is never forwarded: bypass routes, and beside a sessio
   t.equal(dead.json<Echo>().headers.authorization, undefined, 'not even a revoked gateway token');
 });
 
-t.test('verify: 429 rate_limited once this client sent too many wrong codes', async (t) => {
+void t.test('verify: 429 rate_limited once this client sent too many wrong codes', async (t) => {
   const stack = await plainStack(t, { config: { regulation: { max_failures_per_client: 2 }, second_factor: { lockout: { max_failures: 10 }, code: { max_attempts: 5 } } } });
   const login = await apiCall(t, stack.url, 'POST', '/login', { username: 'bob', password: 'bob-password-1' });
   const { flow } = login.json<Challenge>();
@@ -339,7 +339,7 @@ t.test('verify: 429 rate_limited once this client sent too many wrong codes', as
   t.ok(limited.json<{ retry_after: number }>().retry_after > 0);
 });
 
-t.test('a lockout ends the tokens the user already holds', async (t) => {
+void t.test('a lockout ends the tokens the user already holds', async (t) => {
   const stack = await plainStack(t, { config: { second_factor: { lockout: { max_failures: 2 }, code: { max_attempts: 5 } } } });
   const first = await apiCall(t, stack.url, 'POST', '/login', { username: 'bob', password: 'bob-password-1' });
   const ok = await apiCall(t, stack.url, 'POST', '/verify', { flow: first.json<Challenge>().flow, code: outboxCode(stack, 'bob@example.com') });
@@ -355,7 +355,7 @@ t.test('a lockout ends the tokens the user already holds', async (t) => {
   t.equal((await proxied(stack, '/x', { authorization: `Bearer ${token}` })).status, 401, 'the earlier token is revoked');
 });
 
-t.test('trusted devices disabled: no device_token, and a device_token does not skip the code', async (t) => {
+void t.test('trusted devices disabled: no device_token, and a device_token does not skip the code', async (t) => {
   const stack = await plainStack(t);
   const login = await apiCall(t, stack.url, 'POST', '/login', { username: 'bob', password: 'bob-password-1' });
   const verified = await apiCall(t, stack.url, 'POST', '/verify', { flow: login.json<Challenge>().flow, code: outboxCode(stack, 'bob@example.com'), remember_device: true });
@@ -374,7 +374,7 @@ t.test('trusted devices disabled: no device_token, and a device_token does not s
   t.match(l3.json(), { status: 'second_factor_required' }, 'after the reverify grace, a code again: the device was never trusted');
 });
 
-t.test('delivery failure: login still answers the flow with delivery_error; resend answers 502', async (t) => {
+void t.test('delivery failure: login still answers the flow with delivery_error; resend answers 502', async (t) => {
   const stack = await mailStack(t, { fallbackToEmail: false, config: { second_factor: { assignments: [{ user: 'alice', method: 'sms' }] } } });
   stack.twilio.failAll(500);
   const login = await apiCall(t, stack.url, 'POST', '/login', { username: ALICE.user, password: ALICE.password });

@@ -49,9 +49,9 @@ async function jwt(clock: ManualClock, key: KeyPair | Uint8Array, claims: JWTPay
   const now = Math.floor(clock.now() / 1000);
   return new SignJWT({ groups: ['cams'], ...claims })
     .setProtectedHeader(key instanceof Uint8Array ? { alg: o.alg ?? 'HS256' } : { alg: key.alg, kid: key.kid })
-    .setIssuer((claims.iss as string | undefined) ?? ISS)
+    .setIssuer((claims.iss) ?? ISS)
     .setAudience((claims.aud as string | undefined) ?? AUD)
-    .setSubject((claims.sub as string | undefined) ?? 'app-7')
+    .setSubject((claims.sub) ?? 'app-7')
     .setIssuedAt(now)
     .setExpirationTime(now + (o.expIn ?? 300))
     .sign(key instanceof Uint8Array ? key : key.privateKey);
@@ -128,7 +128,7 @@ function echoOf(t: Test, res: Response, label: string): Echo {
   return res.json<Echo>();
 }
 
-t.test('api_key, bearer_jwt (jwks_url, jwks_file, secret), basic and networks-only clients', async (t) => {
+void t.test('api_key, bearer_jwt (jwks_url, jwks_file, secret), basic and networks-only clients', async (t) => {
   const [rsa, , fileKey] = await KEYS;
   const jwks = await jwksServer(t, [rsa.publicJwk]);
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-jwks-'));
@@ -227,7 +227,7 @@ t.test('api_key, bearer_jwt (jwks_url, jwks_file, secret), basic and networks-on
   });
 
   await t.test('basic: listed user accepted and cached; wrong passwords refused then regulated (429)', async (t) => {
-    const dir = stack.gateway.gateway.services.directory;
+    const dir = stack.gateway.gateway.core.directory;
     const original = dir.authenticate.bind(dir);
     let checks = 0;
     dir.authenticate = (u: string, p: string) => {
@@ -288,7 +288,7 @@ t.test('api_key, bearer_jwt (jwks_url, jwks_file, secret), basic and networks-on
   });
 });
 
-t.test('bearer_jwt: JWKS rotation — a new kid is fetched (after the cooldown) and the retired key refused', async (t) => {
+void t.test('bearer_jwt: JWKS rotation — a new kid is fetched (after the cooldown) and the retired key refused', async (t) => {
   const [rsa, ec] = await KEYS;
   const jwks = await jwksServer(t, [rsa.publicJwk]);
   const stack = await stackWith(t, [{ name: 'mobile-backend', bearer_jwt: { jwks_url: jwks.url, issuer: ISS, audience: AUD } }]);
@@ -315,7 +315,7 @@ t.test('bearer_jwt: JWKS rotation — a new kid is fetched (after the cooldown) 
   Date.now = realNow;
 });
 
-t.test('bearer_jwt: JWKS endpoint down → 401, never 500 and never a pass', async (t) => {
+void t.test('bearer_jwt: JWKS endpoint down → 401, never 500 and never a pass', async (t) => {
   const [rsa] = await KEYS;
   const port = await closedPort();
   const stack = await stackWith(t, [{ name: 'mobile-backend', bearer_jwt: { jwks_url: `http://127.0.0.1:${port}/jwks.json`, issuer: ISS, audience: AUD } }]);

@@ -10,7 +10,7 @@ const USERS: Record<string, TestUser> = {
   erin: { password: 'erin-password-1', display_name: 'Erin Nomail' },
 };
 
-t.test('forced SMS enrolment through Twilio: the phone is verified by a code before it counts', async (t) => {
+void t.test('forced SMS enrolment through Twilio: the phone is verified by a code before it counts', async (t) => {
   const twilio = await startFakeTwilio();
   t.teardown(() => twilio.stop());
   const stack = await startStack({
@@ -24,7 +24,7 @@ t.test('forced SMS enrolment through Twilio: the phone is verified by a code bef
   });
   t.teardown(() => stack.close());
   const clock = stack.clock as ManualClock;
-  const services = stack.gateway.gateway.services;
+  const services = stack.gateway.gateway.core;
   const b = new Browser(stack.url);
   const rd = '/cameras';
 
@@ -54,7 +54,7 @@ t.test('forced SMS enrolment through Twilio: the phone is verified by a code bef
   const failed = await b.post('/_gateway/enroll/sms', { destination: '+4915188887777', csrf: b.csrf(), rd });
   t.equal(failed.status, 502, 'the SMS could not be sent');
   t.match(failed.text, /We could not send the code/);
-  t.equal(services.outbox!.list().length, 0, 'no fallback to email for a number being verified');
+  t.equal(services.delivery.outbox!.list().length, 0, 'no fallback to email for a number being verified');
   t.equal(twilio.messages.length, 0);
   clock.advance(31_000); // the failed attempt still started the resend cooldown
 
@@ -64,7 +64,7 @@ t.test('forced SMS enrolment through Twilio: the phone is verified by a code bef
   t.equal(twilio.messages.length, 1);
   t.equal(twilio.messages[0]!.to, '+4915199990000');
   const code = /\b(\d{6})\b/.exec(twilio.messages[0]!.body)![1]!;
-  t.same(await services.factorState.get('dave'), {}, 'nothing saved before the code');
+  t.same(await services.factors.state.get('dave'), {}, 'nothing saved before the code');
 
   const again = await b.post('/_gateway/enroll/sms', { destination: '+4915199990000', csrf: b.csrf(), rd });
   t.equal(again.status, 429, 'resend cooldown from the code policy');
@@ -81,12 +81,12 @@ t.test('forced SMS enrolment through Twilio: the phone is verified by a code bef
   const ok = await b.post('/_gateway/enroll/sms', { code, destination: '+4915100000001', csrf: b.csrf(), rd });
   t.equal(ok.status, 200, 'recovery codes');
   t.equal(shownRecoveryCodes(ok.text).length, 10);
-  t.same((await services.factorState.get('dave')).phone, { number: '+4915199990000', verified: true }, 'the verified number, not a posted field');
+  t.same((await services.factors.state.get('dave')).phone, { number: '+4915199990000', verified: true }, 'the verified number, not a posted field');
   const app = await b.get(rd);
   t.equal(app.status, 200);
   t.equal(app.json<{ headers: Record<string, string> }>().headers['remote-user'], 'dave');
 
-  t.test('the next sign-in sends the code to the verified phone', async (t) => {
+  void t.test('the next sign-in sends the code to the verified phone', async (t) => {
     await b.post('/_gateway/logout', { csrf: (await b.get('/_gateway/account'), b.csrf()) });
     clock.advance(300_000);
     const next = await passwordStep(b, 'dave', 'dave-password-1', rd);
@@ -100,11 +100,11 @@ t.test('forced SMS enrolment through Twilio: the phone is verified by a code bef
   });
 });
 
-t.test('forced email enrolment by the console outbox; an expired code starts over', async (t) => {
+void t.test('forced email enrolment by the console outbox; an expired code starts over', async (t) => {
   const stack = await startStack({ users: USERS });
   t.teardown(() => stack.close());
   const clock = stack.clock as ManualClock;
-  const services = stack.gateway.gateway.services;
+  const services = stack.gateway.gateway.core;
   const b = new Browser(stack.url);
   const rd = '/cameras';
   await passwordStep(b, 'erin', 'erin-password-1', rd);
@@ -118,13 +118,13 @@ t.test('forced email enrolment by the console outbox; an expired code starts ove
   const late = await b.post('/_gateway/enroll/email', { code: outboxCode(stack, 'erin@example.org'), csrf: b.csrf(), rd });
   t.equal(late.status, 410, 'the code expired');
   t.match(late.text, /name="destination"/, 'back to entering the address');
-  t.same(await services.factorState.get('erin'), {});
+  t.same(await services.factors.state.get('erin'), {});
 
   await b.post('/_gateway/enroll/email', { destination: 'erin@example.org', csrf: b.csrf(), rd });
   const ok = await b.post('/_gateway/enroll/email', { code: outboxCode(stack, 'erin@example.org'), csrf: b.csrf(), rd });
   t.equal(ok.status, 200);
-  t.same((await services.factorState.get('erin')).email, { address: 'erin@example.org', verified: true });
-  t.equal((await services.factorState.get('erin')).preferred, 'email');
+  t.same((await services.factors.state.get('erin')).email, { address: 'erin@example.org', verified: true });
+  t.equal((await services.factors.state.get('erin')).preferred, 'email');
   t.match(ok.text, /href="\/cameras"/);
   t.equal((await b.get(rd)).status, 200);
   t.ok(stack.logs.audits('factor_enrolled').some((l) => l.user === 'erin' && l.method === 'email'));

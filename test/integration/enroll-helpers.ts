@@ -4,7 +4,7 @@ import type { Stack } from '../fixtures/gateway.js';
 
 /** The latest code in the console outbox for `to` (email or SMS). */
 export function outboxCode(stack: Stack, to: string, length = 6): string {
-  const list = stack.gateway.gateway.services.outbox!.list().filter((m) => m.to === to);
+  const list = stack.gateway.gateway.core.delivery.outbox!.list().filter((m) => m.to === to);
   const text = list[list.length - 1]?.text ?? '';
   const m = new RegExp(`\\b([0-9]{${length}})\\b`).exec(text);
   if (!m) throw new Error(`no code in the outbox for ${to}`);
@@ -12,7 +12,7 @@ export function outboxCode(stack: Stack, to: string, length = 6): string {
 }
 
 export function outboxSubjects(stack: Stack, to: string): string[] {
-  return stack.gateway.gateway.services.outbox!.list().filter((m) => m.to === to).map((m) => m.subject ?? '');
+  return stack.gateway.gateway.core.delivery.outbox!.list().filter((m) => m.to === to).map((m) => m.subject ?? '');
 }
 
 /** Signs in with the password from the login page (fresh CSRF); answers the POST's response. */

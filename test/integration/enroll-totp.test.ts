@@ -8,7 +8,7 @@ const USERS: Record<string, TestUser> = {
   alice: { password: 'alice-password-1', display_name: 'Alice Operator', email: 'alice@example.com', groups: ['operators'] },
 };
 
-t.test('forced TOTP enrolment: password and first code, recovery codes once, then the target', async (t) => {
+void t.test('forced TOTP enrolment: password and first code, recovery codes once, then the target', async (t) => {
   const stack = await startStack({ users: USERS, config: { second_factor: { methods: ['totp', 'recovery_code'] } } });
   t.teardown(() => stack.close());
   const clock = stack.clock as ManualClock;
@@ -43,7 +43,7 @@ t.test('forced TOTP enrolment: password and first code, recovery codes once, the
   await b.get(choice.location!);
   const badCsrf = await b.post('/_gateway/enroll/totp', { password: 'alice-password-1', code: totpCode(secret, clock.now()), rd, csrf: 'x.y' });
   t.equal(badCsrf.status, 403, 'wrong CSRF token');
-  t.notOk(await stack.gateway.gateway.services.totp.isEnrolled('alice'), 'nothing enrolled by a forged form');
+  t.notOk(await stack.gateway.gateway.core.totp.isEnrolled('alice'), 'nothing enrolled by a forged form');
 
   await b.get(choice.location!);
   const wrongPassword = await b.post('/_gateway/enroll/totp', { password: 'nope', code: totpCode(secret, clock.now()), csrf: b.csrf(), rd });
@@ -54,7 +54,7 @@ t.test('forced TOTP enrolment: password and first code, recovery codes once, the
   const wrongCode = await b.post('/_gateway/enroll/totp', { password: 'alice-password-1', code: totpCode(secret, clock.now() + 600_000), csrf: b.csrf(), rd });
   t.equal(wrongCode.status, 401);
   t.match(wrongCode.text, /That code is not correct/);
-  t.notOk(await stack.gateway.gateway.services.totp.isEnrolled('alice'));
+  t.notOk(await stack.gateway.gateway.core.totp.isEnrolled('alice'));
 
   const oneFactorCookie = b.cookies.get('portcullis_session')!;
   const done = await b.post('/_gateway/enroll/totp', { password: 'alice-password-1', code: totpCode(secret, clock.now()), csrf: b.csrf(), rd });
@@ -62,7 +62,7 @@ t.test('forced TOTP enrolment: password and first code, recovery codes once, the
   const codes = shownRecoveryCodes(done.text);
   t.equal(codes.length, 10);
   t.match(done.text, /href="\/cameras\?x=1"/, 'continue leads to rd');
-  t.ok(await stack.gateway.gateway.services.totp.isEnrolled('alice'));
+  t.ok(await stack.gateway.gateway.core.totp.isEnrolled('alice'));
   t.equal(stack.upstream.seen.length, 0, 'still nothing upstream before continuing');
 
   t.not(b.cookies.get('portcullis_session'), oneFactorCookie, 'the session id rotated');
@@ -79,7 +79,7 @@ t.test('forced TOTP enrolment: password and first code, recovery codes once, the
   t.notMatch(stack.logs.raw, new RegExp(secret), 'the secret is never logged');
   t.notMatch(stack.logs.raw, /alice-password-1/, 'the password is never logged');
 
-  t.test('the next sign-in asks for the app code', async (t) => {
+  void t.test('the next sign-in asks for the app code', async (t) => {
     await b.post('/_gateway/logout', { csrf: (await b.get('/_gateway/account'), b.csrf()) });
     clock.advance(300_000); // past the reverify grace
     const again = await passwordStep(b, 'alice', 'alice-password-1', rd);
@@ -91,7 +91,7 @@ t.test('forced TOTP enrolment: password and first code, recovery codes once, the
     t.equal(ok.location, rd);
   });
 
-  t.test('a recovery code signs in once and notifies the user', async (t) => {
+  void t.test('a recovery code signs in once and notifies the user', async (t) => {
     await b.post('/_gateway/logout', { csrf: (await b.get('/_gateway/account'), b.csrf()) });
     clock.advance(300_000); // past the reverify grace
     const again = await passwordStep(b, 'alice', 'alice-password-1', rd);
@@ -107,11 +107,11 @@ t.test('forced TOTP enrolment: password and first code, recovery codes once, the
     await b.get(third.location!);
     const reused = await b.post('/_gateway/verify', { method: 'recovery_code', code: codes[0]!, csrf: b.csrf(), rd });
     t.equal(reused.status, 401, 'a used recovery code is refused');
-    t.equal(await stack.gateway.gateway.services.recovery.remaining('alice'), 9);
+    t.equal(await stack.gateway.gateway.core.recoveryCodes.remaining('alice'), 9);
   });
 });
 
-t.test('enrolment pages need a session', async (t) => {
+void t.test('enrolment pages need a session', async (t) => {
   const stack = await startStack({ users: USERS });
   t.teardown(() => stack.close());
   const b = new Browser(stack.url);
@@ -127,7 +127,7 @@ t.test('enrolment pages need a session', async (t) => {
   t.equal((await b.post('/_gateway/enroll/recovery-codes', { csrf: 'x' })).location, '/_gateway/login?rd=%2F_gateway%2Faccount');
 });
 
-t.test('an operator-assigned method is the only one offered; wrong passwords count like sign-ins', async (t) => {
+void t.test('an operator-assigned method is the only one offered; wrong passwords count like sign-ins', async (t) => {
   const stack = await startStack({
     users: { tom: { password: 'tom-password-1', second_factor: { method: 'totp' } } },
     config: { regulation: { max_failures: 3 } },
@@ -141,13 +141,14 @@ t.test('an operator-assigned method is the only one offered; wrong passwords cou
   t.equal(other.location, '/_gateway/enroll?rd=%2F', 'another method is not offered');
   await b.get('/_gateway/enroll/totp');
   t.equal((await b.post('/_gateway/enroll/email', { destination: 'tom@example.org', csrf: b.csrf() })).status, 303, 'nor can it be posted');
-  t.equal(stack.gateway.gateway.services.outbox!.list().length, 0);
+  t.equal(stack.gateway.gateway.core.delivery.outbox!.list().length, 0);
 
   await b.get('/_gateway/enroll/totp');
-  let last;
-  for (let i = 0; i < 4; i++) last = await b.post('/_gateway/enroll/totp', { password: `wrong-${i}`, code: '123456', csrf: (await b.get('/_gateway/enroll/totp'), b.csrf()) });
-  t.equal(last!.status, 429, 'past regulation.max_failures: rate limited');
-  t.ok(last!.headers['retry-after']);
+  const answers = [];
+  for (let i = 0; i < 4; i++) answers.push(await b.post('/_gateway/enroll/totp', { password: `wrong-${i}`, code: '123456', csrf: (await b.get('/_gateway/enroll/totp'), b.csrf()) }));
+  const last = answers.at(-1)!;
+  t.equal(last.status, 429, 'past regulation.max_failures: rate limited');
+  t.ok(last.headers['retry-after']);
   const right = await b.post('/_gateway/enroll/totp', { password: 'tom-password-1', code: '123456', csrf: (await b.get('/_gateway/enroll/totp'), b.csrf()) });
   t.equal(right.status, 429, 'even the right password waits');
 });

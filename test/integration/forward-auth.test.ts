@@ -66,9 +66,9 @@ ${conf}
 }
 
 if (!existsSync(NGINX)) {
-  t.test('nginx auth_request in front of the gateway', { skip: `${NGINX} is not installed` }, async () => {});
+  void t.test('nginx auth_request in front of the gateway', { skip: `${NGINX} is not installed` }, async () => {});
 } else {
-  t.test('nginx auth_request in front of the gateway (deploy/nginx-forward-auth.conf)', async (t) => {
+  void t.test('nginx auth_request in front of the gateway (deploy/nginx-forward-auth.conf)', async (t) => {
     const stack = await startStack({
       config: {
         server: { listen: '127.0.0.1:0', trusted_proxies: ['127.0.0.1/32'] },
@@ -140,7 +140,11 @@ if (!existsSync(NGINX)) {
       const forwarded = { 'x-forwarded-method': 'GET', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'vms.example.com', 'x-forwarded-uri': '/cameras/1' };
       const browser = await call(`${stack.url}/_gateway/authz/forward-auth`, { headers: { ...forwarded, accept: 'text/html' } });
       t.equal(browser.status, 302);
-      t.equal(browser.headers.location, `https://vms.example.com/_gateway/login?rd=${encodeURIComponent('https://vms.example.com/cameras/1')}`);
+      // No public_url and vms.example.com is not a configured host: the link stays relative (the browser
+      // resolves it against the page it asked for), never built from the forwarded Host (issue 17).
+      t.equal(browser.headers.location, `/_gateway/login?rd=${encodeURIComponent('https://vms.example.com/cameras/1')}`);
+      const forged = await call(`${stack.url}/_gateway/authz/forward-auth`, { headers: { ...forwarded, 'x-forwarded-host': 'evil.example', accept: 'text/html' } });
+      t.match(forged.headers.location, /^\/_gateway\/login\?/, 'a forged X-Forwarded-Host does not choose the portal');
       const api = await call(`${stack.url}/_gateway/authz/forward-auth`, { headers: forwarded });
       t.equal(api.status, 401, 'non-browsers get 401');
       const ok = await call(`${stack.url}/_gateway/authz/forward-auth`, { headers: { ...forwarded, 'x-api-key': API_KEY } });

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { wsText } from '../fixtures/ws-text.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ async function signedIn(url: string): Promise<Browser> {
   return b;
 }
 
-t.test('identity headers: client copies are dropped in every spelling, the gateway sets its own, with a verifiable assertion', async (t) => {
+void t.test('identity headers: client copies are dropped in every spelling, the gateway sets its own, with a verifiable assertion', async (t) => {
   const dir = (await import('node:os')).tmpdir();
   const keyFile = join(dir, `portcullis-assert-${process.pid}.pem`);
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -67,7 +68,7 @@ t.test('identity headers: client copies are dropped in every spelling, the gatew
   t.same(payload.amr, ['pwd']);
 });
 
-t.test('a bypass route gets no identity and keeps no spoofed one', async (t) => {
+void t.test('a bypass route gets no identity and keeps no spoofed one', async (t) => {
   const stack = await startStack({ config: { access: { rules: [{ paths: ['/public'], policy: 'bypass' }] } } });
   t.teardown(() => stack.close());
   const res = await request(`${stack.url}/public/x`, { headers: { 'remote-user': 'admin', 'Remote_Groups': 'admins' } });
@@ -82,7 +83,7 @@ t.test('a bypass route gets no identity and keeps no spoofed one', async (t) => 
   await dotted.body.dump();
 });
 
-t.test('unauthenticated answers: browser 302 with rd, API 401 JSON with WWW-Authenticate, WebSocket refused before the upstream', async (t) => {
+void t.test('unauthenticated answers: browser 302 with rd, API 401 JSON with WWW-Authenticate, WebSocket refused before the upstream', async (t) => {
   const stack = await startStack();
   t.teardown(() => stack.close());
   const nav = await request(`${stack.url}/cams?id=3`, { headers: { accept: 'text/html' } });
@@ -105,23 +106,23 @@ t.test('unauthenticated answers: browser 302 with rd, API 401 JSON with WWW-Auth
   t.equal(stack.upstream.seen.length, 0);
 });
 
-t.test('a signed-in WebSocket reaches the upstream with the identity', async (t) => {
+void t.test('a signed-in WebSocket reaches the upstream with the identity', async (t) => {
   const stack = await startStack();
   t.teardown(() => stack.close());
   const b = await signedIn(stack.url);
   const ws = new WebSocket(`${stack.url.replace('http', 'ws')}/ws`, { headers: { cookie: b.cookieHeader(), 'remote-user': 'admin' } });
   const hello = await new Promise<string>((resolve, reject) => {
-    ws.once('message', (m) => resolve(m.toString()));
+    ws.once('message', (m) => resolve(wsText(m)));
     ws.once('error', reject);
   });
   t.same(JSON.parse(hello), { hello: 'svc' });
   ws.send('ping');
-  const echo = await new Promise<string>((resolve) => ws.once('message', (m) => resolve(m.toString())));
+  const echo = await new Promise<string>((resolve) => ws.once('message', (m) => resolve(wsText(m))));
   t.equal(echo, 'ping');
   ws.close();
 });
 
-t.test('CSRF: a login without the token, with a wrong one, or with another browser\'s token is refused', async (t) => {
+void t.test('CSRF: a login without the token, with a wrong one, or with another browser\'s token is refused', async (t) => {
   const stack = await startStack();
   t.teardown(() => stack.close());
   const b = new Browser(stack.url);
@@ -138,7 +139,7 @@ t.test('CSRF: a login without the token, with a wrong one, or with another brows
   t.notOk([...b.cookies.keys()].includes('portcullis_session'));
 });
 
-t.test('rd: hostile targets fall back to /, same-host targets are honoured', async (t) => {
+void t.test('rd: hostile targets fall back to /, same-host targets are honoured', async (t) => {
   const stack = await startStack();
   t.teardown(() => stack.close());
   for (const [rd, expected] of [
@@ -157,7 +158,7 @@ t.test('rd: hostile targets fall back to /, same-host targets are honoured', asy
   }
 });
 
-t.test('admin listener: healthz, readyz, metrics; never on the public listener', async (t) => {
+void t.test('admin listener: healthz, readyz, metrics; never on the public listener', async (t) => {
   const stack = await startStack();
   t.teardown(() => stack.close());
   const admin = stack.gateway.adminUrl!;
@@ -173,7 +174,7 @@ t.test('admin listener: healthz, readyz, metrics; never on the public listener',
   await pub.body.dump();
 });
 
-t.test('upstream down: 502 JSON or HTML, never a stack trace', async (t) => {
+void t.test('upstream down: 502 JSON or HTML, never a stack trace', async (t) => {
   const stack = await startStack({ config: { upstreams: [{ name: 'gone', url: 'http://127.0.0.1:9' }], access: { default_policy: 'bypass' } } });
   t.teardown(() => stack.close());
   const json = await request(`${stack.url}/x`, { headers: { accept: 'application/json' } });
@@ -186,7 +187,7 @@ t.test('upstream down: 502 JSON or HTML, never a stack trace', async (t) => {
   t.match(await html.body.text(), /<html/);
 });
 
-t.test('portal paths: a wrong method is 405 with Allow, an unknown path 404, the upstream never sees either', async (t) => {
+void t.test('portal paths: a wrong method is 405 with Allow, an unknown path 404, the upstream never sees either', async (t) => {
   const stack = await startStack();
   t.teardown(() => stack.close());
   const put = await request(`${stack.url}/_gateway/login`, { method: 'PUT', headers: { accept: 'application/json' } });

@@ -10,8 +10,8 @@ import { Invites } from '../../src/auth/invites.js';
 import { OneTimeTokens } from '../../src/auth/one-time-tokens.js';
 import { RecoveryLinks, MAX_RESET_FAILURES } from '../../src/auth/recovery-links.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { MemoryStore } from '../../src/session/memory-store.js';
-import type { KeyValueStore } from '../../src/session/store.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import type { KeyValueStore } from '../../src/store/store.js';
 import { DirectoryChain } from '../../src/users/chain.js';
 import { FileDirectory } from '../../src/users/file.js';
 import { OverridingDirectory, PasswordOverrides } from '../../src/users/overrides.js';
@@ -39,7 +39,7 @@ function recordingStore(clock: ManualClock): { store: KeyValueStore; writes: str
   return { store, writes };
 }
 
-t.test('tokens: 256 random bits, only the HMAC stored, used once', async (t) => {
+void t.test('tokens: 256 random bits, only the HMAC stored, used once', async (t) => {
   const clock = new ManualClock();
   const { store, writes } = recordingStore(clock);
   const invites = new Invites(store, KEY, clock);
@@ -60,7 +60,7 @@ t.test('tokens: 256 random bits, only the HMAC stored, used once', async (t) => 
   t.same(await invites.consume('../../etc'), { status: 'unknown' });
 });
 
-t.test('tokens: expiry, replacement, separate namespaces', async (t) => {
+void t.test('tokens: expiry, replacement, separate namespaces', async (t) => {
   const clock = new ManualClock();
   const store = new MemoryStore(clock);
   const invites = new Invites(store, KEY, clock);
@@ -85,7 +85,7 @@ t.test('tokens: expiry, replacement, separate namespaces', async (t) => {
   t.throws(() => new OneTimeTokens(store, 'x', Buffer.alloc(8), clock), TypeError);
 });
 
-t.test('reset links: wrong passwords use the link up', async (t) => {
+void t.test('reset links: wrong passwords use the link up', async (t) => {
   const clock = new ManualClock();
   const links = new RecoveryLinks(new MemoryStore(clock), KEY, clock);
   const { token } = await links.create('carol', 60_000);
@@ -98,7 +98,7 @@ t.test('reset links: wrong passwords use the link up', async (t) => {
   t.same(await links.consume(token), { status: 'used' });
 });
 
-t.test('password overrides win over the users file for file users only', async (t) => {
+void t.test('password overrides win over the users file for file users only', async (t) => {
   const dir = t.testdir({});
   const file = join(dir, 'users.yaml');
   const [alicePw, carolPw] = await Promise.all([hashPassword('file-password-a'), hashPassword('file-password-c')]);

@@ -15,8 +15,8 @@ async function stackFor(t: Test): Promise<Stack> {
 }
 
 function invites(stack: Stack): Invites {
-  const s = stack.gateway.gateway.services;
-  return new Invites(s.store, s.keys.invite, s.clock);
+  const s = stack.gateway.gateway.core;
+  return new Invites(s.store, s.keyring.atRest("invites"), s.clock);
 }
 
 async function invitePath(stack: Stack, user: string): Promise<string> {
@@ -37,7 +37,7 @@ async function signIn(stack: Stack, username: string, password: string): Promise
   return b.post('/_gateway/login', { username, password, csrf: b.csrf(), rd: '/' });
 }
 
-t.test('the link signs in without a code, once, and the new password replaces the old', async (t) => {
+void t.test('the link signs in without a code, once, and the new password replaces the old', async (t) => {
   const stack = await stackFor(t);
   const path = await invitePath(stack, 'bob');
   const b = new Browser(stack.url);
@@ -74,7 +74,7 @@ t.test('the link signs in without a code, once, and the new password replaces th
   t.match(api.json(), { status: 'second_factor_required' }, 'the JSON API sees the new password too');
 });
 
-t.test('bad input: csrf, short and mismatched passwords keep the link usable', async (t) => {
+void t.test('bad input: csrf, short and mismatched passwords keep the link usable', async (t) => {
   const stack = await stackFor(t);
   const path = await invitePath(stack, 'alice');
   const b = new Browser(stack.url);
@@ -96,7 +96,7 @@ t.test('bad input: csrf, short and mismatched passwords keep the link usable', a
   t.equal(ok.status, 303, 'the link still works after the refusals');
 });
 
-t.test('unknown, malformed, expired and replaced links; users that cannot be invited', async (t) => {
+void t.test('unknown, malformed, expired and replaced links; users that cannot be invited', async (t) => {
   const stack = await stackFor(t);
   const b = new Browser(stack.url);
   t.equal((await b.get(`/_gateway/invite/${'A'.repeat(43)}`)).status, 404, 'unknown');
@@ -123,9 +123,9 @@ t.test('unknown, malformed, expired and replaced links; users that cannot be inv
   t.equal((await b.get(gone)).status, 410, 'nor a user who left the users file');
 });
 
-t.test('a locked user sets no password; two racing submissions: one wins', async (t) => {
+void t.test('a locked user sets no password; two racing submissions: one wins', async (t) => {
   const stack = await stackFor(t);
-  const services = stack.gateway.gateway.services;
+  const services = stack.gateway.gateway.core;
   const path = await invitePath(stack, 'alice');
   await services.regulator.lock('alice', 'code_failures');
   const locked = await complete(new Browser(stack.url), path, 'long enough pw');
@@ -142,9 +142,9 @@ t.test('a locked user sets no password; two racing submissions: one wins', async
   t.same(results.map((r) => r.status).sort(), [303, 410, 410]);
 });
 
-t.test('completing an invite ends the other sessions and forgets trusted devices', async (t) => {
+void t.test('completing an invite ends the other sessions and forgets trusted devices', async (t) => {
   const stack = await stackFor(t);
-  const services = stack.gateway.gateway.services;
+  const services = stack.gateway.gateway.core;
   const svc = new Browser(stack.url);
   await svc.get('/_gateway/login');
   t.equal((await svc.post('/_gateway/login', { username: 'svc', password: 'svc-password-1', csrf: svc.csrf(), rd: '/' })).status, 303);

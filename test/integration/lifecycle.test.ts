@@ -67,15 +67,15 @@ function config(port: number, upstreamUrl: string): string {
 function serve(file: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [BIN, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return { child, output: () => out, exited };
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, what: string): Promise<T> {
+async function until<T>(fn: () => T | undefined | Promise<T | undefined>, what: string): Promise<T> {
   for (let i = 0; i < 200; i++) {
-    const v = await fn().catch(() => undefined);
+    const v = await Promise.resolve().then(fn).catch(() => undefined);
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -87,7 +87,7 @@ const body = async (url: string) => {
   return res.body.text();
 };
 
-t.test('serve with an invalid config exits 2 before listening and names the problem', async (t) => {
+void t.test('serve with an invalid config exits 2 before listening and names the problem', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-life-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const port = await freePort();
@@ -99,7 +99,7 @@ t.test('serve with an invalid config exits 2 before listening and names the prob
   await t.rejects(request(`http://127.0.0.1:${port}/`), 'nothing listens');
 });
 
-t.test('SIGHUP swaps a valid config in, keeps the old one on a bad config, SIGTERM drains an in-flight stream', async (t) => {
+void t.test('SIGHUP swaps a valid config in, keeps the old one on a bad config, SIGTERM drains an in-flight stream', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-life-'));
   const a = await upstream('A');
   const b = await upstream('B');
@@ -123,7 +123,7 @@ t.test('SIGHUP swaps a valid config in, keeps the old one on a bad config, SIGTE
 
   await writeFile(file, config(port, a.url).replace('upstreams:', 'upstreams:\n  - {name: broken, ulr: x}'));
   p.child.kill('SIGHUP');
-  await until(async () => (p.output().includes('config reload refused') ? true : undefined), 'the refusal in the log');
+  await until(() => (p.output().includes('config reload refused') ? true : undefined), 'the refusal in the log');
   t.equal(await body(`${base}/`), 'B', 'the old config stays');
 
   // A stream in flight when SIGTERM arrives finishes; new connections are refused afterwards.

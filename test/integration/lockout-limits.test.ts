@@ -10,7 +10,7 @@ import { redisAvailable, startRedis } from '../fixtures/redis.js';
 import { ALICE, advance, api, browser, isLockedMail, mailedCode, postCode, signInByMail, toVerifyPage, stackFor, wrong, apiFlow, lockedMetric } from '../fixtures/second-factor.js';
 
 
-t.test('browser: the wrong code that locks shows the locked page and ends the session', async (t) => {
+void t.test('browser: the wrong code that locks shows the locked page and ends the session', async (t) => {
   const stack = await stackFor(t, { config: { second_factor: { code: { max_attempts: 5 }, lockout: { max_failures: 3 } } } });
   const b = browser(stack);
   await toVerifyPage(b, ALICE.user, ALICE.password, '/cams');
@@ -26,7 +26,7 @@ t.test('browser: the wrong code that locks shows the locked page and ends the se
   await stack.smtp.waitFor(isLockedMail(ALICE.email), 5000);
 });
 
-t.test('parallel wrong codes lock once: one notification, one audit line', async (t) => {
+void t.test('parallel wrong codes lock once: one notification, one audit line', async (t) => {
   const stack = await stackFor(t, { config: { second_factor: { code: { max_attempts: 10 }, lockout: { max_failures: 4 } } } });
   const { flow, code } = await apiFlow(stack);
   const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => api(stack, 'verify', { flow, code: wrong(code, i) })));
@@ -51,7 +51,7 @@ function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-t.test('operator unlock by `portcullis users unlock` (a child process on the shared Redis)', { skip: !existsSync(CLI) ? 'the users command is not built' : redisAvailable() ? false : 'redis-server is not installed' }, async (t) => {
+void t.test('operator unlock by `portcullis users unlock` (a child process on the shared Redis)', { skip: !existsSync(CLI) ? 'the users command is not built' : redisAvailable() ? false : 'redis-server is not installed' }, async (t) => {
   const redis = await startRedis();
   t.teardown(() => redis.stop());
   const session = { store: 'redis' as const, redis: { url: redis.url } };
@@ -75,7 +75,7 @@ t.test('operator unlock by `portcullis users unlock` (a child process on the sha
   t.equal((await b.get('/cams')).status, 200);
 });
 
-t.test('wrong codes outside lockout.window do not add up', async (t) => {
+void t.test('wrong codes outside lockout.window do not add up', async (t) => {
   const stack = await stackFor(t, { config: { second_factor: { code: { max_attempts: 5 }, lockout: { max_failures: 3, window: '15m' } } } });
   const first = await apiFlow(stack);
   await api(stack, 'verify', { flow: first.flow, code: wrong(first.code, 0) });
@@ -85,11 +85,11 @@ t.test('wrong codes outside lockout.window do not add up', async (t) => {
   await api(stack, 'verify', { flow: second.flow, code: wrong(second.code, 0) });
   const still = await api(stack, 'verify', { flow: second.flow, code: wrong(second.code, 1) });
   t.equal(still.status, 401, 'two old and two new wrong codes: not locked');
-  t.notOk(await stack.gateway.gateway.services.regulator.isLocked('alice'));
+  t.notOk(await stack.gateway.gateway.core.regulator.isLocked('alice'));
   t.equal((await api(stack, 'verify', { flow: second.flow, code: second.code })).status, 200);
 });
 
-t.test('wrong codes are counted per client address too: 429 with Retry-After across users', async (t) => {
+void t.test('wrong codes are counted per client address too: 429 with Retry-After across users', async (t) => {
   const stack = await stackFor(t, { config: { regulation: { max_failures_per_client: 3, block: '2m' }, second_factor: { code: { max_attempts: 5 } } } });
   const alice = await apiFlow(stack);
   const bobRes = await api(stack, 'login', { username: 'bob', password: 'bob-password-1' });
@@ -101,12 +101,12 @@ t.test('wrong codes are counted per client address too: 429 with Retry-After acr
   t.equal(limited.status, 429, 'this client is blocked, even with a right code');
   t.ok(Number(limited.headers['retry-after']) > 0);
   t.match(limited.json(), { error: 'rate_limited' });
-  t.notOk(await stack.gateway.gateway.services.regulator.isLocked('bob'), 'no account is locked by it');
+  t.notOk(await stack.gateway.gateway.core.regulator.isLocked('bob'), 'no account is locked by it');
   advance(stack, 2 * 60_000 + 1000);
   t.equal((await api(stack, 'verify', { flow: bob.flow, code: bob.code })).status, 200, 'after the block the right code works');
 });
 
-t.test('lockout.notify false: locked and audited, but no mail', async (t) => {
+void t.test('lockout.notify false: locked and audited, but no mail', async (t) => {
   const stack = await stackFor(t, { config: { second_factor: { code: { max_attempts: 5 }, lockout: { max_failures: 2, notify: false } } } });
   const { flow, code } = await apiFlow(stack);
   await api(stack, 'verify', { flow, code: wrong(code, 0) });

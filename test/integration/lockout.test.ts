@@ -4,7 +4,7 @@ import { ALICE, advance, api, browser, isLockedMail, mailedCode, postCode, postP
 
 const LOCKOUT = { second_factor: { code: { max_attempts: 2 }, lockout: { max_failures: 4 } } };
 
-t.test('the 4th wrong code locks the account: 423, mail, sessions gone, password refused; unlock restores', async (t) => {
+void t.test('the 4th wrong code locks the account: 423, mail, sessions gone, password refused; unlock restores', async (t) => {
   const stack = await stackFor(t, { config: LOCKOUT });
 
   // Already signed in elsewhere: a browser and an API token.
@@ -80,7 +80,7 @@ t.test('the 4th wrong code locks the account: 423, mail, sessions gone, password
   t.equal(await lockedMetric(stack), '1');
 
   // The operator unlocks: sign-in works again.
-  await stack.gateway.gateway.services.regulator.unlock('alice');
+  await stack.gateway.gateway.core.regulator.unlock('alice');
   const stale = await api(stack, 'verify', { flow: pending.flow, code: pending.code });
   t.equal(stale.status, 410, 'codes pending at the lock died with it');
   const again = browser(stack);
@@ -90,7 +90,7 @@ t.test('the 4th wrong code locks the account: 423, mail, sessions gone, password
   t.equal((await again.get('/cams')).status, 200, 'signed in after the unlock');
 });
 
-t.test('password and code failures are counted separately', async (t) => {
+void t.test('password and code failures are counted separately', async (t) => {
   const stack = await stackFor(t, { config: { ...LOCKOUT, regulation: { max_failures: 3, block: '5m' } } });
 
   // A browser at the code step, then the password limit is hit for alice.
@@ -108,7 +108,7 @@ t.test('password and code failures are counted separately', async (t) => {
   const otherUser = await api(stack, 'login', { username: 'bob', password: 'bob-password-1' });
   t.equal(otherUser.status, 200, 'only that user is blocked');
 
-  t.notOk(await stack.gateway.gateway.services.regulator.isLocked('alice'), 'the password block does not lock the second factor');
+  t.notOk(await stack.gateway.gateway.core.regulator.isLocked('alice'), 'the password block does not lock the second factor');
   const done = await postCode(waiting, code, '/cams');
   t.equal(done.status, 303, 'the code step still works');
   t.equal((await waiting.get('/cams')).status, 200);
@@ -124,7 +124,7 @@ t.test('password and code failures are counted separately', async (t) => {
   await api(stack, 'verify', { flow, code: wrong(c2, 0) });
   t.equal((await api(stack, 'verify', { flow, code: wrong(c2, 1) })).status, 423, 'locked by codes');
   await stack.smtp.waitFor(isLockedMail(ALICE.email), 5000);
-  await stack.gateway.gateway.services.regulator.unlock('alice');
+  await stack.gateway.gateway.core.regulator.unlock('alice');
   const after = await api(stack, 'login', { username: ALICE.user, password: ALICE.password });
   t.equal(after.status, 200, 'after the unlock the password works, without 429');
   t.match(after.json(), { status: 'second_factor_required' });

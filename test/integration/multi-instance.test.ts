@@ -20,7 +20,7 @@ async function poll(fn: () => Promise<boolean>, limitMs: number): Promise<boolea
   return fn();
 }
 
-t.test('two gateways sharing Redis behave as one: a session made on A works on B, a sign-out on A is honoured on B within a second', async (t) => {
+void t.test('two gateways sharing Redis behave as one: a session made on A works on B, a sign-out on A is honoured on B within a second', async (t) => {
   const redis = await startRedis();
   t.teardown(() => redis.stop());
   const session = { store: 'redis' as const, redis: { url: redis.url, key_prefix: 'mi:' } };
@@ -45,7 +45,7 @@ t.test('two gateways sharing Redis behave as one: a session made on A works on B
   t.ok(refused, 'B refuses the revoked session within one second');
 });
 
-t.test('rotating the session secret: [new, old] keeps old cookies valid; dropping old ends them', async (t) => {
+void t.test('rotating the session secret: [new, old] keeps old cookies valid; dropping old ends them', async (t) => {
   const redis = await startRedis();
   t.teardown(() => redis.stop());
   const NEW = 'rotated-secret-abcdefghijklmnopqrstuvwxyz-0123';

@@ -6,7 +6,7 @@ function wrong(code: string, i = 0): string {
   return String((Number.parseInt(code, 10) + 1 + i) % 10 ** code.length).padStart(code.length, '0');
 }
 
-t.test('audit: sent, failed, expired, verified, locked — with who, where and which request; no secrets in any line', async (t) => {
+void t.test('audit: sent, failed, expired, verified, locked — with who, where and which request; no secrets in any line', async (t) => {
   const stack = await startMailStack({ config: { second_factor: { lockout: { max_failures: 3 }, assignments: [{ user: 'alice', method: 'sms' }] } } });
   t.teardown(() => stack.close());
   const secrets: string[] = [ALICE.password, BOB.password, 'a-wrong-password-7', stack.twilio.authToken];

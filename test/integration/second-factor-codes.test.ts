@@ -15,7 +15,7 @@ function wrong(code: string, i = 0): string {
   return String(alt).padStart(code.length, '0');
 }
 
-t.test('an expired code answers 410; a new code by resend works', async (t) => {
+void t.test('an expired code answers 410; a new code by resend works', async (t) => {
   const stack = await stackFor(t);
   const b = browser(stack);
   await toVerifyPage(b, BOB.user, BOB.password, '/x');
@@ -48,7 +48,7 @@ t.test('an expired code answers 410; a new code by resend works', async (t) => {
   t.ok(stack.logs.audits('second_factor').some((l) => l.reason === 'code_expired' && l.user === 'bob'), 'expiry is audited');
 });
 
-t.test('three wrong codes kill the code: even the right one then fails, a new one works', async (t) => {
+void t.test('three wrong codes kill the code: even the right one then fails, a new one works', async (t) => {
   const stack = await stackFor(t);
   const b = browser(stack);
   await toVerifyPage(b, BOB.user, BOB.password, '/x');
@@ -80,7 +80,7 @@ t.test('three wrong codes kill the code: even the right one then fails, a new on
   t.match(dead.json(), { error: 'code_expired', reason: 'too_many_attempts' });
 });
 
-t.test('resend cooldown: 429 with Retry-After before resend_after, sent after', async (t) => {
+void t.test('resend cooldown: 429 with Retry-After before resend_after, sent after', async (t) => {
   const stack = await stackFor(t);
   const flow = await apiLogin(stack, BOB.user, BOB.password);
   const first = await mailedCode(stack, BOB.email);
@@ -111,7 +111,7 @@ t.test('resend cooldown: 429 with Retry-After before resend_after, sent after', 
   t.equal((await postCode(b, await mailedCode(stack, BOB.email), '/x')).status, 303);
 });
 
-t.test('100 parallel guesses against one flow: at most max_attempts comparisons', async (t) => {
+void t.test('100 parallel guesses against one flow: at most max_attempts comparisons', async (t) => {
   const stack = await stackFor(t);
   const flow = await apiLogin(stack, ALICE.user, ALICE.password);
   const code = await mailedCode(stack, ALICE.email);
@@ -140,7 +140,7 @@ const SHAPES = [
 ] as const;
 
 for (const shape of SHAPES) {
-  t.test(`codes of ${shape.length} ${shape.charset}: mailed in that shape, and they verify`, async (t) => {
+  void t.test(`codes of ${shape.length} ${shape.charset}: mailed in that shape, and they verify`, async (t) => {
     const stack = await stackFor(t, { config: { second_factor: { code: { length: shape.length, charset: shape.charset } } } });
     const b = browser(stack);
     const page = await toVerifyPage(b, BOB.user, BOB.password, '/x');
@@ -167,7 +167,7 @@ for (const shape of SHAPES) {
   });
 }
 
-t.test('the right code sent twice in parallel makes one session', async (t) => {
+void t.test('the right code sent twice in parallel makes one session', async (t) => {
   const stack = await stackFor(t);
   const flow = await apiLogin(stack, BOB.user, BOB.password);
   const code = await mailedCode(stack, BOB.email);
@@ -176,7 +176,7 @@ t.test('the right code sent twice in parallel makes one session', async (t) => {
   t.ok(answers.filter((a) => a.status !== 200).every((a) => a.status === 410), 'the others find the code used');
 });
 
-t.test('bad input at the code step', async (t) => {
+void t.test('bad input at the code step', async (t) => {
   const stack = await stackFor(t);
   const flow = await apiLogin(stack, BOB.user, BOB.password);
   const code = await mailedCode(stack, BOB.email);

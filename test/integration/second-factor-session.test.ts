@@ -4,7 +4,7 @@ import { ALICE, BOB, advance, api, browser, mailedCode, postCode, postPassword, 
 
 const codeMails = (stack: MailStack) => stack.smtp.messages.filter((m) => /sign-in code/.test(m.subject ?? '')).length;
 
-t.test('reverify grace: the same device within the grace gets no new code', async (t) => {
+void t.test('reverify grace: the same device within the grace gets no new code', async (t) => {
   const stack = await stackFor(t, { config: { second_factor: { trusted_devices: { enabled: false } } } });
   const b = browser(stack);
   t.equal((await signInByMail(stack, b, BOB.user, BOB.password, BOB.email, '/cams')).status, 303);
@@ -50,7 +50,7 @@ t.test('reverify grace: the same device within the grace gets no new code', asyn
   t.equal((await postCode(b, await mailedCode(stack, BOB.email), '/cams')).status, 303);
 });
 
-t.test('reverify_grace 0: a code every time', async (t) => {
+void t.test('reverify_grace 0: a code every time', async (t) => {
   const stack = await stackFor(t, { config: { session: { reverify_grace: 0 }, second_factor: { trusted_devices: { enabled: false } } } });
   const b = browser(stack);
   t.equal((await signInByMail(stack, b, BOB.user, BOB.password, BOB.email, '/cams')).status, 303);
@@ -60,7 +60,7 @@ t.test('reverify_grace 0: a code every time', async (t) => {
   await mailedCode(stack, BOB.email);
 });
 
-t.test('step-up: max_auth_age asks a signed-in user for a new code, without the password', async (t) => {
+void t.test('step-up: max_auth_age asks a signed-in user for a new code, without the password', async (t) => {
   const stack = await stackFor(t, {
     config: { access: { default_policy: 'two_factor', rules: [{ paths: ['/admin'], policy: 'two_factor', max_auth_age: '15m' }] } },
   });
@@ -97,7 +97,7 @@ t.test('step-up: max_auth_age asks a signed-in user for a new code, without the 
   t.equal(stack.logs.audits('login').filter((l) => l.user === 'bob').length, 1, 'one password sign-in in all');
 });
 
-t.test('JSON API: remember_device returns a device token that skips the code for that user only', async (t) => {
+void t.test('JSON API: remember_device returns a device token that skips the code for that user only', async (t) => {
   const stack = await stackFor(t, { config: { session: { reverify_grace: 0 } } });
   const first = await api(stack, 'login', { username: BOB.user, password: BOB.password });
   const flow = first.json<{ flow: string }>().flow;
@@ -117,7 +117,7 @@ t.test('JSON API: remember_device returns a device token that skips the code for
   t.match(otherUser.json(), { status: 'second_factor_required' }, 'the device is trusted for bob only');
 });
 
-t.test('browser: "trust this device" skips the code after the grace, until logout everywhere', async (t) => {
+void t.test('browser: "trust this device" skips the code after the grace, until logout everywhere', async (t) => {
   const stack = await stackFor(t);
   const b = browser(stack);
   await toVerifyPage(b, BOB.user, BOB.password, '/cams');
@@ -134,18 +134,18 @@ t.test('browser: "trust this device" skips the code after the grace, until logou
   // Logging out everywhere forgets the device, and the grace of this device: the next sign-in asks.
   const page = await b.get(`/_gateway/verify?rd=%2Fcams`);
   t.equal(page.status, 303, 'signed in: no verify page');
-  const signedIn = await stack.gateway.gateway.services.sessions.get(b.cookies.get('portcullis_session'));
+  const signedIn = await stack.gateway.gateway.core.sessions.get(b.cookies.get('portcullis_session'));
   const out = await b.post('/_gateway/logout', { csrf: csrfToken(signedIn!.session.csrf), everywhere: '1' });
   t.equal(out.status, 303);
   const asked = await postPassword(b, BOB.user, BOB.password, '/cams');
   t.match(asked.location, /^\/_gateway\/verify/, 'after logout everywhere the device is asked again');
 });
 
-t.test('logout everywhere ends the reverify grace of this device', async (t) => {
+void t.test('logout everywhere ends the reverify grace of this device', async (t) => {
   const stack = await stackFor(t);
   const b = browser(stack);
   t.equal((await signInByMail(stack, b, BOB.user, BOB.password, BOB.email, '/cams')).status, 303);
-  const found = await stack.gateway.gateway.services.sessions.get(b.cookies.get('portcullis_session'));
+  const found = await stack.gateway.gateway.core.sessions.get(b.cookies.get('portcullis_session'));
   const out = await b.post('/_gateway/logout', { csrf: csrfToken(found!.session.csrf), everywhere: '1' });
   t.equal(out.status, 303);
   t.equal((await b.get('/cams')).status, 302);

@@ -13,7 +13,7 @@ async function stackFor(t: Test, o: Parameters<typeof startMailStack>[0] = {}): 
   return stack;
 }
 
-t.test('email code over SMTP: browser sign-in reaches the upstream with Remote-User', async (t) => {
+void t.test('email code over SMTP: browser sign-in reaches the upstream with Remote-User', async (t) => {
   const stack = await stackFor(t, { config: { second_factor: { assignments: [{ group: 'operators', method: 'email' }] } } });
   const b = browser(stack);
   const first = await b.get('/cameras/1');
@@ -57,7 +57,7 @@ t.test('email code over SMTP: browser sign-in reaches the upstream with Remote-U
   t.equal((await postCode(b2, own, '/cameras/1')).status, 303);
 });
 
-t.test('email code through the JSON API: the token works as Bearer and is not forwarded', async (t) => {
+void t.test('email code through the JSON API: the token works as Bearer and is not forwarded', async (t) => {
   const stack = await stackFor(t);
   const login = await api(stack, 'login', { username: BOB.user, password: BOB.password });
   t.equal(login.status, 200);
@@ -91,7 +91,7 @@ t.test('email code through the JSON API: the token works as Bearer and is not fo
   t.equal(replay.status, 410, 'the flow ended with the right code');
 });
 
-t.test('SMS code by per-user method and by user assignment, through Twilio', async (t) => {
+void t.test('SMS code by per-user method and by user assignment, through Twilio', async (t) => {
   const users = {
     ...DEFAULT_USERS,
     dave: { password: 'dave-password-1', email: 'dave@example.com', phone: '+4915199990000', groups: ['operators'], second_factor: { method: 'sms' } },
@@ -123,7 +123,7 @@ t.test('SMS code by per-user method and by user assignment, through Twilio', asy
   t.equal(verified.status, 200);
 });
 
-t.test('group assignment picks SMS for operators, email for the others; per-user method beats it', async (t) => {
+void t.test('group assignment picks SMS for operators, email for the others; per-user method beats it', async (t) => {
   const users = {
     ...DEFAULT_USERS,
     erin: { password: 'erin-password-1', email: 'erin@example.com', phone: '+4915100001111', groups: ['operators'], second_factor: { method: 'email' } },
@@ -147,7 +147,7 @@ t.test('group assignment picks SMS for operators, email for the others; per-user
   t.equal(stack.twilio.messages.length, 1, 'one SMS: alice');
 });
 
-t.test('policy required: a user without any method is taken to enrolment, not upstream', async (t) => {
+void t.test('policy required: a user without any method is taken to enrolment, not upstream', async (t) => {
   const users = { ...DEFAULT_USERS, frank: { password: 'frank-password-1', groups: ['operators'] } };
   const stack = await stackFor(t, { users, config: { second_factor: { policy: 'required' } } });
   const b = browser(stack);
@@ -170,7 +170,7 @@ t.test('policy required: a user without any method is taken to enrolment, not up
   t.ok(stack.logs.audits('enrolment_required').some((l) => l.user === 'frank'));
 });
 
-t.test('who needs a code: exempt users, policy optional and off', async (t) => {
+void t.test('who needs a code: exempt users, policy optional and off', async (t) => {
   const exempt = await stackFor(t);
   const svc = browser(exempt);
   await svc.get('/_gateway/login?rd=%2Fcams');
@@ -190,7 +190,7 @@ t.test('who needs a code: exempt users, policy optional and off', async (t) => {
   t.equal(off.twilio.requests + off.smtp.messages.length, 0);
 });
 
-t.test('an assigned method the user cannot receive leads to enrolment of that method', async (t) => {
+void t.test('an assigned method the user cannot receive leads to enrolment of that method', async (t) => {
   const users = { ...DEFAULT_USERS, gina: { password: 'gina-password-1', email: 'gina@example.com', groups: ['operators'] } };
   const stack = await stackFor(t, { users, config: { second_factor: { assignments: [{ group: 'operators', method: 'sms' }] } } });
   const res = await api(stack, 'login', { username: 'gina', password: 'gina-password-1' });
@@ -204,7 +204,7 @@ t.test('an assigned method the user cannot receive leads to enrolment of that me
   t.equal((await b.get('/')).status, 302);
 });
 
-t.test('the code mail and SMS speak the language of the browser', async (t) => {
+void t.test('the code mail and SMS speak the language of the browser', async (t) => {
   const stack = await stackFor(t, { config: { second_factor: { assignments: [{ user: 'alice', method: 'sms' }] } } });
   const res = await api(stack, 'login', { username: BOB.user, password: BOB.password }, { 'accept-language': 'de-DE,de;q=0.9' });
   t.equal(res.status, 200);
@@ -219,7 +219,7 @@ t.test('the code mail and SMS speak the language of the browser', async (t) => {
   t.match(sms.body, /[0-9]{6}/);
 });
 
-t.test('the user switches from the emailed code to an SMS on the verify page', async (t) => {
+void t.test('the user switches from the emailed code to an SMS on the verify page', async (t) => {
   const stack = await stackFor(t);
   const b = browser(stack);
   const page = await toVerifyPage(b, ALICE.user, ALICE.password, '/cams');

@@ -3,14 +3,14 @@ import { Browser } from '../fixtures/browser.js';
 import { startStack, type Stack } from '../fixtures/gateway.js';
 
 function lastCode(stack: Stack, to: string): string {
-  const outbox = stack.gateway.gateway.services.outbox!.list().filter((m) => m.to === to);
+  const outbox = stack.gateway.gateway.core.delivery.outbox!.list().filter((m) => m.to === to);
   const text = outbox[outbox.length - 1]?.text ?? '';
   const m = /\b([0-9]{6})\b/.exec(text);
   if (!m) throw new Error(`no code in the outbox for ${to}`);
   return m[1]!;
 }
 
-t.test('browser sign-in with an emailed code reaches the upstream with identity headers', async (t) => {
+void t.test('browser sign-in with an emailed code reaches the upstream with identity headers', async (t) => {
   const stack = await startStack({ config: { second_factor: { assignments: [{ group: 'operators', method: 'email' }] } } });
   t.teardown(() => stack.close());
   const b = new Browser(stack.url);

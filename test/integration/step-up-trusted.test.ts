@@ -8,11 +8,11 @@ async function api(stack: Stack, path: string, body: unknown): Promise<{ status:
 }
 
 function outboxCode(stack: Stack): string {
-  const list = stack.gateway.gateway.services.outbox!.list();
+  const list = stack.gateway.gateway.core.delivery.outbox!.list();
   return /\b(\d{6})\b/.exec(list[list.length - 1]!.text)![1]!;
 }
 
-t.test('a trusted device skips the code at sign-in but is not a fresh factor for a max_auth_age rule', async (t) => {
+void t.test('a trusted device skips the code at sign-in but is not a fresh factor for a max_auth_age rule', async (t) => {
   const stack = await startStack({
     config: {
       session: { reverify_grace: 0 },

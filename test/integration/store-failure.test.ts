@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { redisAvailable, startRedis } from '../fixtures/redis.js';
 import { BOB, advance, browser, mailedCode, postCode, postPassword, signInByMail, startMailStack, toVerifyPage } from '../fixtures/second-factor.js';
 
-t.test('Redis down: protected routes 503 (fail closed), bypass routes served; recovery without a restart', { skip: redisAvailable() ? false : 'redis-server is not installed' }, async (t) => {
+void t.test('Redis down: protected routes 503 (fail closed), bypass routes served; recovery without a restart', { skip: redisAvailable() ? false : 'redis-server is not installed' }, async (t) => {
   const redis = await startRedis();
   t.teardown(() => redis.stop());
   const stack = await startMailStack({

@@ -28,8 +28,8 @@ interface Serving {
 function serve(file: string): Serving {
   const child = spawn(process.execPath, [BIN, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return { child, output: () => out, exited };
 }
@@ -48,9 +48,9 @@ function get(url: string, headers: Record<string, string> = {}, method = 'GET', 
   });
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, what: string, log?: () => string, tries = 400): Promise<T> {
+async function until<T>(fn: () => T | undefined | Promise<T | undefined>, what: string, log?: () => string, tries = 400): Promise<T> {
   for (let i = 0; i < tries; i++) {
-    const v = await fn().catch(() => undefined);
+    const v = await Promise.resolve().then(fn).catch(() => undefined);
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -82,9 +82,9 @@ function alive(pid: number): boolean {
 }
 
 if (!redisAvailable()) {
-  t.test('workers with the redis store', { skip: 'redis-server is not on PATH' }, async () => {});
+  void t.test('workers with the redis store', { skip: 'redis-server is not on PATH' }, async () => {});
 } else {
-  t.test('two workers share the listener, sessions, reloads and shutdown', async (t) => {
+  void t.test('two workers share the listener, sessions, reloads and shutdown', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'portcullis-workers-'));
     const redis = await startRedis();
     const app = await startEchoUpstream();
@@ -156,7 +156,7 @@ if (!redisAvailable()) {
     t.equal((await get(`${base}/later`)).status, 401, 'before the reload: /later needs a session');
     await writeFile(file, config('bypass'));
     gw.child.kill('SIGHUP');
-    await until(async () => (count(gw.output(), 'config reloaded') >= 2 ? true : undefined), 'both workers reloaded', gw.output);
+    await until(() => (count(gw.output(), 'config reloaded') >= 2 ? true : undefined), 'both workers reloaded', gw.output);
     const later = await Promise.all(Array.from({ length: 10 }, () => get(`${base}/later`)));
     t.same(later.map((a) => a.status), Array(10).fill(200), 'after the reload: bypass on every worker');
 
@@ -164,7 +164,7 @@ if (!redisAvailable()) {
     const pids = [...gw.output().matchAll(/"worker_pid":(\d+)[^\n]*"msg":"worker listening"/g)].map((m) => Number(m[1]));
     t.equal(pids.length, 2);
     process.kill(pids[0]!, 'SIGKILL');
-    await until(async () => (count(gw.output(), 'worker listening') >= 3 ? true : undefined), 'a replacement worker', gw.output);
+    await until(() => (count(gw.output(), 'worker listening') >= 3 ? true : undefined), 'a replacement worker', gw.output);
     t.match(gw.output(), /worker died; starting another/);
     await until(async () => ((await get(`${admin}/readyz`)).status === 200 ? true : undefined), 'ready again');
     const again = await Promise.all(Array.from({ length: 6 }, () => get(`${base}/app`, cookie)));
@@ -179,7 +179,7 @@ if (!redisAvailable()) {
   });
 }
 
-t.test('the memory store runs one process whatever server.workers says', async (t) => {
+void t.test('the memory store runs one process whatever server.workers says', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-workers-mem-'));
   const app = await startEchoUpstream();
   t.teardown(async () => {
@@ -204,7 +204,7 @@ t.test('the memory store runs one process whatever server.workers says', async (
   t.equal(await gw.exited, 0);
 });
 
-t.test('workers that cannot listen (port taken) stop the primary with exit 1 instead of restarting forever', async (t) => {
+void t.test('workers that cannot listen (port taken) stop the primary with exit 1 instead of restarting forever', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-workers-busy-'));
   const taken = net.createServer();
   await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));

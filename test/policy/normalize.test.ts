@@ -17,22 +17,24 @@ function rejected(t: Test, raw: string): void {
   if (!r.ok) t.type(r.reason, 'string');
 }
 
-t.test('plain paths pass through unchanged', async (t) => {
+void t.test('plain paths pass through unchanged', (t) => {
   ok(t, '/', '/', '/');
   ok(t, '/public', '/public', '/public');
   ok(t, '/public/x.css', '/public/x.css', '/public/x.css');
   ok(t, '/a/b/', '/a/b/', '/a/b/');
   ok(t, "/a-b_c.d~e!$&'()*+,=:@", "/a-b_c.d~e!$&'()*+,=:@");
+  t.end();
 });
 
-t.test('splits off the query and keeps it raw for forwarding', async (t) => {
+void t.test('splits off the query and keeps it raw for forwarding', (t) => {
   const r = normalizePath('/a/../b?x=%2f&y=/../z');
   t.same(r, { ok: true, path: '/b', query: 'x=%2f&y=/../z', forward: '/b?x=%2f&y=/../z' });
   const empty = normalizePath('/a?');
   t.same(empty, { ok: true, path: '/a', query: '', forward: '/a' });
+  t.end();
 });
 
-t.test('resolves dot segments, duplicate slashes and ; parameters', async (t) => {
+void t.test('resolves dot segments, duplicate slashes and ; parameters', (t) => {
   ok(t, '/a/./b', '/a/b');
   ok(t, '/a/b/../c', '/a/c');
   ok(t, '/a/b/..', '/a/');
@@ -43,9 +45,10 @@ t.test('resolves dot segments, duplicate slashes and ; parameters', async (t) =>
   ok(t, '/public/..;/admin', '/admin');
   ok(t, '/public;jsessionid=1/x', '/public/x');
   ok(t, '/;x/a', '/a');
+  t.end();
 });
 
-t.test('percent-decodes once and re-encodes for forwarding', async (t) => {
+void t.test('percent-decodes once and re-encodes for forwarding', (t) => {
   ok(t, '/a%20b', '/a b', '/a%20b');
   ok(t, '/%61dmin', '/admin', '/admin');
   ok(t, '/caf%C3%A9', '/café', '/caf%C3%A9');
@@ -54,14 +57,16 @@ t.test('percent-decodes once and re-encodes for forwarding', async (t) => {
   ok(t, '/a/%2e%2e/x', '/x');
   ok(t, '/a/.%2E/x', '/x');
   ok(t, '/%EF%BC%8F..%EF%BC%8Fadmin', '/／..／admin', '/%EF%BC%8F..%EF%BC%8Fadmin'); // fullwidth solidus is a plain character
+  t.end();
 });
 
-t.test('case-insensitive mode lower-cases the rule path but forwards the client case', async (t) => {
+void t.test('case-insensitive mode lower-cases the rule path but forwards the client case', (t) => {
   ok(t, '/PUBLIC/X', '/public/x', '/PUBLIC/X', true);
   ok(t, '/PUBLIC/X', '/PUBLIC/X', '/PUBLIC/X', false);
+  t.end();
 });
 
-t.test('absolute-form targets give their path and authority', async (t) => {
+void t.test('absolute-form targets give their path and authority', (t) => {
   t.same(normalizePath('http://x.example/public/../admin?q=1'), { ok: true, path: '/admin', query: 'q=1', forward: '/admin?q=1', authority: 'x.example' });
   t.same(normalizePath('HTTPS://x:8443'), { ok: true, path: '/', query: '', forward: '/', authority: 'x:8443' });
   t.same(normalizePath('http://x?a'), { ok: true, path: '/', query: 'a', forward: '/?a', authority: 'x' });
@@ -74,9 +79,10 @@ t.test('absolute-form targets give their path and authority', async (t) => {
   t.same(normalizePath('http://[::1]:8080/a'), { ok: true, path: '/a', query: '', forward: '/a', authority: '[::1]:8080' });
   rejected(t, 'x.example:443');
   rejected(t, '*');
+  t.end();
 });
 
-t.test('rejects hostile or malformed targets', async (t) => {
+void t.test('rejects hostile or malformed targets', (t) => {
   for (const raw of [
     '',
     'a/b',
@@ -116,4 +122,5 @@ t.test('rejects hostile or malformed targets', async (t) => {
     '/' + 'a'.repeat(9000),
   ])
     rejected(t, raw);
+  t.end();
 });

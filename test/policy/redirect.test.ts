@@ -7,14 +7,15 @@ const ctx: RedirectContext = {
   servedHosts: (h) => h === 'gw.example.com' || h === 'vms.example.com',
 };
 
-t.test('honours relative paths on the same host', async (t) => {
+void t.test('honours relative paths on the same host', (t) => {
   t.equal(safeRedirect('/', ctx), '/');
   t.equal(safeRedirect('/app/page?x=1&y=%2F#frag', ctx), '/app/page?x=1&y=%2F#frag');
   t.equal(safeRedirect('/a/./b/../c', ctx), '/a/c', 'dot segments resolved as the browser would');
   t.equal(safeRedirect('/caf%C3%A9', ctx), '/caf%C3%A9');
+  t.end();
 });
 
-t.test('honours absolute URLs on served hosts', async (t) => {
+void t.test('honours absolute URLs on served hosts', (t) => {
   t.equal(safeRedirect('https://gw.example.com/x?y=1', ctx), 'https://gw.example.com/x?y=1');
   t.equal(safeRedirect('https://vms.example.com', ctx), 'https://vms.example.com/');
   t.equal(safeRedirect('https://VMS.example.com:8443/a', ctx), 'https://vms.example.com:8443/a');
@@ -23,9 +24,10 @@ t.test('honours absolute URLs on served hosts', async (t) => {
   const local: RedirectContext = { requestHost: 'localhost:8080', proto: 'http', servedHosts: () => false };
   t.equal(safeRedirect('http://localhost:8080/x', local), 'http://localhost:8080/x', 'same host and port as the request');
   t.equal(safeRedirect('http://localhost:9999/x', local), '/', 'same name, another port, not served');
+  t.end();
 });
 
-t.test('everything else falls back', async (t) => {
+void t.test('everything else falls back', (t) => {
   const hostile = [
     undefined,
     '',
@@ -71,9 +73,11 @@ t.test('everything else falls back', async (t) => {
   ];
   t.ok(hostile.length >= 20);
   for (const rd of hostile) t.equal(safeRedirect(rd, ctx), '/', JSON.stringify(rd));
+  t.end();
 });
 
-t.test('uses the given fallback', async (t) => {
+void t.test('uses the given fallback', (t) => {
   t.equal(safeRedirect('//evil.com', { ...ctx, fallback: '/home' }), '/home');
   t.equal(safeRedirect(undefined, { ...ctx, fallback: '/home' }), '/home');
+  t.end();
 });

@@ -11,12 +11,13 @@ function req(over: Partial<AccessRequest> = {}): AccessRequest {
   return { host: 'app.example.com', path: '/', method: 'GET', clientIp: '203.0.113.9', ...over };
 }
 
-t.test('default policy when nothing matches', async (t) => {
+void t.test('default policy when nothing matches', (t) => {
   t.same(compile({}).decide(req()), { policy: 'two_factor', rule: -1 });
   t.same(compile({ default_policy: 'deny' }).decide(req()), { policy: 'deny', rule: -1 });
+  t.end();
 });
 
-t.test('plain paths are prefixes on a segment boundary', async (t) => {
+void t.test('plain paths are prefixes on a segment boundary', (t) => {
   const p = compile({ rules: [{ paths: ['/public'], policy: 'bypass' }, { paths: ['/dir/'], policy: 'one_factor' }] });
   for (const path of ['/public', '/public/', '/public/x', '/public/x/y']) t.equal(p.decide(req({ path })).policy, 'bypass', path);
   for (const path of ['/publicity', '/public-x', '/', '/x/public']) t.equal(p.decide(req({ path })).policy, 'two_factor', path);
@@ -24,9 +25,10 @@ t.test('plain paths are prefixes on a segment boundary', async (t) => {
   t.equal(p.decide(req({ path: '/dir/a' })).policy, 'one_factor');
   t.equal(p.decide(req({ path: '/dir' })).policy, 'two_factor');
   t.equal(compile({ rules: [{ paths: ['/'], policy: 'bypass' }] }).decide(req({ path: '/anything/at/all' })).policy, 'bypass');
+  t.end();
 });
 
-t.test('* globs within a segment, ** across segments', async (t) => {
+void t.test('* globs within a segment, ** across segments', (t) => {
   const p = compile({
     rules: [
       { paths: ['/admin/*'], policy: 'deny' },
@@ -53,27 +55,30 @@ t.test('* globs within a segment, ** across segments', async (t) => {
   t.equal(p.decide(req({ path: '/v/a/b/exports' })).policy, 'two_factor');
   t.equal(p.decide(req({ path: '/files/a/b/c.pdf' })).policy, 'bypass');
   t.equal(p.decide(req({ path: '/files/a/b/c.pdfx' })).policy, 'two_factor');
+  t.end();
 });
 
-t.test('regex metacharacters in paths are literal', async (t) => {
+void t.test('regex metacharacters in paths are literal', (t) => {
   const p = compile({ rules: [{ paths: ['/a.b', '/c+(d)', '/e$[f]'], policy: 'bypass' }] });
   t.equal(p.decide(req({ path: '/a.b' })).policy, 'bypass');
   t.equal(p.decide(req({ path: '/axb' })).policy, 'two_factor');
   t.equal(p.decide(req({ path: '/c+(d)/x' })).policy, 'bypass');
   t.equal(p.decide(req({ path: '/ccd' })).policy, 'two_factor');
   t.equal(p.decide(req({ path: '/e$[f]' })).policy, 'bypass');
+  t.end();
 });
 
-t.test('case-insensitive paths', async (t) => {
+void t.test('case-insensitive paths', (t) => {
   const p = compile({ case_insensitive_paths: true, rules: [{ paths: ['/Public', '/ADMIN/*'], policy: 'bypass' }] });
   t.equal(p.caseInsensitivePaths, true);
   t.equal(p.decide(req({ path: '/public/x' })).policy, 'bypass');
   t.equal(p.decide(req({ path: '/PUBLIC' })).policy, 'bypass');
   t.equal(p.decide(req({ path: '/admin/x' })).policy, 'bypass');
   t.equal(compile({ rules: [{ paths: ['/Public'], policy: 'bypass' }] }).decide(req({ path: '/public' })).policy, 'two_factor', 'case-sensitive by default');
+  t.end();
 });
 
-t.test('hosts: exact, case-insensitive, port ignored, wildcard', async (t) => {
+void t.test('hosts: exact, case-insensitive, port ignored, wildcard', (t) => {
   const p = compile({ rules: [{ hosts: ['App.Example.com'], policy: 'bypass' }, { hosts: ['*.internal.example'], policy: 'one_factor' }] });
   t.equal(p.decide(req({ host: 'app.example.com' })).policy, 'bypass');
   t.equal(p.decide(req({ host: 'APP.EXAMPLE.COM:8443' })).policy, 'bypass');
@@ -88,9 +93,10 @@ t.test('hosts: exact, case-insensitive, port ignored, wildcard', async (t) => {
   t.equal(v6.decide(req({ host: '[::1]:8080' })).policy, 'bypass');
   t.equal(compile({ rules: [{ hosts: ['2001:db8::1'], policy: 'bypass' }] }).decide(req({ host: '[2001:DB8::1]' })).policy, 'bypass', 'bare IPv6 in config');
   t.equal(v6.decide(req({ host: '[::2]' })).policy, 'two_factor');
+  t.end();
 });
 
-t.test('bad host and path patterns are config errors', async (t) => {
+void t.test('bad host and path patterns are config errors', (t) => {
   for (const rules of [[{ hosts: ['a.*.com'], policy: 'bypass' }], [{ hosts: ['*'], policy: 'bypass' }], [{ paths: ['/a/***'], policy: 'bypass' }]]) {
     let caught: unknown;
     try {
@@ -101,17 +107,19 @@ t.test('bad host and path patterns are config errors', async (t) => {
     t.ok(isPortcullisError(caught, 'PORTCULLIS_ERR_CONFIG'), JSON.stringify(rules));
     t.match((caught as Error).message, /access\.rules\[0\]/);
   }
+  t.end();
 });
 
-t.test('methods', async (t) => {
+void t.test('methods', (t) => {
   const p = compile({ rules: [{ methods: ['get', 'HEAD'], paths: ['/ro'], policy: 'bypass' }] });
   t.equal(p.decide(req({ path: '/ro', method: 'GET' })).policy, 'bypass');
   t.equal(p.decide(req({ path: '/ro', method: 'HEAD' })).policy, 'bypass');
   t.equal(p.decide(req({ path: '/ro', method: 'get' })).policy, 'bypass');
   t.equal(p.decide(req({ path: '/ro', method: 'POST' })).policy, 'two_factor');
+  t.end();
 });
 
-t.test('networks: IPv4, IPv6 and IPv4-mapped IPv6', async (t) => {
+void t.test('networks: IPv4, IPv6 and IPv4-mapped IPv6', (t) => {
   const p = compile({ rules: [{ networks: ['192.168.10.0/24', '2001:db8::/32'], policy: 'one_factor' }] });
   t.equal(p.decide(req({ clientIp: '192.168.10.77' })).policy, 'one_factor');
   t.equal(p.decide(req({ clientIp: '::ffff:192.168.10.77' })).policy, 'one_factor');
@@ -120,9 +128,10 @@ t.test('networks: IPv4, IPv6 and IPv4-mapped IPv6', async (t) => {
   t.equal(p.decide(req({ clientIp: '2001:db9::1' })).policy, 'two_factor');
   t.equal(p.decide(req({ clientIp: 'not-an-ip' })).policy, 'two_factor');
   t.equal(p.decide(req({ clientIp: '' })).policy, 'two_factor');
+  t.end();
 });
 
-t.test('all given criteria must match', async (t) => {
+void t.test('all given criteria must match', (t) => {
   const p = compile({ rules: [{ hosts: ['app.example.com'], paths: ['/x'], methods: ['GET'], networks: ['10.0.0.0/8'], policy: 'bypass' }] });
   const good = req({ path: '/x', clientIp: '10.1.2.3' });
   t.equal(p.decide(good).policy, 'bypass');
@@ -130,9 +139,10 @@ t.test('all given criteria must match', async (t) => {
   t.equal(p.decide({ ...good, path: '/y' }).policy, 'two_factor');
   t.equal(p.decide({ ...good, method: 'POST' }).policy, 'two_factor');
   t.equal(p.decide({ ...good, clientIp: '11.0.0.1' }).policy, 'two_factor');
+  t.end();
 });
 
-t.test('users and groups', async (t) => {
+void t.test('users and groups', (t) => {
   const p = compile({
     rules: [
       { paths: ['/ops'], groups: ['operators', 'admins'], policy: 'one_factor' },
@@ -147,9 +157,10 @@ t.test('users and groups', async (t) => {
   t.same(p.decide(req({ path: '/me', subject: { user: 'Alice', groups: [] } })), { policy: 'deny', rule: 3 }, 'user names are exact');
   t.same(p.decide(req({ path: '/both', subject: { user: 'alice', groups: ['users'] } })), { policy: 'deny', rule: 3 }, 'users AND groups');
   t.same(p.decide(req({ path: '/both', subject: { user: 'alice', groups: ['admins'] } })), { policy: 'one_factor', rule: 2 });
+  t.end();
 });
 
-t.test('anonymous requests on subject rules must sign in first, never fall through', async (t) => {
+void t.test('anonymous requests on subject rules must sign in first, never fall through', (t) => {
   const p = compile({
     rules: [
       { paths: ['/me'], users: ['alice'], policy: 'bypass' },
@@ -163,9 +174,10 @@ t.test('anonymous requests on subject rules must sign in first, never fall throu
   t.same(p.decide(req({ path: '/no' })), { policy: 'deny', rule: 2, needsSubject: true });
   t.same(p.decide(req({ path: '/other' })), { policy: 'bypass', rule: 3 });
   t.same(p.decide(req({ path: '/me', subject: { user: 'bob', groups: [] } })), { policy: 'bypass', rule: 3 }, 'a known subject that does not match falls through');
+  t.end();
 });
 
-t.test('first match wins and max_auth_age is carried', async (t) => {
+void t.test('first match wins and max_auth_age is carried', (t) => {
   const p = compile({
     rules: [
       { paths: ['/admin'], methods: ['GET'], policy: 'one_factor' },
@@ -176,22 +188,25 @@ t.test('first match wins and max_auth_age is carried', async (t) => {
   t.same(p.decide(req({ path: '/admin' })), { policy: 'one_factor', rule: 0 });
   t.same(p.decide(req({ path: '/admin', method: 'POST' })), { policy: 'two_factor', rule: 1, maxAuthAge: 900_000 });
   t.ok(Object.isFrozen(p.decide(req({ path: '/admin' }))), 'decisions are precompiled and frozen');
+  t.end();
 });
 
-t.test('empty criteria lists are treated as not given', async (t) => {
+void t.test('empty criteria lists are treated as not given', (t) => {
   t.equal(compile({ rules: [{ paths: [], methods: [], policy: 'bypass' }] }).decide(req({ path: '/x' })).policy, 'bypass');
+  t.end();
 });
 
-t.test('portal paths are recognised and rules under the prefix are warned about', async (t) => {
+void t.test('portal paths are recognised and rules under the prefix are warned about', (t) => {
   const p = compile({ rules: [{ paths: ['/_gateway/login'], policy: 'deny' }, { paths: ['/x'], policy: 'deny' }] });
   t.ok(p.isPortalPath('/_gateway'));
   t.ok(p.isPortalPath('/_gateway/login'));
   t.notOk(p.isPortalPath('/_gatewayx'));
   t.equal(p.warnings.length, 1);
   t.match(p.warnings[0], /access\.rules\[0\]\.paths/);
+  t.end();
 });
 
-t.test('explain says why each rule did or did not match', async (t) => {
+void t.test('explain says why each rule did or did not match', (t) => {
   const p = compile({
     rules: [
       { hosts: ['other.example'], policy: 'bypass' },
@@ -222,4 +237,5 @@ t.test('explain says why each rule did or did not match', async (t) => {
     const d = p.decide(r);
     t.match(p.explain(r).at(-1), new RegExp(`decision: ${d.policy} `));
   }
+  t.end();
 });

@@ -3,7 +3,7 @@ import { csrfToken, newLoginCsrf, verifyCsrf, verifyLoginCsrf } from '../../src/
 
 const SECRET = 'session-csrf-secret-0123456789abcdef';
 
-t.test('in-session token: valid for its secret and action', async (t) => {
+void t.test('in-session token: valid for its secret and action', (t) => {
   const tok = csrfToken(SECRET);
   t.ok(verifyCsrf(SECRET, tok));
   t.ok(tok.length < 100);
@@ -13,9 +13,10 @@ t.test('in-session token: valid for its secret and action', async (t) => {
   t.ok(verifyCsrf(SECRET, bound, 'logout'));
   t.notOk(verifyCsrf(SECRET, bound, 'verify'), 'bound to the action');
   t.notOk(verifyCsrf(SECRET, bound), 'not valid without the action');
+  t.end();
 });
 
-t.test('in-session token: invalid, tampered, other secret, oversized', async (t) => {
+void t.test('in-session token: invalid, tampered, other secret, oversized', (t) => {
   const tok = csrfToken(SECRET);
   t.notOk(verifyCsrf('another-secret-of-enough-length-xx', tok), 'other secret');
   t.notOk(verifyCsrf(SECRET, undefined));
@@ -33,13 +34,14 @@ t.test('in-session token: invalid, tampered, other secret, oversized', async (t)
   t.notOk(verifyCsrf('', tok), 'empty secret never verifies');
   t.notOk(verifyCsrf(SECRET, 42 as unknown as string));
   t.throws(() => csrfToken(''));
+  t.end();
 });
 
 const KEY = Buffer.alloc(32, 7);
 const T0 = Date.UTC(2026, 0, 1);
 const MAX = 30 * 60_000;
 
-t.test('login CSRF: double submit with a signed, time-stamped cookie', async (t) => {
+void t.test('login CSRF: double submit with a signed, time-stamped cookie', (t) => {
   const { cookieValue, token } = newLoginCsrf(KEY, T0);
   t.match(cookieValue, /^[0-9a-z]+\.[\w-]+\.[\w-]+$/);
   t.notOk(cookieValue.includes(token), 'the token is not in the cookie');
@@ -53,9 +55,10 @@ t.test('login CSRF: double submit with a signed, time-stamped cookie', async (t)
   t.notOk(verifyLoginCsrf(KEY, cookieValue, other.token, T0, MAX), 'token of another cookie');
   t.notOk(verifyLoginCsrf(KEY, other.cookieValue, token, T0, MAX));
   t.notOk(verifyLoginCsrf(Buffer.alloc(32, 8), cookieValue, token, T0, MAX), 'other key');
+  t.end();
 });
 
-t.test('login CSRF: tampered, missing, malformed, oversized', async (t) => {
+void t.test('login CSRF: tampered, missing, malformed, oversized', (t) => {
   const { cookieValue, token } = newLoginCsrf(KEY, T0);
   const [issued, nonce, sig] = cookieValue.split('.') as [string, string, string];
   const later = (T0 + 10 * MAX).toString(36);
@@ -74,4 +77,5 @@ t.test('login CSRF: tampered, missing, malformed, oversized', async (t) => {
   t.notOk(verifyLoginCsrf(KEY, cookieValue.padEnd(10_000, 'A'), token, T0, MAX), 'oversized cookie');
   t.notOk(verifyLoginCsrf(Buffer.alloc(4), cookieValue, token, T0, MAX), 'short key');
   t.throws(() => newLoginCsrf(Buffer.alloc(4), T0));
+  t.end();
 });

@@ -6,12 +6,13 @@ import { LANGUAGES } from '../../src/config/schema/misc.js';
 const placeholders = (s: string) => [...s.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]).sort();
 const forms = (m: unknown): string[] => (typeof m === 'string' ? [m] : Object.values(m as Record<string, string>));
 
-t.test('six languages, the same as the config schema allows', async (t) => {
+void t.test('six languages, the same as the config schema allows', (t) => {
   t.same([...SUPPORTED_LANGUAGES].sort(), ['de', 'en', 'es', 'fr', 'nl', 'ru']);
   t.same([...SUPPORTED_LANGUAGES].sort(), [...LANGUAGES].sort());
+  t.end();
 });
 
-t.test('every key of en exists in every language, with the same placeholders, and no extra keys', async (t) => {
+void t.test('every key of en exists in every language, with the same placeholders, and no extra keys', (t) => {
   const keys = Object.keys(en);
   t.ok(keys.length > 100);
   for (const [lang, cat] of Object.entries(CATALOGUES)) {
@@ -31,9 +32,10 @@ t.test('every key of en exists in every language, with the same placeholders, an
       t.same(placeholders(other ?? ''), expected, `${lang}: ${key} placeholders`);
     }
   }
+  t.end();
 });
 
-t.test('translations are real translations, not English copies', async (t) => {
+void t.test('translations are real translations, not English copies', (t) => {
   for (const lang of SUPPORTED_LANGUAGES.filter((l) => l !== 'en')) {
     const cat = CATALOGUES[lang] as Record<string, unknown>;
     const alike = new Set(['message.status']); // "Error {status}" is also Spanish
@@ -45,9 +47,10 @@ t.test('translations are real translations, not English copies', async (t) => {
   t.equal(translator('es').t('login.username'), 'Nombre de usuario');
   t.equal(translator('nl').t('login.password'), 'Wachtwoord');
   t.equal(translator('ru').t('login.submit'), 'Войти');
+  t.end();
 });
 
-t.test('translator fills placeholders, leaves unknown ones, chooses plural forms', async (t) => {
+void t.test('translator fills placeholders, leaves unknown ones, chooses plural forms', (t) => {
   const tr = translator('en');
   t.equal(tr.lang, 'en');
   t.equal(tr.t('login.lead', { product: 'VMS' }), 'Sign in to continue to VMS.');
@@ -67,16 +70,18 @@ t.test('translator fills placeholders, leaves unknown ones, chooses plural forms
   t.notOk(tr.has('nope.nothing'));
   t.notOk(tr.has('toString'));
   t.equal(tr.t('nope.nothing' as 'login.title'), 'nope.nothing', 'unknown key shows the key');
+  t.end();
 });
 
-t.test('unknown language falls back to English', async (t) => {
+void t.test('unknown language falls back to English', (t) => {
   const tr = translator('xx');
   t.equal(tr.lang, 'en');
   t.equal(tr.t('login.submit'), 'Sign in');
   t.equal(translator('__proto__').lang, 'en');
+  t.end();
 });
 
-t.test('negotiateLanguage', async (t) => {
+void t.test('negotiateLanguage', (t) => {
   const all = SUPPORTED_LANGUAGES;
   t.equal(negotiateLanguage(undefined, all), 'en');
   t.equal(negotiateLanguage('', all), 'en');
@@ -101,4 +106,5 @@ t.test('negotiateLanguage', async (t) => {
   t.equal(negotiateLanguage('de', ['en', 'de'], 'fr'), 'de', 'cookie for a language not configured ignored');
   t.equal(negotiateLanguage(`${'x,'.repeat(100_000)}de`, all), 'en', 'bounded: a huge header does not get far');
   t.equal(negotiateLanguage('en-US,en;q=0.9', all), 'en');
+  t.end();
 });

@@ -6,23 +6,25 @@ import { context, forms, renderAll } from './views-fixtures.js';
 
 const HOSTILE = `"><img src=x onerror=alert(1)><script>alert('x')</script>'\`&`;
 
-t.test('html helper escapes by default, raw() and nested fragments pass through', async (t) => {
+void t.test('html helper escapes by default, raw() and nested fragments pass through', (t) => {
   t.equal(escapeHtml(`<a href="x">'&\``), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#96;');
   t.equal(html`<p>${'<b>'}</p>`.value, '<p>&lt;b&gt;</p>');
   t.equal(html`<p>${raw('<b>ok</b>')}</p>`.value, '<p><b>ok</b></p>');
   t.equal(html`<ul>${['<a>', html`<li>${'&'}</li>`]}</ul>`.value, '<ul>&lt;a&gt;<li>&amp;</li></ul>');
   t.equal(html`${null}${undefined}${false}${true}${0}`.value, '0');
   t.equal(String(html`x`), 'x');
+  t.end();
 });
 
-t.test('safeHref keeps same-site paths and http(s) URLs only', async (t) => {
+void t.test('safeHref keeps same-site paths and http(s) URLs only', (t) => {
   t.equal(safeHref('/app?x=1'), '/app?x=1');
   t.equal(safeHref('https://vms.example.com/x'), 'https://vms.example.com/x');
   for (const bad of ['javascript:alert(1)', 'JaVaScRiPt:alert(1)', '//evil.example', '/\\evil.example', 'data:text/html,x', 'vbscript:x', '', undefined, 'relative'])
     t.equal(safeHref(bad), '#', String(bad));
+  t.end();
 });
 
-t.test('every POST form on every page carries a csrf field', async (t) => {
+void t.test('every POST form on every page carries a csrf field', (t) => {
   for (const lang of SUPPORTED_LANGUAGES) {
     for (const [name, page] of renderAll(context(lang))) {
       const all = forms(page);
@@ -33,16 +35,18 @@ t.test('every POST form on every page carries a csrf field', async (t) => {
       t.equal((page.match(/<form\b/g) ?? []).length, all.length, `${lang}/${name}: all forms parsed`);
     }
   }
+  t.end();
 });
 
-t.test('the csrf token is escaped too', async (t) => {
+void t.test('the csrf token is escaped too', (t) => {
   for (const [name, page] of renderAll(context('en', { csrf: HOSTILE }))) {
     t.notOk(page.includes(HOSTILE), name);
     t.notMatch(page, /<img/, name);
   }
+  t.end();
 });
 
-t.test('hostile values are escaped everywhere, in text and attributes', async (t) => {
+void t.test('hostile values are escaped everywhere, in text and attributes', (t) => {
   const ctx = context('en', { productTitle: HOSTILE, user: { name: HOSTILE } });
   for (const [name, page] of renderAll(ctx, HOSTILE)) {
     t.notMatch(page, /<img/, `${name}: no injected element`);
@@ -56,9 +60,10 @@ t.test('hostile values are escaped everywhere, in text and attributes', async (t
     }
     t.match(page, /&lt;script&gt;alert\(&#39;x&#39;\)&lt;\/script&gt;/, `${name}: shown as text`);
   }
+  t.end();
 });
 
-t.test('no external URL in any page, except the otpauth URI text', async (t) => {
+void t.test('no external URL in any page, except the otpauth URI text', (t) => {
   for (const lang of SUPPORTED_LANGUAGES) {
     for (const [name, page] of renderAll(context(lang))) {
       t.notMatch(page, /https?:\/\//i, `${lang}/${name}`);
@@ -66,9 +71,10 @@ t.test('no external URL in any page, except the otpauth URI text', async (t) => 
       t.notMatch(page, /\shref="(?!\/|#)/, `${lang}/${name}: links are same-site`);
     }
   }
+  t.end();
 });
 
-t.test('CSP: same-origin scripts and styles, no inline, no framing', async (t) => {
+void t.test('CSP: same-origin scripts and styles, no inline, no framing', (t) => {
   t.match(PORTAL_CSP, /default-src 'none'/);
   t.match(PORTAL_CSP, /script-src 'self'(;|$)/);
   t.match(PORTAL_CSP, /style-src 'self'(;|$)/);
@@ -83,9 +89,10 @@ t.test('CSP: same-origin scripts and styles, no inline, no framing', async (t) =
     t.notMatch(page, /\sstyle=|<style/, `${name}: no inline style`);
     for (const tag of page.match(/<[a-z][^>]*>/gi) ?? []) t.notMatch(tag.replace(/"[^"]*"/g, '""'), /\son[a-z]+=/i, `${name}: no event handler attributes`);
   }
+  t.end();
 });
 
-t.test('pages are accessible: every visible input has a label, one h1, lang set', async (t) => {
+void t.test('pages are accessible: every visible input has a label, one h1, lang set', (t) => {
   for (const lang of SUPPORTED_LANGUAGES) {
     for (const [name, page] of renderAll(context(lang))) {
       t.equal((page.match(/<h1\b/g) ?? []).length, 1, `${lang}/${name}: one h1`);
@@ -100,4 +107,5 @@ t.test('pages are accessible: every visible input has a label, one h1, lang set'
       t.equal(new Set(ids).size, ids.length, `${lang}/${name}: ids are unique`);
     }
   }
+  t.end();
 });

@@ -25,7 +25,7 @@ function byAction(page: string, action: string) {
   return f;
 }
 
-t.test('layout: document basics, own stylesheet and script, language, title', async (t) => {
+void t.test('layout: document basics, own stylesheet and script, language, title', (t) => {
   const page = loginPage(context('de'), { rd: '/' });
   t.match(page, /^<!doctype html>/);
   t.match(page, /<html lang="de" dir="ltr">/);
@@ -37,15 +37,17 @@ t.test('layout: document basics, own stylesheet and script, language, title', as
   t.notMatch(page, /\sstyle=/, 'no inline style attribute');
   t.notMatch(page, /\son[a-z]+=/i, 'no inline event handler');
   t.notMatch(page, /<style/, 'no style element');
+  t.end();
 });
 
-t.test('layout: signed-in user links to the account page; anonymous pages do not', async (t) => {
+void t.test('layout: signed-in user links to the account page; anonymous pages do not', (t) => {
   t.match(loginPage(ctx, { rd: '/' }), /href="\/_gateway\/account"/);
   const anon = loginPage(context('en', { user: undefined }), { rd: '/' });
   t.notMatch(anon, /href="\/_gateway\/account"/);
+  t.end();
 });
 
-t.test('login page: form, fields, autocomplete, rd, recover link', async (t) => {
+void t.test('login page: form, fields, autocomplete, rd, recover link', (t) => {
   const page = loginPage(ctx, { rd: '/cams?id=1' });
   const [form] = byAction(page, '/_gateway/login');
   t.ok(form);
@@ -60,9 +62,10 @@ t.test('login page: form, fields, autocomplete, rd, recover link', async (t) => 
   t.match(page, /<label for="password">Password<\/label>/);
   t.match(page, /href="\/_gateway\/recover"/);
   t.notMatch(page, /role="alert"/);
+  t.end();
 });
 
-t.test('login page: errors and notices', async (t) => {
+void t.test('login page: errors and notices', (t) => {
   const bad = loginPage(ctx, { rd: '/', username: 'alice', error: 'invalid_credentials' });
   t.match(bad, /role="alert">Incorrect username or password\./);
   const [form] = byAction(bad, '/_gateway/login');
@@ -79,6 +82,7 @@ t.test('login page: errors and notices', async (t) => {
   t.match(loginPage(ctx, { rd: '/', error: 'csrf' }), /This form has expired/);
   t.match(loginPage(ctx, { rd: '/', notice: 'logged_out' }), /role="status">You have been signed out\./);
   t.match(loginPage(ctx, { rd: '/', notice: 'session_expired' }), /Your session has expired/);
+  t.end();
 });
 
 const methods: VerifyModel['methods'] = [
@@ -88,7 +92,7 @@ const methods: VerifyModel['methods'] = [
 ];
 const base = { rd: '/x', methods, rememberDevice: true, codeLength: 6, codeCharset: 'digits' };
 
-t.test('verify page: code form, remember device, where the code went', async (t) => {
+void t.test('verify page: code form, remember device, where the code went', (t) => {
   const page = verifyPage(ctx, { ...base, method: 'email', destination: 'a***@example.com', sent: true });
   t.match(page, /We sent a 6-digit code to <strong class="nowrap">a\*\*\*@example\.com<\/strong>/);
   const codeForms = byAction(page, '/_gateway/verify').filter((f) => f.names.includes('code'));
@@ -103,9 +107,10 @@ t.test('verify page: code form, remember device, where the code went', async (t)
   t.match(field(form, 'remember_device')!, /type="checkbox" value="1"/);
   t.equal(valueOf(form, 'rd'), '/x');
   t.equal(valueOf(form, 'method'), 'email');
+  t.end();
 });
 
-t.test('verify page: switching forms for each other method, resend for email/sms', async (t) => {
+void t.test('verify page: switching forms for each other method, resend for email/sms', (t) => {
   const page = verifyPage(ctx, { ...base, method: 'email', destination: 'a***@example.com', sent: true });
   const switches = byAction(page, '/_gateway/verify').filter((f) => !f.names.includes('code'));
   t.same(switches.map((f) => valueOf(f, 'method')), ['sms', 'totp']);
@@ -117,9 +122,10 @@ t.test('verify page: switching forms for each other method, resend for email/sms
   const totp = verifyPage(ctx, { ...base, method: 'totp' });
   t.equal(forms(totp).filter((f) => f.action === '/_gateway/verify/resend').length, 0, 'no resend for totp');
   t.match(totp, /enter the 6-digit code it shows/);
+  t.end();
 });
 
-t.test('verify page: without remember device, other lengths and charsets', async (t) => {
+void t.test('verify page: without remember device, other lengths and charsets', (t) => {
   const page = verifyPage(ctx, { ...base, method: 'sms', destination: '+49 *** **78', rememberDevice: false, codeLength: 4 });
   t.notMatch(page, /remember_device/);
   t.match(page, /We sent a 4-digit code by text message to/);
@@ -132,9 +138,10 @@ t.test('verify page: without remember device, other lengths and charsets', async
   t.notMatch(recovery, /data-autosubmit/, 'recovery codes are free text');
   t.match(recovery, /Recovery code<\/label>/);
   t.match(verifyPage(ctx, { ...base, method: 'totp', trustDays: 30 }), /Trust this device for 30 days/);
+  t.end();
 });
 
-t.test('verify page: errors', async (t) => {
+void t.test('verify page: errors', (t) => {
   const v = (e: VerifyModel['error'], extra: Partial<VerifyModel> = {}) => verifyPage(ctx, { ...base, method: 'email', destination: 'd', error: e, ...extra });
   t.match(v('invalid_code', { attemptsLeft: 2 }), /That code is not correct\. You have 2 attempts left\./);
   t.match(v('invalid_code', { attemptsLeft: 1 }), /You have 1 attempt left\./);
@@ -148,14 +155,16 @@ t.test('verify page: errors', async (t) => {
   t.match(locked, /locked/);
   t.notMatch(locked, /name="code"/, 'no code form when locked');
   t.equal(forms(locked).length, 0);
+  t.end();
 });
 
-t.test('verify page: SMS fell back to email', async (t) => {
+void t.test('verify page: SMS fell back to email', (t) => {
   const page = verifyPage(ctx, { ...base, method: 'email', destination: 'a***@example.com', sent: true, fellBack: true });
   t.match(page, /could not send a text message, so we sent a 6-digit code by email to <strong class="nowrap">a\*\*\*@example\.com<\/strong>/);
+  t.end();
 });
 
-t.test('verify page: passkey needs options and says so without JavaScript', async (t) => {
+void t.test('verify page: passkey needs options and says so without JavaScript', (t) => {
   const without = verifyPage(ctx, { ...base, method: 'webauthn' });
   t.match(without, /Passkeys are not available/);
   const withOpts = verifyPage(ctx, { ...base, method: 'webauthn', webauthnOptions: '{"challenge":"abc"}' });
@@ -166,9 +175,10 @@ t.test('verify page: passkey needs options and says so without JavaScript', asyn
   t.match(withOpts, /data-webauthn-unsupported>Passkeys need JavaScript/, 'shown until the script hides it');
   t.match(withOpts, /data-webauthn-error hidden>/);
   t.match(withOpts, /data-webauthn-mode="get"/);
+  t.end();
 });
 
-t.test('enrol passkey page: name and credential, create mode, unavailable without options', async (t) => {
+void t.test('enrol passkey page: name and credential, create mode, unavailable without options', (t) => {
   const page = enrollWebauthnPage(ctx, { rd: '/r', creationOptions: '{"challenge":"abc","user":{"id":"dQ"}}' });
   const [form] = byAction(page, '/_gateway/enroll/webauthn');
   t.same(form!.names.sort(), ['credential', 'csrf', 'name', 'rd']);
@@ -179,9 +189,10 @@ t.test('enrol passkey page: name and credential, create mode, unavailable withou
   t.equal(forms(none).length, 0);
   t.match(none, /Passkeys are not available right now/);
   t.match(enrollWebauthnPage(ctx, { rd: '/r', creationOptions: '{}', error: 'failed' }), /role="alert">The passkey could not be used/);
+  t.end();
 });
 
-t.test('enrol TOTP page: QR, URI text, grouped secret, password + code form', async (t) => {
+void t.test('enrol TOTP page: QR, URI text, grouped secret, password + code form', (t) => {
   const uri = 'otpauth://totp/Portcullis:alice?secret=JBSWY3DPEHPK3PXP&issuer=Portcullis';
   const page = enrollTotpPage(ctx, { qrSvg: QR_SVG, uri, secretBase32: 'JBSWY3DPEHPK3PXP', rd: '/r' });
   t.match(page, /<svg viewBox="0 0 29 29"/, 'the SVG is inserted as markup');
@@ -194,9 +205,10 @@ t.test('enrol TOTP page: QR, URI text, grouped secret, password + code form', as
   t.match(enrollTotpPage(ctx, { qrSvg: QR_SVG, uri, secretBase32: 'A', rd: '/', error: 'invalid_password' }), /password is not correct/);
   t.equal(groupSecret('ABCDEFGHIJ'), 'ABCD EFGH IJ');
   t.equal(groupSecret('ABCDEFGH'), 'ABCD EFGH');
+  t.end();
 });
 
-t.test('enrol destination page: enter and confirm steps for sms and email', async (t) => {
+void t.test('enrol destination page: enter and confirm steps for sms and email', (t) => {
   const sms = enrollDestinationPage(ctx, { kind: 'sms', step: 'enter', rd: '/r' });
   const [f1] = byAction(sms, '/_gateway/enroll/sms');
   t.same(f1!.names.sort(), ['csrf', 'destination', 'rd']);
@@ -210,9 +222,10 @@ t.test('enrol destination page: enter and confirm steps for sms and email', asyn
   const [f3] = byAction(confirm, '/_gateway/enroll/sms');
   t.same(f3!.names.sort(), ['code', 'csrf', 'rd']);
   t.match(confirm, /We sent a 6-digit code by text message to <strong class="nowrap">\+49 \*\*\* \*\*78/);
+  t.end();
 });
 
-t.test('enrol choice page: required and optional', async (t) => {
+void t.test('enrol choice page: required and optional', (t) => {
   const req = enrollChoicePage(ctx, { methods: ['totp', 'sms'], rd: '/cams', required: true });
   t.match(req, /Your organisation requires two-step verification\. Choose a method/);
   t.match(req, /href="\/_gateway\/enroll\/totp\?rd=%2Fcams"/);
@@ -222,16 +235,18 @@ t.test('enrol choice page: required and optional', async (t) => {
   const opt = enrollChoicePage(ctx, { methods: ['email'], rd: '/cams', required: false });
   t.match(opt, /<a href="\/cams">Not now<\/a>/);
   t.match(enrollChoicePage(ctx, { methods: ['email'], rd: 'javascript:alert(1)', required: false }), /<a href="#">Not now/);
+  t.end();
 });
 
-t.test('recovery codes page: every code, a warning', async (t) => {
+void t.test('recovery codes page: every code, a warning', (t) => {
   const page = recoveryCodesPage(ctx, { codes: ['aaaa-bbbb', 'cccc-dddd'] });
   t.match(page, /<li><code>aaaa-bbbb<\/code><\/li><li><code>cccc-dddd<\/code><\/li>/);
   t.match(page, /alert--warning[^>]*>This is the only time/);
   t.match(page, /href="\/_gateway\/account"/);
+  t.end();
 });
 
-t.test('account page: profile, removable items, enrol links, logout forms', async (t) => {
+void t.test('account page: profile, removable items, enrol links, logout forms', (t) => {
   const page = accountPage(ctx, {
     user: { name: 'Alice Operator', username: 'alice', email: 'alice@example.com', groups: ['operators', 'viewers'] },
     methods: [
@@ -269,9 +284,10 @@ t.test('account page: profile, removable items, enrol links, logout forms', asyn
   t.match(page, /<time datetime="2026-01-02T03:04:05\.000Z">/);
   t.match(page, /Firefox · Linux/);
   t.match(page, /Safari · iOS/);
+  t.end();
 });
 
-t.test('account page: empty lists and opt-in', async (t) => {
+void t.test('account page: empty lists and opt-in', (t) => {
   const page = accountPage(ctx, {
     user: { name: 'Bob', username: 'bob', groups: [] },
     methods: [],
@@ -289,18 +305,20 @@ t.test('account page: empty lists and opt-in', async (t) => {
   t.notMatch(page, /enroll\/sms/);
   t.notMatch(page, /<dt>Groups/);
   t.ok(byAction(page, '/_gateway/logout').length, 'logout form always present');
+  t.end();
 });
 
-t.test('describeUserAgent', async (t) => {
+void t.test('describeUserAgent', (t) => {
   t.equal(describeUserAgent('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36 Edg/120.0'), 'Edge · Windows');
   t.equal(describeUserAgent('Mozilla/5.0 (Linux; Android 14) Chrome/120.0 Mobile Safari/537.36'), 'Chrome · Android');
   t.equal(describeUserAgent('Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Version/17.0 Safari/605.1.15'), 'Safari · macOS');
   t.equal(describeUserAgent('curl/8.0'), 'curl/8.0');
   t.equal(describeUserAgent(''), '—');
   t.equal(describeUserAgent('x'.repeat(100)).length, 58);
+  t.end();
 });
 
-t.test('recover page: request, sent, reset', async (t) => {
+void t.test('recover page: request, sent, reset', (t) => {
   const req = recoverPage(ctx, { step: 'request' });
   const [f] = byAction(req, '/_gateway/recover');
   t.same(f!.names.sort(), ['csrf', 'username']);
@@ -315,9 +333,10 @@ t.test('recover page: request, sent, reset', async (t) => {
   t.equal(forms(expired).length, 0);
   t.match(expired, /expired or has already been used/);
   t.match(recoverPage(ctx, { step: 'request', error: 'not_available' }), /not available/);
+  t.end();
 });
 
-t.test('invite page: new password twice, new-password autocomplete', async (t) => {
+void t.test('invite page: new password twice, new-password autocomplete', (t) => {
   const page = invitePage(ctx, { token: 'tok123', username: 'carol' });
   const [f] = byAction(page, '/_gateway/invite/tok123');
   t.same(f!.names.sort(), ['csrf', 'password', 'password_confirm', 'username']);
@@ -329,9 +348,10 @@ t.test('invite page: new password twice, new-password autocomplete', async (t) =
   const expired = invitePage(ctx, { token: 't', username: 'c', error: 'expired' });
   t.equal(forms(expired).length, 0);
   t.match(expired, /expired or has already been used/);
+  t.end();
 });
 
-t.test('message page: title, text, status, safe link', async (t) => {
+void t.test('message page: title, text, status, safe link', (t) => {
   const page = messagePage(ctx, { title: 'Access denied', message: 'You may not open this page.', status: 403, link: { href: '/', label: 'Home' } });
   t.match(page, /<h1 class="title">Access denied<\/h1>/);
   t.match(page, /Error 403/);
@@ -339,9 +359,10 @@ t.test('message page: title, text, status, safe link', async (t) => {
   t.match(messagePage(ctx, { title: 'x', message: 'y', link: { href: 'javascript:alert(1)', label: 'l' } }), /href="#"/);
   t.match(messagePage(ctx, { title: 'x', message: 'y', link: { href: '//evil.example', label: 'l' } }), /href="#"/);
   t.notMatch(messagePage(ctx, { title: 'x', message: 'y' }), /Error/);
+  t.end();
 });
 
-t.test('pages follow the language of the context', async (t) => {
+void t.test('pages follow the language of the context', (t) => {
   const ru = context('ru');
   const page = verifyPage(ru, { ...base, method: 'email', destination: 'a***@example.com', sent: true, error: 'invalid_code', attemptsLeft: 3 });
   t.match(page, /<html lang="ru"/);
@@ -352,4 +373,5 @@ t.test('pages follow the language of the context', async (t) => {
   t.match(loginPage(context('fr'), { rd: '/' }), /<button[^>]*>Se connecter<\/button>/);
   t.match(accountPage(context('nl'), { user: { name: 'A', username: 'a', groups: [] }, methods: [], devices: [], sessions: [], canOptOut: false, canOptIn: false }), /Overal afmelden/);
   t.match(messagePage(context('es'), { title: 'x', message: 'y', status: 503 }), /Error 503/);
+  t.end();
 });

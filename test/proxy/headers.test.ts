@@ -13,12 +13,13 @@ function pairs(flat: string[]): Array<[string, string]> {
   return out;
 }
 
-t.test('canonical names fold case and _ to -', async (t) => {
+void t.test('canonical names fold case and _ to -', (t) => {
   t.equal(canonicalName('REMOTE_USER'), 'remote-user');
   t.equal(canonicalName('Remote-User'), 'remote-user');
+  t.end();
 });
 
-t.test('builds the upstream head: hop-by-hop gone, identity stripped in every spelling, own headers set', async (t) => {
+void t.test('builds the upstream head: hop-by-hop gone, identity stripped in every spelling, own headers set', (t) => {
   const r = new UpstreamRouter([upstream({ url: 'http://10.0.0.5:8081' })]);
   t.teardown(() => r.close());
   const up = r.get('app');
@@ -72,9 +73,10 @@ t.test('builds the upstream head: hop-by-hop gone, identity stripped in every sp
     ['Remote-User', 'alice'],
     ['Remote-Groups', 'ops'],
   ]);
+  t.end();
 });
 
-t.test('a Cookie header holding only gateway cookies is dropped; preserve_host sends the client host', async (t) => {
+void t.test('a Cookie header holding only gateway cookies is dropped; preserve_host sends the client host', (t) => {
   const r = new UpstreamRouter([upstream({ url: 'http://10.0.0.5:8081', preserve_host: true })]);
   t.teardown(() => r.close());
   const up = r.get('app');
@@ -82,22 +84,25 @@ t.test('a Cookie header holding only gateway cookies is dropped; preserve_host s
   const out = buildRequestHeaders(['Cookie', 'portcullis_session=x', 'Host', 'ignored'], { upstream: up, requestId: 'r', client, setHeaders: {}, stripHeaders: [], stripCookies: STRIP_COOKIES });
   t.notOk(out.some((v) => v.toLowerCase() === 'cookie'));
   t.equal(out[out.indexOf('host') + 1], 'vms.example.com');
+  t.end();
 });
 
-t.test('upgrade keeps Connection: Upgrade and Upgrade: websocket', async (t) => {
+void t.test('upgrade keeps Connection: Upgrade and Upgrade: websocket', (t) => {
   const r = new UpstreamRouter([upstream({ url: 'http://10.0.0.5:8081' })]);
   t.teardown(() => r.close());
   const up = r.get('app');
   if (!up) throw new Error('no upstream');
   const out = pairs(buildRequestHeaders(['Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Key', 'k'], { upstream: up, requestId: 'r', client, setHeaders: {}, stripHeaders: [], stripCookies: [] }, true));
   t.same(out.slice(0, 4), [['Sec-WebSocket-Key', 'k'], ['host', '10.0.0.5:8081'], ['connection', 'Upgrade'], ['upgrade', 'websocket']]);
+  t.end();
 });
 
-t.test('response head filter drops hop-by-hop and Connection-listed headers, keeps Set-Cookie arrays', async (t) => {
+void t.test('response head filter drops hop-by-hop and Connection-listed headers, keeps Set-Cookie arrays', (t) => {
   t.same(filterResponseHeaders({ connection: 'x-a', 'x-a': '1', 'keep-alive': 't', 'transfer-encoding': 'chunked', 'set-cookie': ['a=1', 'b=2'], 'x-b': '2' }), { 'set-cookie': ['a=1', 'b=2'], 'x-b': '2' });
+  t.end();
 });
 
-t.test('through the proxy: spoofed X-Forwarded-* from an untrusted client are replaced, identity stripped, cookies kept byte for byte', async (t) => {
+void t.test('through the proxy: spoofed X-Forwarded-* from an untrusted client are replaced, identity stripped, cookies kept byte for byte', async (t) => {
   const up = await startUpstream(t, (req, res) => res.end(JSON.stringify({ headers: req.headers, raw: req.rawHeaders })));
   const gw = await startGateway(t, [upstream({ url: up.url })]);
   const res = await request(`${gw.url}/who`, {
@@ -122,7 +127,7 @@ t.test('through the proxy: spoofed X-Forwarded-* from an untrusted client are re
   t.ok(body.headers['x-request-id']);
 });
 
-t.test('through the proxy: X-Forwarded-* from a trusted proxy are believed', async (t) => {
+void t.test('through the proxy: X-Forwarded-* from a trusted proxy are believed', async (t) => {
   const up = await startUpstream(t, (req, res) => res.end(JSON.stringify(req.headers)));
   const gw = await startGateway(t, [upstream({ url: up.url })], { trusted: ['127.0.0.0/8'] });
   const res = await request(`${gw.url}/who`, {

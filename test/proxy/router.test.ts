@@ -8,7 +8,7 @@ function router(t: { teardown(fn: () => unknown): void }, list: Array<Record<str
   return r;
 }
 
-t.test('routes by exact host, case-insensitive, port ignored', async (t) => {
+void t.test('routes by exact host, case-insensitive, port ignored', (t) => {
   const r = router(t, [
     { name: 'vms', match: { hosts: ['vms.example.com'] } },
     { name: 'admin', match: { hosts: ['Admin.Example.com'] } },
@@ -19,9 +19,10 @@ t.test('routes by exact host, case-insensitive, port ignored', async (t) => {
   t.equal(r.route('admin.example.com', '/')?.name, 'admin');
   t.equal(r.route('other.example.com', '/'), undefined);
   t.equal(r.route('', '/'), undefined);
+  t.end();
 });
 
-t.test('wildcard hosts match subdomains, not the apex; exact beats wildcard; empty hosts match anything', async (t) => {
+void t.test('wildcard hosts match subdomains, not the apex; exact beats wildcard; empty hosts match anything', (t) => {
   const r = router(t, [
     { name: 'wild', match: { hosts: ['*.example.com'] } },
     { name: 'deep', match: { hosts: ['*.cams.example.com'] } },
@@ -35,9 +36,10 @@ t.test('wildcard hosts match subdomains, not the apex; exact beats wildcard; emp
   t.equal(r.route('example.com', '/')?.name, 'fallback');
   t.equal(r.route('evilexample.com', '/')?.name, 'fallback');
   t.equal(r.route('[::1]:8080', '/')?.name, 'fallback');
+  t.end();
 });
 
-t.test('longest path_prefix wins, on a segment boundary only', async (t) => {
+void t.test('longest path_prefix wins, on a segment boundary only', (t) => {
   const r = router(t, [
     { name: 'root', match: { path_prefix: '/' } },
     { name: 'api', match: { path_prefix: '/api' } },
@@ -51,24 +53,27 @@ t.test('longest path_prefix wins, on a segment boundary only', async (t) => {
   t.equal(r.route('h', '/api/v2')?.name, 'apiv2');
   t.equal(r.route('h', '/api/v2/x')?.name, 'apiv2');
   t.equal(r.route('h', '/api/v20')?.name, 'api');
+  t.end();
 });
 
-t.test('a host whose upstreams do not match the path falls back to less specific buckets', async (t) => {
+void t.test('a host whose upstreams do not match the path falls back to less specific buckets', (t) => {
   const r = router(t, [
     { name: 'hostapp', match: { hosts: ['h.example.com'], path_prefix: '/app' } },
     { name: 'any', match: { path_prefix: '/' } },
   ]);
   t.equal(r.route('h.example.com', '/app/x')?.name, 'hostapp');
   t.equal(r.route('h.example.com', '/other')?.name, 'any');
+  t.end();
 });
 
-t.test('no prefix match anywhere: undefined', async (t) => {
+void t.test('no prefix match anywhere: undefined', (t) => {
   const r = router(t, [{ name: 'api', match: { path_prefix: '/api' } }]);
   t.equal(r.route('h', '/'), undefined);
   t.equal(r.route('h', '/ap'), undefined);
+  t.end();
 });
 
-t.test('precomputes URL parts and rewrites paths (strip_prefix, base path)', async (t) => {
+void t.test('precomputes URL parts and rewrites paths (strip_prefix, base path)', (t) => {
   const r = router(t, [
     { name: 'a', url: 'http://10.0.0.5:8081/base/', match: { path_prefix: '/cams' }, strip_prefix: true },
     { name: 'b', url: 'https://backend.internal', match: { path_prefix: '/keep' } },
@@ -86,4 +91,5 @@ t.test('precomputes URL parts and rewrites paths (strip_prefix, base path)', asy
   t.equal(b?.port, 443);
   t.equal(b?.targetPath('/keep/x'), '/keep/x');
   t.same(b?.timeouts, { connect: 5000, responseHeaders: 60000, idle: 0 });
+  t.end();
 });

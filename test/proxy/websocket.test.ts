@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { wsText } from '../fixtures/ws-text.js';
 import net from 'node:net';
 import t from 'tap';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -17,7 +18,7 @@ async function wsUpstream(t: { teardown(fn: () => unknown): void }): Promise<{ u
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', () => ws.terminate());
       ws.send('hello from upstream');
-      ws.on('message', (m) => ws.send(`echo:${m.toString()}`));
+      ws.on('message', (m) => ws.send(`echo:${wsText(m)}`));
     });
   });
   const port = await listen(server);
@@ -36,7 +37,7 @@ function open(url: string, headers: Record<string, string> = {}): Promise<{ ws: 
     const messages: string[] = [];
     const waiters: Array<(m: string) => void> = [];
     ws.on('message', (m) => {
-      const text = m.toString();
+      const text = wsText(m);
       const w = waiters.shift();
       if (w) w(text);
       else messages.push(text);
@@ -51,7 +52,7 @@ function open(url: string, headers: Record<string, string> = {}): Promise<{ ws: 
   });
 }
 
-t.test('WebSocket push and echo flow through the proxy with header hygiene', async (t) => {
+void t.test('WebSocket push and echo flow through the proxy with header hygiene', async (t) => {
   const up = await wsUpstream(t);
   const gw = await startGateway(t, [upstream({ url: up.url })]);
   const { ws, next } = await open(`ws://127.0.0.1:${gw.port}/events`, { remote_user: 'mallory', cookie: 'portcullis_session=s; keep=1' });
@@ -68,7 +69,7 @@ t.test('WebSocket push and echo flow through the proxy with header hygiene', asy
   t.equal(h['x-forwarded-for'], '127.0.0.1');
 });
 
-t.test('refused when the upstream has websocket: false, before any byte reaches it', async (t) => {
+void t.test('refused when the upstream has websocket: false, before any byte reaches it', async (t) => {
   const up = await wsUpstream(t);
   const gw = await startGateway(t, [upstream({ url: up.url, websocket: false })]);
   const err = await open(`ws://127.0.0.1:${gw.port}/events`).then(
@@ -79,7 +80,7 @@ t.test('refused when the upstream has websocket: false, before any byte reaches 
   t.equal(up.seen.length, 0);
 });
 
-t.test('a non-101 upstream answer is relayed', async (t) => {
+void t.test('a non-101 upstream answer is relayed', async (t) => {
   const up = await wsUpstream(t);
   const gw = await startGateway(t, [upstream({ url: up.url })]);
   const err = await open(`ws://127.0.0.1:${gw.port}/refuse`).then(
@@ -89,7 +90,7 @@ t.test('a non-101 upstream answer is relayed', async (t) => {
   t.equal(err?.status, 403);
 });
 
-t.test('upstream down: 502 on the upgrade, gateway keeps serving', async (t) => {
+void t.test('upstream down: 502 on the upgrade, gateway keeps serving', async (t) => {
   const port = await closedPort();
   const gw = await startGateway(t, [upstream({ url: `http://127.0.0.1:${port}` })]);
   for (let i = 0; i < 2; i++) {
@@ -101,7 +102,7 @@ t.test('upstream down: 502 on the upgrade, gateway keeps serving', async (t) => 
   }
 });
 
-t.test('upstream closing the WebSocket closes the client side; client closing closes upstream', async (t) => {
+void t.test('upstream closing the WebSocket closes the client side; client closing closes upstream', async (t) => {
   const server = http.createServer();
   const wss = new WebSocketServer({ noServer: true });
   let upstreamClosed: () => void = () => undefined;
@@ -109,7 +110,7 @@ t.test('upstream closing the WebSocket closes the client side; client closing cl
   server.on('upgrade', (req, socket, head) =>
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('message', (m) => {
-        if (m.toString() === 'bye') ws.close(4000, 'done');
+        if (wsText(m) === 'bye') ws.close(4000, 'done');
       });
       ws.on('close', upstreamClosed);
     }),
@@ -134,7 +135,7 @@ t.test('upstream closing the WebSocket closes the client side; client closing cl
   t.pass('upstream saw the client go away');
 });
 
-t.test('a raw socket that sends garbage after the handshake does not crash the gateway', async (t) => {
+void t.test('a raw socket that sends garbage after the handshake does not crash the gateway', async (t) => {
   const up = await wsUpstream(t);
   const gw = await startGateway(t, [upstream({ url: up.url })]);
   const sock = net.connect(gw.port, '127.0.0.1');
@@ -148,7 +149,7 @@ t.test('a raw socket that sends garbage after the handshake does not crash the g
   ws.terminate();
 });
 
-t.test('a silent WebSocket is closed after timeouts.idle', async (t) => {
+void t.test('a silent WebSocket is closed after timeouts.idle', async (t) => {
   const server = http.createServer();
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => ws.on('error', () => undefined)));

@@ -20,7 +20,7 @@ async function rejection(p: Promise<unknown>): Promise<PortcullisError> {
   throw new Error('expected a rejection');
 }
 
-t.test('per-user password limit blocks with 429 and retry_after, then expires', async (t) => {
+void t.test('per-user password limit blocks with 429 and retry_after, then expires', async (t) => {
   const { store, clock } = memoryStore(t);
   const reg = new Regulator(store, regCfg, clock);
   for (let i = 0; i < 2; i++) {
@@ -42,7 +42,7 @@ t.test('per-user password limit blocks with 429 and retry_after, then expires', 
   t.pass('block over');
 });
 
-t.test('the per-user counter ignores case and odd characters make no odd keys', async (t) => {
+void t.test('the per-user counter ignores case and odd characters make no odd keys', async (t) => {
   const { store: inner, clock } = memoryStore(t);
   const { store, keys } = recording(inner);
   const reg = new Regulator(store, regCfg, clock);
@@ -57,7 +57,7 @@ t.test('the per-user counter ignores case and odd characters make no odd keys', 
   }
 });
 
-t.test('per-client limit blocks every user from that address', async (t) => {
+void t.test('per-client limit blocks every user from that address', async (t) => {
   const { store, clock } = memoryStore(t);
   const reg = new Regulator(store, regCfg, clock);
   for (let i = 0; i < 5; i++) await reg.passwordFailed(`user${i}`, '192.0.2.7');
@@ -67,7 +67,7 @@ t.test('per-client limit blocks every user from that address', async (t) => {
   await reg.checkPassword('someone-else', '192.0.2.8');
 });
 
-t.test('failures outside the window do not add up; success clears the user counter', async (t) => {
+void t.test('failures outside the window do not add up; success clears the user counter', async (t) => {
   const { store, clock } = memoryStore(t);
   const reg = new Regulator(store, regCfg, clock);
   await reg.passwordFailed('carol', '10.0.0.1');
@@ -83,7 +83,7 @@ t.test('failures outside the window do not add up; success clears the user count
   t.pass('never blocked');
 });
 
-t.test('code lockout at max_failures within the window; duration 0 stays locked until unlock', async (t) => {
+void t.test('code lockout at max_failures within the window; duration 0 stays locked until unlock', async (t) => {
   const { store, clock } = memoryStore(t);
   const reg = new Regulator(store, regCfg, clock);
   const results = [];
@@ -107,7 +107,7 @@ t.test('code lockout at max_failures within the window; duration 0 stays locked 
   t.equal((await reg.codeFailed('dave')).failures, 1, 'unlock cleared the counter');
 });
 
-t.test('code failures outside the lockout window do not lock; success clears', async (t) => {
+void t.test('code failures outside the lockout window do not lock; success clears', async (t) => {
   const { store, clock } = memoryStore(t);
   const reg = new Regulator(store, regCfg, clock);
   for (let i = 0; i < 3; i++) await reg.codeFailed('erin');
@@ -118,7 +118,7 @@ t.test('code failures outside the lockout window do not lock; success clears', a
   for (let i = 0; i < 3; i++) t.equal((await reg.codeFailed('erin')).locked, false);
 });
 
-t.test('a lock with a duration expires', async (t) => {
+void t.test('a lock with a duration expires', async (t) => {
   const { store, clock } = memoryStore(t);
   const c = config({ second_factor: { lockout: { max_failures: 2, duration: '30m' } } });
   const reg = new Regulator(store, { regulation: c.regulation, lockout: c.second_factor.lockout }, clock);
@@ -130,7 +130,7 @@ t.test('a lock with a duration expires', async (t) => {
   t.equal(await reg.isLocked('frank'), false);
 });
 
-t.test('password and code counters are separate', async (t) => {
+void t.test('password and code counters are separate', async (t) => {
   const { store, clock } = memoryStore(t);
   const reg = new Regulator(store, regCfg, clock);
   for (let i = 0; i < 3; i++) await reg.passwordFailed('gina', '10.0.0.1');
@@ -149,7 +149,7 @@ t.test('password and code counters are separate', async (t) => {
   );
 });
 
-t.test('manual lock and unlock', async (t) => {
+void t.test('manual lock and unlock', async (t) => {
   const { store, clock } = memoryStore(t);
   const reg = new Regulator(store, regCfg, clock);
   t.equal(await reg.lock('ivan', 'operator'), true);
@@ -159,10 +159,10 @@ t.test('manual lock and unlock', async (t) => {
   t.equal(await reg.lockInfo('ivan'), null);
 });
 
-t.test('store errors propagate (callers fail closed)', async (t) => {
+void t.test('store errors propagate (callers fail closed)', async (t) => {
   const { store, clock } = memoryStore(t);
   const failing = Object.create(store) as typeof store;
-  const boom = async () => {
+  const boom = () => {
     throw new PortcullisError('PORTCULLIS_ERR_STORE_UNAVAILABLE');
   };
   Object.assign(failing, { ttl: boom, incr: boom, get: boom, set: boom });
@@ -173,7 +173,7 @@ t.test('store errors propagate (callers fail closed)', async (t) => {
   t.equal((await rejection(reg.isLocked('a'))).code, 'PORTCULLIS_ERR_STORE_UNAVAILABLE');
 });
 
-t.test('wrong codes per client: own counter and block, separate from passwords', async (t) => {
+void t.test('wrong codes per client: own counter and block, separate from passwords', async (t) => {
   const { store, clock } = memoryStore(t);
   const reg = new Regulator(store, regCfg, clock);
   for (let i = 0; i < 4; i++) await reg.codeFailed(`user${i}`, '203.0.113.5');
@@ -191,7 +191,7 @@ t.test('wrong codes per client: own counter and block, separate from passwords',
   t.pass('block over');
 });
 
-t.test('client keys: IPv4-mapped folded, IPv6 counted per /64', async (t) => {
+void t.test('client keys: IPv4-mapped folded, IPv6 counted per /64', async (t) => {
   t.equal(ipKey('::ffff:10.0.0.1'), '10.0.0.1');
   t.equal(ipKey('2001:db8:1:2:3:4:5:6'), '2001:db8:1:2::/64');
   t.equal(ipKey('2001:0db8:0001:0002::ffff'), '2001:db8:1:2::/64');

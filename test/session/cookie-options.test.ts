@@ -1,5 +1,6 @@
 import t from 'tap';
 import { configSchema } from '../../src/config/schema/index.js';
+import { Keyring } from '../../src/keys/keyring.js';
 import {
   DEVICE_COOKIE_MAX_AGE_SECONDS,
   DeviceCookies,
@@ -13,37 +14,41 @@ const SECRET = 's'.repeat(40);
 const session = (cookie: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
   configSchema.parse({ session: { secret: SECRET, cookie, ...extra } }).session;
 
-t.test('defaults: HttpOnly, SameSite=Lax, Path=/, host-only, Secure only on HTTPS (auto)', async (t) => {
+void t.test('defaults: HttpOnly, SameSite=Lax, Path=/, host-only, Secure only on HTTPS (auto)', (t) => {
   const http = sessionCookieOptions(session(), false);
   t.same(http, { name: 'portcullis_session', httpOnly: true, secure: false, sameSite: 'Lax', domain: '', path: '/' });
   t.equal(serializeCookie('abc.def', http), 'portcullis_session=abc.def; Path=/; HttpOnly; SameSite=Lax');
   const https = sessionCookieOptions(session(), true);
   t.equal(https.secure, true);
   t.equal(serializeCookie('v', https), 'portcullis_session=v; Path=/; HttpOnly; Secure; SameSite=Lax');
+  t.end();
 });
 
-t.test('configured secure, same_site, domain and name win', async (t) => {
+void t.test('configured secure, same_site, domain and name win', (t) => {
   const forced = sessionCookieOptions(session({ secure: true, same_site: 'strict', domain: 'example.com', name: 'sid' }), false);
   t.equal(serializeCookie('v', forced), 'sid=v; Path=/; Domain=example.com; HttpOnly; Secure; SameSite=Strict');
   t.equal(sessionCookieOptions(session({ secure: false }), true).secure, false);
   t.equal(sessionCookieOptions(session({ same_site: 'none' }), true).sameSite, 'None');
   t.equal(sessionCookieOptions(session({ same_site: 'none', secure: false }), false).secure, true, 'SameSite=None is always Secure (browsers refuse it otherwise)');
+  t.end();
 });
 
-t.test('device cookie is long-lived; clearing sets Max-Age=0', async (t) => {
+void t.test('device cookie is long-lived; clearing sets Max-Age=0', (t) => {
   const opts = deviceCookieOptions(session(), true);
   t.equal(opts.name, 'portcullis_device');
   t.equal(opts.maxAge, DEVICE_COOKIE_MAX_AGE_SECONDS);
   t.match(serializeCookie('v', opts), /Max-Age=34560000/);
   t.equal(clearCookie(sessionCookieOptions(session(), false)), 'portcullis_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax');
+  t.end();
 });
 
-t.test('serializeCookie refuses values that could inject attributes', async (t) => {
+void t.test('serializeCookie refuses values that could inject attributes', (t) => {
   const opts = sessionCookieOptions(session(), false);
   for (const bad of ['a;b', 'a b', 'a\r\nSet-Cookie: x=1', 'a,b', '"q"']) t.throws(() => serializeCookie(bad, opts), bad);
+  t.end();
 });
 
-t.test('device cookies: issue, verify, tamper, rotation, not interchangeable with session cookies', async (t) => {
+void t.test('device cookies: issue, verify, tamper, rotation, not interchangeable with session cookies', async (t) => {
   const devices = DeviceCookies.fromConfig(session());
   const { id, cookie } = devices.issue();
   t.match(id, /^[A-Za-z0-9_-]{43}$/);
@@ -51,10 +56,10 @@ t.test('device cookies: issue, verify, tamper, rotation, not interchangeable wit
   t.equal(devices.sign(id), cookie);
   t.equal(devices.verify(cookie.slice(0, -2) + 'xx'), undefined);
   t.equal(devices.verify(undefined), undefined);
-  const rotated = new DeviceCookies(['n'.repeat(40), SECRET]);
+  const rotated = new DeviceCookies(new Keyring(['n'.repeat(40), SECRET]));
   t.equal(rotated.verify(cookie), id, 'old secret still verifies');
-  t.equal(new DeviceCookies(['n'.repeat(40)]).verify(cookie), undefined);
+  t.equal(new DeviceCookies(new Keyring(['n'.repeat(40)])).verify(cookie), undefined);
   const { signer } = await import('../../src/session/cookie.js');
-  t.equal(signer([SECRET]).verify(cookie), undefined, 'a device cookie is not a session cookie');
+  t.equal(signer(new Keyring([SECRET]).cookie('session')).verify(cookie), undefined, 'a device cookie is not a session cookie');
   t.not(devices.issue().id, id);
 });

@@ -1,4 +1,4 @@
-import type { KeyValueStore } from '../../src/session/store.js';
+import type { KeyValueStore } from '../../src/store/store.js';
 
 /** A real store wrapped to count calls per method and record written keys (no behaviour changed). */
 export interface CountingStore extends KeyValueStore {

@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { configSchema, type Config } from '../../src/config/schema/index.js';
 import { isPortcullisError } from '../../src/errors/index.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { createStore } from '../../src/session/create-store.js';
-import { MemoryStore } from '../../src/session/memory-store.js';
-import { RedisStore } from '../../src/session/redis-store.js';
+import { createStore } from '../../src/store/create-store.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { RedisStore } from '../../src/store/redis-store.js';
 import { SessionManager, type NewSession } from '../../src/session/sessions.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { freePort, rawCommand, redisAvailable, redisCliAvailable, startCluster, startRedis, startSentinelSetup, type SentinelSetup } from '../fixtures/redis.js';
@@ -48,7 +48,7 @@ async function rejection(p: Promise<unknown>, ms = 5000): Promise<unknown> {
 
 const unavailable = (err: unknown) => isPortcullisError(err, 'PORTCULLIS_ERR_STORE_UNAVAILABLE');
 
-t.test('createStore: memory warns loudly, redis gives a RedisStore', async (t) => {
+void t.test('createStore: memory warns loudly, redis gives a RedisStore', async (t) => {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -70,8 +70,8 @@ t.test('createStore: memory warns loudly, redis gives a RedisStore', async (t) =
   t.equal(redis.kind, 'redis');
 });
 
-t.test('with Redis', { skip: !redisAvailable() && 'redis-server is not on PATH' }, async (t) => {
-  t.test('everything lives under key_prefix; the raw session id is in no key', async (t) => {
+void t.test('with Redis', { skip: !redisAvailable() && 'redis-server is not on PATH' }, (t) => {
+  void t.test('everything lives under key_prefix; the raw session id is in no key', async (t) => {
     const server = await startRedis();
     t.teardown(() => server.stop());
     const store = new RedisStore(sessionConfig({ url: server.url, key_prefix: 'pfx:' }).redis);
@@ -92,7 +92,7 @@ t.test('with Redis', { skip: !redisAvailable() && 'redis-server is not on PATH' 
     t.ok(ttl > 0 && ttl <= 12 * 3600_000, 'the record has the remaining lifetime as TTL');
   });
 
-  t.test('Redis killed: fails fast with STORE_UNAVAILABLE, then recovers by itself on restart', async (t) => {
+  void t.test('Redis killed: fails fast with STORE_UNAVAILABLE, then recovers by itself on restart', async (t) => {
     const server = await startRedis();
     t.teardown(() => server.stop());
     const config = sessionConfig({ url: server.url, command_timeout: '1s' });
@@ -141,7 +141,7 @@ t.test('with Redis', { skip: !redisAvailable() && 'redis-server is not on PATH' 
     );
   });
 
-  t.test('a hung Redis (SIGSTOP) is bounded by command_timeout', async (t) => {
+  void t.test('a hung Redis (SIGSTOP) is bounded by command_timeout', async (t) => {
     const server = await startRedis();
     t.teardown(async () => {
       server.resume();
@@ -156,7 +156,7 @@ t.test('with Redis', { skip: !redisAvailable() && 'redis-server is not on PATH' 
     t.ok(await poll(async () => (await store.get('k')) === 'v'), 'answers again when the server does');
   });
 
-  t.test('a client that ioredis gave up on ("end") is started again', async (t) => {
+  void t.test('a client that ioredis gave up on ("end") is started again', async (t) => {
     const server = await startRedis();
     t.teardown(() => server.stop());
     const store = new RedisStore(sessionConfig({ url: server.url }).redis);
@@ -168,7 +168,7 @@ t.test('with Redis', { skip: !redisAvailable() && 'redis-server is not on PATH' 
     t.ok(await poll(async () => (await store.get('k')) === 'v'), 'recovers by itself');
   });
 
-  t.test('Redis not there at start: STORE_UNAVAILABLE, then connects when it appears', async (t) => {
+  void t.test('Redis not there at start: STORE_UNAVAILABLE, then connects when it appears', async (t) => {
     const port = await freePort();
     const store = new RedisStore(sessionConfig({ url: `redis://127.0.0.1:${port}/0`, connect_timeout: '300ms' }).redis);
     t.teardown(() => store.close());
@@ -178,9 +178,10 @@ t.test('with Redis', { skip: !redisAvailable() && 'redis-server is not on PATH' 
     t.ok(await poll(async () => (await store.set('k', 'v', 1000), true)), 'connected by itself');
     t.equal(await store.get('k'), 'v');
   });
+  t.end();
 });
 
-async function sentinelManager(t: Test, setup: SentinelSetup) {
+function sentinelManager(t: Test, setup: SentinelSetup) {
   const config = sessionConfig({ sentinel: { master_name: setup.masterName, nodes: setup.sentinels }, command_timeout: '1s', connect_timeout: '1s' });
   const store = new RedisStore(config.redis);
   t.teardown(() => store.close());
@@ -202,10 +203,10 @@ async function sentinelManager(t: Test, setup: SentinelSetup) {
   return { manager, clock, writesReach, replicated };
 }
 
-t.test('Sentinel: SENTINEL FAILOVER keeps sessions working', { skip: !redisAvailable() && 'redis-server is not on PATH' }, async (t) => {
+void t.test('Sentinel: SENTINEL FAILOVER keeps sessions working', { skip: !redisAvailable() && 'redis-server is not on PATH' }, async (t) => {
   const setup = await startSentinelSetup();
   t.teardown(() => setup.stop());
-  const { manager, clock, writesReach, replicated } = await sentinelManager(t, setup);
+  const { manager, clock, writesReach, replicated } = sentinelManager(t, setup);
   const s = await manager.create(newSession('alice'));
   const before = await setup.masterPort();
   t.ok(await replicated(s.ref), 'replicated');
@@ -218,10 +219,10 @@ t.test('Sentinel: SENTINEL FAILOVER keeps sessions working', { skip: !redisAvail
   t.match(await rawCommand(after, `EXISTS portcullis:session:${s.ref}`), /^:1/, 'the old session is on the new master');
 });
 
-t.test('Sentinel: a master crash keeps sessions working', { skip: !redisAvailable() && 'redis-server is not on PATH' }, async (t) => {
+void t.test('Sentinel: a master crash keeps sessions working', { skip: !redisAvailable() && 'redis-server is not on PATH' }, async (t) => {
   const setup = await startSentinelSetup();
   t.teardown(() => setup.stop());
-  const { manager, clock, writesReach, replicated } = await sentinelManager(t, setup);
+  const { manager, clock, writesReach, replicated } = sentinelManager(t, setup);
   const s = await manager.create(newSession('carol'));
   const before = await setup.masterPort();
   t.ok(await replicated(s.ref), 'replicated');
@@ -232,7 +233,7 @@ t.test('Sentinel: a master crash keeps sessions working', { skip: !redisAvailabl
   t.ok(await writesReach(after), 'writes go to the promoted replica');
 });
 
-t.test('Cluster: sessions across slots, revocation fan-out', { skip: (!redisAvailable() || !redisCliAvailable()) && 'redis-server/redis-cli are not on PATH' }, async (t) => {
+void t.test('Cluster: sessions across slots, revocation fan-out', { skip: (!redisAvailable() || !redisCliAvailable()) && 'redis-server/redis-cli are not on PATH' }, async (t) => {
   const cluster = await startCluster();
   t.teardown(() => cluster.stop());
   const config = sessionConfig({ cluster: { nodes: cluster.nodes } });

@@ -1,7 +1,7 @@
 /** SessionManager.getCached: the synchronous fast path of the proxy (no store round trip, no promise). */
 import t, { type Test } from 'tap';
 import { configSchema, type Config } from '../../src/config/schema/index.js';
-import { MemoryStore } from '../../src/session/memory-store.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
 import { SessionManager, type NewSession } from '../../src/session/sessions.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { countingStore } from './counting-store.js';
@@ -24,7 +24,7 @@ function setup(t: Test, extra: Record<string, unknown> = {}) {
   return { clock, store, manager };
 }
 
-t.test('a cached session is answered synchronously, with no store call, as a copy', async (t) => {
+void t.test('a cached session is answered synchronously, with no store call, as a copy', async (t) => {
   const { manager, store } = setup(t);
   const issued = await manager.create(newSession());
   store.reset();
@@ -37,7 +37,7 @@ t.test('a cached session is answered synchronously, with no store call, as a cop
   t.equal(store.total(), 0);
 });
 
-t.test('bad, foreign or unknown values are refused', async (t) => {
+void t.test('bad, foreign or unknown values are refused', async (t) => {
   const { manager } = setup(t);
   const issued = await manager.create(newSession());
   const [id, sig] = issued.cookie.split('.') as [string, string];
@@ -47,7 +47,7 @@ t.test('bad, foreign or unknown values are refused', async (t) => {
   t.ok(manager.getCached(issued.cookie), 'the genuine value still works after the bad ones');
 });
 
-t.test('past cache_ttl, the fast path steps aside and get() reads the store', async (t) => {
+void t.test('past cache_ttl, the fast path steps aside and get() reads the store', async (t) => {
   const { manager, store, clock } = setup(t);
   const issued = await manager.create(newSession());
   clock.advance(1000);
@@ -58,7 +58,7 @@ t.test('past cache_ttl, the fast path steps aside and get() reads the store', as
   t.ok(manager.getCached(issued.cookie), 'cached again after the read');
 });
 
-t.test('revocation, expiry, idle timeout and a due last-seen refresh all leave the fast path', async (t) => {
+void t.test('revocation, expiry, idle timeout and a due last-seen refresh all leave the fast path', async (t) => {
   {
     const { manager } = setup(t);
     const issued = await manager.create(newSession());
@@ -84,7 +84,7 @@ t.test('revocation, expiry, idle timeout and a due last-seen refresh all leave t
   }
 });
 
-t.test('a revocation by another instance reaches the cache through the channel', async (t) => {
+void t.test('a revocation by another instance reaches the cache through the channel', async (t) => {
   const store = new MemoryStore();
   const clock = new ManualClock();
   const a = new SessionManager(store, sessionConfig({ cache_ttl: '1m' }), { clock });

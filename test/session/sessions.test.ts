@@ -3,10 +3,10 @@ import t, { type Test } from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { configSchema, type Config } from '../../src/config/schema/index.js';
 import { isPortcullisError } from '../../src/errors/index.js';
-import { MemoryStore } from '../../src/session/memory-store.js';
-import { RedisStore } from '../../src/session/redis-store.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { RedisStore } from '../../src/store/redis-store.js';
 import { sessionRef, SessionManager, type NewSession } from '../../src/session/sessions.js';
-import type { KeyValueStore } from '../../src/session/store.js';
+import type { KeyValueStore } from '../../src/store/store.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { redisAvailable, startRedis } from '../fixtures/redis.js';
 import { countingStore } from './counting-store.js';
@@ -32,7 +32,7 @@ function newSession(user = 'alice', extra: Partial<NewSession> = {}): NewSession
   };
 }
 
-async function poll(check: () => Promise<boolean>, timeoutMs = 1000): Promise<boolean> {
+async function poll(check: () => boolean | Promise<boolean>, timeoutMs = 1000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return true;
@@ -47,8 +47,8 @@ interface Backend {
   close(): Promise<void>;
 }
 
-function suite(name: string, makeBackend: () => Promise<Backend>): void {
-  t.test(name, async (t) => {
+function suite(name: string, makeBackend: () => Backend | Promise<Backend>): void {
+  void t.test(name, async (t) => {
     const backend = await makeBackend();
     t.teardown(() => backend.close());
     let run = 0;
@@ -62,7 +62,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       return { store, manager, clock, user };
     };
 
-    t.test('create then get returns the session; the store key is the sha256 of the id', async (t) => {
+    void t.test('create then get returns the session; the store key is the sha256 of the id', async (t) => {
       const { manager, store, user, clock } = setup(t);
       const issued = await manager.create(newSession(user));
       t.match(issued.cookie, /^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
@@ -85,14 +85,14 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       t.not(other.session.csrf, issued.session.csrf);
     });
 
-    t.test('a second manager on the same backend sees the session (no shared memory)', async (t) => {
+    void t.test('a second manager on the same backend sees the session (no shared memory)', async (t) => {
       const a = setup(t);
       const b = setup(t);
       const issued = await a.manager.create(newSession(a.user));
       t.equal((await b.manager.get(issued.cookie))?.session.user, a.user);
     });
 
-    t.test('bad cookies are rejected without touching the store', async (t) => {
+    void t.test('bad cookies are rejected without touching the store', async (t) => {
       const { manager, store, user } = setup(t);
       const issued = await manager.create(newSession(user));
       store.reset();
@@ -105,7 +105,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       t.equal(store.total(), 0, 'no store round trip before a valid signature');
     });
 
-    t.test('a valid signature for a session that does not exist (or was deleted) is refused', async (t) => {
+    void t.test('a valid signature for a session that does not exist (or was deleted) is refused', async (t) => {
       const { manager, user } = setup(t);
       const unknown = manager.signer.sign('A'.repeat(43));
       t.equal(await manager.get(unknown), undefined);
@@ -114,7 +114,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       t.equal(await manager.get(issued.cookie), undefined);
     });
 
-    t.test('a cached session costs no store round trip; after cache_ttl it is read again', async (t) => {
+    void t.test('a cached session costs no store round trip; after cache_ttl it is read again', async (t) => {
       const { manager, store, user, clock } = setup(t);
       const issued = await manager.create(newSession(user));
       store.reset();
@@ -125,7 +125,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       t.ok(store.total() > 0, 'read from the store after cache_ttl');
     });
 
-    t.test('concurrent cache misses share one store read', async (t) => {
+    void t.test('concurrent cache misses share one store read', async (t) => {
       const a = setup(t);
       const b = setup(t);
       const issued = await a.manager.create(newSession(a.user));
@@ -135,7 +135,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       t.equal(b.store.calls.get, 2, 'one read of the record and one of its last-seen time');
     });
 
-    t.test('rotate: new id works, the old one is dead at once, lifetime kept, CSRF renewed', async (t) => {
+    void t.test('rotate: new id works, the old one is dead at once, lifetime kept, CSRF renewed', async (t) => {
       const { manager, user, clock } = setup(t);
       const peer = setup(t);
       const first = await manager.create(newSession(user));
@@ -160,7 +160,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       t.same(listed.map((l) => l.id), [rotated.ref], 'the user index follows the rotation');
     });
 
-    t.test('of two concurrent rotations of one session only one succeeds', async (t) => {
+    void t.test('of two concurrent rotations of one session only one succeeds', async (t) => {
       const { manager, user } = setup(t);
       const first = await manager.create(newSession(user));
       const results = await Promise.allSettled([manager.rotate(first.id), manager.rotate(first.id)]);
@@ -168,7 +168,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       t.equal((await manager.list(user)).length, 1);
     });
 
-    t.test('update changes fields without a new id; not on an ended session', async (t) => {
+    void t.test('update changes fields without a new id; not on an ended session', async (t) => {
       const { manager, user } = setup(t);
       const peer = setup(t);
       const s = await manager.create(newSession(user));
@@ -184,7 +184,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       t.ok(await poll(async () => (await peer.manager.get(s.cookie)) === undefined), 'peer sees the revocation');
     });
 
-    t.test('absolute lifetime: the session ends at expiresAt whatever the activity', async (t) => {
+    void t.test('absolute lifetime: the session ends at expiresAt whatever the activity', async (t) => {
       const { manager, user, clock } = setup(t, { lifetime: '1h' });
       const s = await manager.create(newSession(user));
       for (let i = 0; i < 5; i++) {
@@ -199,7 +199,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       t.equal(await manager.get(short.cookie), undefined);
     });
 
-    t.test('idle timeout: ends an unused session, activity keeps it alive', async (t) => {
+    void t.test('idle timeout: ends an unused session, activity keeps it alive', async (t) => {
       const { manager, user, clock } = setup(t, { idle_timeout: '10m' });
       const peer = setup(t, { idle_timeout: '10m' }, clock);
       const busy = await manager.create(newSession(user));
@@ -215,7 +215,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       t.equal(await peer.manager.get(busy.cookie), undefined);
     });
 
-    t.test('sliding refresh writes at most once per interval, never per request', async (t) => {
+    void t.test('sliding refresh writes at most once per interval, never per request', async (t) => {
       const { manager, store, user, clock } = setup(t);
       const s = await manager.create(newSession(user));
       store.reset();
@@ -237,7 +237,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       t.ok(w2 >= 9 && w2 <= 11, `${w2} writes in 100 s with idle_timeout 100s (one per 10 s)`);
     });
 
-    t.test('revoke, revokeUser, revokeAll and list', async (t) => {
+    void t.test('revoke, revokeUser, revokeAll and list', async (t) => {
       const { manager, user, clock } = setup(t);
       const bob = `${user}-bob`;
       const a1 = await manager.create(newSession(user));
@@ -275,7 +275,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       t.same(await manager.list(), []);
     });
 
-    t.test('a revocation is seen by a second instance within one second (pub/sub, cache warm)', async (t) => {
+    void t.test('a revocation is seen by a second instance within one second (pub/sub, cache warm)', async (t) => {
       // ManualClock: the peer's cache never ages, so only the pushed revocation can end it.
       const a = setup(t);
       const b = setup(t, {}, a.clock);
@@ -294,7 +294,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       t.ok(await poll(async () => (await b.manager.get(other.cookie)) === undefined), 'revokeAll seen');
     });
 
-    t.test('key rotation: old-secret cookies verify under [new, old] and not after old is dropped', async (t) => {
+    void t.test('key rotation: old-secret cookies verify under [new, old] and not after old is dropped', async (t) => {
       const { manager, user } = setup(t, { secret: OLD });
       const s = await manager.create(newSession(user));
       const rotated = setup(t, { secrets: [NEW, OLD] });
@@ -306,7 +306,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
       t.ok(await dropped.manager.get(fresh.cookie));
     });
 
-    t.test('store failures surface as STORE_UNAVAILABLE (callers fail closed)', async (t) => {
+    void t.test('store failures surface as STORE_UNAVAILABLE (callers fail closed)', async (t) => {
       const { manager, store, user, clock } = setup(t);
       const s = await manager.create(newSession(user));
       clock.advance(1000);
@@ -321,7 +321,7 @@ function suite(name: string, makeBackend: () => Promise<Backend>): void {
   });
 }
 
-suite('SessionManager on MemoryStore', async () => {
+suite('SessionManager on MemoryStore', () => {
   const store = new MemoryStore();
   return { store: () => store, close: () => store.close() };
 });
@@ -344,5 +344,5 @@ if (redisAvailable()) {
     };
   });
 } else {
-  t.test('SessionManager on RedisStore', { skip: 'redis-server is not on PATH' }, async () => {});
+  void t.test('SessionManager on RedisStore', { skip: 'redis-server is not on PATH' }, async () => {});
 }

@@ -41,7 +41,7 @@ function usersConfig(users: Record<string, unknown>) {
   return configSchema.parse({ session: { secret: SECRET }, users }).users;
 }
 
-t.test('the demo users file loads and every demo password signs in', async (t) => {
+void t.test('the demo users file loads and every demo password signs in', async (t) => {
   const chain = await createDirectories(usersConfig({ file: DEMO_FILE }), { logger, watch: false });
   t.teardown(() => chain.close());
   t.same(Object.keys(DEMO_PASSWORDS).sort(), ['alice', 'bob', 'svc-export']);
@@ -53,7 +53,7 @@ t.test('the demo users file loads and every demo password signs in', async (t) =
   await chain.check();
 });
 
-t.test('createDirectories resolves a relative users file against configDir and reports a missing one', async (t) => {
+void t.test('createDirectories resolves a relative users file against configDir and reports a missing one', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-chain-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'people.yaml'), 'users:\n  zed: {groups: [g]}\n');
@@ -65,7 +65,7 @@ t.test('createDirectories resolves a relative users file against configDir and r
   t.match((err as Error).message, /missing\.yaml does not exist/);
 });
 
-t.test('no directory: every sign-in fails, with the dummy verification', async (t) => {
+void t.test('no directory: every sign-in fails, with the dummy verification', async (t) => {
   const chain = await createDirectories(usersConfig({}), { logger });
   t.equal(chain.directories.length, 0);
   t.equal(await chain.authenticate('alice', 'x'), null);
@@ -74,7 +74,7 @@ t.test('no directory: every sign-in fails, with the dummy verification', async (
   await chain.check();
 });
 
-t.test('the first directory that knows the user answers', async (t) => {
+void t.test('the first directory that knows the user answers', async (t) => {
   const verifier = new PasswordVerifier({ concurrency: 2, queue: 8 });
   const first = new CountingFileDirectory(
     usersFile(t, 'first', `users:\n  alice:\n    password: "${PASSWORD_HASH}"\n  both:\n    groups: [one]\n    password: "${PASSWORD_HASH}"\n  carol:\n    disabled: true\n`),
@@ -100,7 +100,7 @@ t.test('the first directory that knows the user answers', async (t) => {
   t.equal(await chain.lookup('nobody'), null);
 });
 
-t.test('file then a directory that is down: file users still sign in, others fail closed', async (t) => {
+void t.test('file then a directory that is down: file users still sign in, others fail closed', async (t) => {
   const verifier = new PasswordVerifier({ concurrency: 2, queue: 8 });
   const users = new FileDirectory(usersFile(t, 'users', `users:\n  alice:\n    password: "${PASSWORD_HASH}"\n`), { logger, verifier, watch: false });
   const port = await closedPort();

@@ -62,7 +62,7 @@ async function loadError(t: Test, text: string): Promise<PortcullisError> {
   return err as PortcullisError;
 }
 
-t.test('loads every field of a user', async (t) => {
+void t.test('loads every field of a user', async (t) => {
   const { file, logger, verifier } = setup(t);
   const users = await FileDirectory.load(file, { logger, verifier, watch: false });
   t.teardown(() => users.close());
@@ -87,7 +87,7 @@ t.test('loads every field of a user', async (t) => {
   await users.check();
 });
 
-t.test('authenticate: right, wrong, unknown, disabled, no password', async (t) => {
+void t.test('authenticate: right, wrong, unknown, disabled, no password', async (t) => {
   const { file, logger, verifier } = setup(t);
   const users = new FileDirectory(file, { logger, verifier, watch: false });
   t.match(await users.authenticate('alice', 'password'), { username: 'alice', source: 'file' });
@@ -107,7 +107,7 @@ t.test('authenticate: right, wrong, unknown, disabled, no password', async (t) =
   t.same(await users.verify('alice', 'x'), { status: 'rejected', reason: 'wrong_password' });
 });
 
-t.test('a missing file is a clear start-up error', async (t) => {
+void t.test('a missing file is a clear start-up error', async (t) => {
   const { dir, logger, verifier } = setup(t);
   const err = await FileDirectory.load(join(dir, 'nope.yaml'), { logger, verifier }).catch((e: unknown) => e);
   t.ok(isPortcullisError(err, 'PORTCULLIS_ERR_CONFIG'));
@@ -115,7 +115,7 @@ t.test('a missing file is a clear start-up error', async (t) => {
   t.throws(() => new FileDirectory(join(dir, 'nope.yaml'), { logger, verifier }), /does not exist/);
 });
 
-t.test('invalid files: every problem with file, line and column', async (t) => {
+void t.test('invalid files: every problem with file, line and column', async (t) => {
   const err = await loadError(
     t,
     `users:
@@ -143,7 +143,7 @@ t.test('invalid files: every problem with file, line and column', async (t) => {
   t.equal((err.details.problems as unknown[]).length, 8, 'all problems collected');
 });
 
-t.test('invalid files: YAML syntax, duplicate users, wrong shape, bad usernames', async (t) => {
+void t.test('invalid files: YAML syntax, duplicate users, wrong shape, bad usernames', async (t) => {
   t.match((await loadError(t, 'users:\n  alice: {groups: [a\n')).message, /users\.yaml:\d+:\d+: /);
   t.match((await loadError(t, 'users:\n  alice: {}\n  alice: {}\n')).message, /users\.yaml:3:3: .*[Uu]nique/);
   t.match((await loadError(t, 'people:\n  alice: {}\n')).message, /users\.yaml:1:1 : |users\.yaml:1:1 /);
@@ -153,7 +153,7 @@ t.test('invalid files: YAML syntax, duplicate users, wrong shape, bad usernames'
   t.match((await loadError(t, 'users:\n  __proto__: {groups: [admins]}\n')).message, /users\.yaml:2:3 users\.__proto__: '__proto__' cannot be a username/);
 });
 
-t.test('an empty users map is valid', async (t) => {
+void t.test('an empty users map is valid', async (t) => {
   const { file, logger, verifier, lines } = setup(t, 'users: {}\n');
   const users = new FileDirectory(file, { logger, verifier, watch: false });
   t.equal(users.size, 0);
@@ -161,7 +161,7 @@ t.test('an empty users map is valid', async (t) => {
   t.ok(lines.some((l) => l.level === 'warn' && /no users/.test(String(l.msg))));
 });
 
-t.test('reloads when the file changes; an invalid change keeps the old users', async (t) => {
+void t.test('reloads when the file changes; an invalid change keeps the old users', async (t) => {
   const { dir, file, logger, verifier, lines } = setup(t);
   const users = new FileDirectory(file, { logger, verifier, debounceMs: 20 });
   t.teardown(() => users.close());
@@ -199,7 +199,7 @@ t.test('reloads when the file changes; an invalid change keeps the old users', a
   t.match(await users.lookup('erin'), { username: 'erin' }, 'a deleted file keeps the users');
 });
 
-t.test('reload() by hand answers whether anything changed', async (t) => {
+void t.test('reload() by hand answers whether anything changed', async (t) => {
   const { file, logger, verifier } = setup(t);
   const users = new FileDirectory(file, { logger, verifier, watch: false });
   t.equal(await users.reload(), false, 'unchanged');
@@ -211,7 +211,7 @@ t.test('reload() by hand answers whether anything changed', async (t) => {
   t.equal(users.size, 0);
 });
 
-t.test('polling mode notices a change too', async (t) => {
+void t.test('polling mode notices a change too', async (t) => {
   const { file, logger, verifier } = setup(t);
   const users = new FileDirectory(file, { logger, verifier, poll: true, pollIntervalMs: 20, debounceMs: 5 });
   t.teardown(() => users.close());

@@ -25,7 +25,7 @@ for (const [algorithm, prefix] of [
   ['scrypt', '$scrypt$ln=16,r=8,p=2$'],
   ['bcrypt', '$2b$12$'],
 ] as const) {
-  t.test(`--algorithm ${algorithm}: hashes the first stdin line without its newline`, async (t) => {
+  void t.test(`--algorithm ${algorithm}: hashes the first stdin line without its newline`, async (t) => {
     const r = await run(['--algorithm', algorithm], 'pass word ü\nsecond line is ignored\n');
     t.equal(r.code, 0, r.err);
     t.ok(r.out.startsWith(prefix), r.out);
@@ -36,7 +36,7 @@ for (const [algorithm, prefix] of [
   });
 }
 
-t.test('argon2id is the default; --algorithm=x form; CRLF and no final newline', async (t) => {
+void t.test('argon2id is the default; --algorithm=x form; CRLF and no final newline', async (t) => {
   const a = await run([], 'secret\r\n');
   t.equal(a.code, 0);
   t.match(a.out, /^\$argon2id\$/);
@@ -46,7 +46,7 @@ t.test('argon2id is the default; --algorithm=x form; CRLF and no final newline',
   t.equal(await verifyPassword(b.out.trim(), 'secret'), true);
 });
 
-t.test('usage errors and empty or overlong passwords exit 2', async (t) => {
+void t.test('usage errors and empty or overlong passwords exit 2', async (t) => {
   for (const [argv, input, message] of [
     [['--algorithm', 'md5'], 'x\n', /unknown algorithm 'md5'/],
     [['--algorithm'], 'x\n', /--algorithm/],
@@ -65,7 +65,7 @@ t.test('usage errors and empty or overlong passwords exit 2', async (t) => {
   t.equal(max.code, 0, 'exactly 4096 bytes is fine');
 });
 
-t.test('on a terminal: asks twice, on stderr, and compares', async (t) => {
+void t.test('on a terminal: asks twice, on stderr, and compares', async (t) => {
   const ok = await run([], 'typed\ntyped\n', true);
   t.equal(ok.code, 0);
   t.match(ok.err, /Password: [\s\S]*Password \(again\): /);
@@ -80,7 +80,7 @@ t.test('on a terminal: asks twice, on stderr, and compares', async (t) => {
   t.match(empty.err, /empty password/);
 });
 
-t.test('through the portcullis binary in a child process', async (t) => {
+void t.test('through the portcullis binary in a child process', async (t) => {
   const child = (argv: string[], input: string) =>
     new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
       const proc = spawn(process.execPath, [BIN, 'hash-password', ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -107,7 +107,7 @@ t.test('through the portcullis binary in a child process', async (t) => {
   t.match(bad.err, /unknown algorithm/);
 });
 
-t.test('on a raw-mode terminal: no echo, backspace edits, Ctrl-C cancels, raw mode restored', async (t) => {
+void t.test('on a raw-mode terminal: no echo, backspace edits, Ctrl-C cancels, raw mode restored', async (t) => {
   const session = async (typed: string[]) => {
     const modes: boolean[] = [];
     const stdin = Object.assign(new PassThrough(), { setRawMode: (on: boolean) => modes.push(on) });

@@ -51,7 +51,7 @@ async function run() {
     t.ok(isPortcullisError(err, 'PORTCULLIS_ERR_DIRECTORY_UNAVAILABLE'), `${what}: DIRECTORY_UNAVAILABLE (got ${String(err)})`);
   };
 
-  t.test('signs in with the right password and reads the attributes and groups', async (t) => {
+  void t.test('signs in with the right password and reads the attributes and groups', async (t) => {
     const { dir, verifier } = directory();
     await dir.check();
     const alice = await dir.authenticate('alice', 'alice-ldap-pw');
@@ -73,7 +73,7 @@ async function run() {
     t.equal(verifier.stats.dummy, 4, 'every attempt costs one dummy verification, beside the bind');
   });
 
-  t.test('wrong password, unknown user, empty password, no password, ambiguous user', async (t) => {
+  void t.test('wrong password, unknown user, empty password, no password, ambiguous user', async (t) => {
     const { dir, verifier } = directory();
     t.equal(await dir.authenticate('alice', 'wrong'), null);
     t.same(await dir.verify('alice', 'wrong'), { status: 'rejected', reason: 'wrong_password' });
@@ -90,7 +90,7 @@ async function run() {
     t.same(await dir.verify('a'.repeat(300), 'x'), { status: 'unknown' }, 'overlong username: not sent');
   });
 
-  t.test('filter injection attempts find nobody', async (t) => {
+  void t.test('filter injection attempts find nobody', async (t) => {
     const { dir } = directory();
     for (const username of ['*', 'a*', '*)(uid=*', 'alice)(uid=*', 'alice)(|(uid=*)', '*)(|(objectClass=*', 'alice\\', 'alice\u0000', 'ali(ce']) {
       t.equal(await dir.authenticate(username, 'alice-ldap-pw'), null, `authenticate ${JSON.stringify(username)}`);
@@ -98,7 +98,7 @@ async function run() {
     }
   });
 
-  t.test('lookup without a password', async (t) => {
+  void t.test('lookup without a password', async (t) => {
     const { dir } = directory();
     const alice = await dir.lookup('alice');
     t.match(alice, { username: 'alice', email: 'alice@example.com', source: 'ldap' });
@@ -107,14 +107,14 @@ async function run() {
     t.equal(await dir.lookup('twin'), null);
   });
 
-  t.test('groups from the memberOf attribute when there is no group_filter', async (t) => {
+  void t.test('groups from the memberOf attribute when there is no group_filter', async (t) => {
     const { dir } = directory({ group_filter: undefined, group_base_dn: undefined });
     const alice = await dir.authenticate('alice', 'alice-ldap-pw');
     t.same([...alice!.groups].sort(), ['operators', 'viewers']);
     t.same((await dir.lookup('jürgen'))!.groups, []);
   });
 
-  t.test('custom attribute names and user filter', async (t) => {
+  void t.test('custom attribute names and user filter', async (t) => {
     const { dir } = directory({
       user_filter: '(&(objectClass=inetOrgPerson)(mail={username}))',
       attributes: { username: 'uid', email: 'mail', phone: 'telephoneNumber', display_name: 'cn' },
@@ -123,7 +123,7 @@ async function run() {
     t.equal(await dir.authenticate('*@example.com', 'alice-ldap-pw'), null);
   });
 
-  t.test('a service account with a wrong password: check and sign-in fail as unavailable', async (t) => {
+  void t.test('a service account with a wrong password: check and sign-in fail as unavailable', async (t) => {
     const { dir } = directory({ bind_password: 'wrong' });
     const err = await dir.check().catch((e: unknown) => e);
     t.ok(isPortcullisError(err, 'PORTCULLIS_ERR_DIRECTORY_UNAVAILABLE'));
@@ -132,18 +132,18 @@ async function run() {
     await unavailable(t, dir.authenticate('alice', 'alice-ldap-pw'), 'authenticate');
   });
 
-  t.test('a wrong base DN fails closed', async (t) => {
+  void t.test('a wrong base DN fails closed', async (t) => {
     const { dir } = directory({ base_dn: 'dc=nowhere,dc=org' });
     await unavailable(t, dir.authenticate('alice', 'alice-ldap-pw'), 'authenticate');
   });
 
-  t.test('a pool of one serves concurrent sign-ins', async (t) => {
+  void t.test('a pool of one serves concurrent sign-ins', async (t) => {
     const { dir } = directory({ pool_size: 1 });
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? dir.authenticate('alice', 'alice-ldap-pw') : dir.lookup('bob'))));
     t.ok(results.every((r) => r !== null));
   });
 
-  t.test('ldaps:// and StartTLS', async (t) => {
+  void t.test('ldaps:// and StartTLS', async (t) => {
     t.match(await directory({ url: slapd.ldapsUrl, tls: { ca_file: slapd.caFile } }).dir.authenticate('alice', 'alice-ldap-pw'), { username: 'alice' }, 'ldaps with the CA');
     t.match(await directory({ start_tls: true, tls: { ca_file: slapd.caFile } }).dir.authenticate('alice', 'alice-ldap-pw'), { username: 'alice' }, 'StartTLS with the CA');
     await unavailable(t, directory({ url: slapd.ldapsUrl }).dir.authenticate('alice', 'alice-ldap-pw'), 'ldaps, unknown CA');
@@ -152,7 +152,7 @@ async function run() {
     t.throws(() => new LdapDirectory(ldapConfig({ tls: { ca_file: '/nonexistent/ca.pem' } }), { logger, verifier: new PasswordVerifier({ concurrency: 1, queue: 1 }) }), /ca_file: cannot read/);
   });
 
-  t.test('a server that never answers times out as unavailable', async (t) => {
+  void t.test('a server that never answers times out as unavailable', async (t) => {
     const sockets = new Set<Socket>();
     const server = createServer((s) => {
       sockets.add(s);
@@ -168,7 +168,7 @@ async function run() {
     await unavailable(t, dir.check(), 'check');
   });
 
-  t.test('the users file first, then LDAP', async (t) => {
+  void t.test('the users file first, then LDAP', async (t) => {
     const folder = mkdtempSync(join(tmpdir(), 'portcullis-ldap-chain-'));
     t.teardown(() => rmSync(folder, { recursive: true, force: true }));
     // alice is also in the file, with the password "password" (argon2id reference vector).
@@ -188,7 +188,7 @@ async function run() {
   });
 
   // Last: takes the shared directory away and brings it back.
-  t.test('a directory that goes down answers unavailable, and is used again when it is back', async (t) => {
+  void t.test('a directory that goes down answers unavailable, and is used again when it is back', async (t) => {
     const { dir } = directory();
     t.ok(await dir.authenticate('alice', 'alice-ldap-pw'), 'pooled connections exist');
     await slapd.kill();

@@ -24,7 +24,7 @@ const VECTORS: Array<{ name: string; hash: string; password: string }> = [
   { name: 'bcrypt $2b$ libxcrypt', hash: '$2b$04$abcdefghijklmnopqrstuujydOTSfIH/d5oUHpsygqV5X9xJLQc6e', password: 'correct horse' },
 ];
 
-t.test('hashes made by other implementations verify', async (t) => {
+void t.test('hashes made by other implementations verify', async (t) => {
   for (const v of VECTORS) {
     t.equal(await verifyPassword(v.hash, v.password), true, `${v.name}: right password`);
     t.equal(await verifyPassword(v.hash, `${v.password}x`), false, `${v.name}: wrong password`);
@@ -32,7 +32,7 @@ t.test('hashes made by other implementations verify', async (t) => {
 });
 
 for (const algorithm of ['argon2id', 'scrypt', 'bcrypt'] as const) {
-  t.test(`${algorithm}: hashPassword then verifyPassword`, async (t) => {
+  void t.test(`${algorithm}: hashPassword then verifyPassword`, async (t) => {
     const password = 'Tr0ub4dor&3 ünïcødé';
     const hash = await hashPassword(password, algorithm);
     t.equal(hashKind(hash), algorithm === 'argon2id' ? 'argon2' : algorithm);
@@ -43,18 +43,18 @@ for (const algorithm of ['argon2id', 'scrypt', 'bcrypt'] as const) {
   });
 }
 
-t.test('default parameters are the documented ones', async (t) => {
+void t.test('default parameters are the documented ones', async (t) => {
   t.match(await hashPassword('x'), /^\$argon2id\$v=19\$m=65536,t=3,p=4\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
   t.match(await hashPassword('x', 'scrypt'), /^\$scrypt\$ln=16,r=8,p=2\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
   t.match(await hashPassword('x', 'bcrypt'), /^\$2b\$12\$/);
 });
 
-t.test('hashPassword refuses an empty password and an unknown algorithm', async (t) => {
+void t.test('hashPassword refuses an empty password and an unknown algorithm', async (t) => {
   await t.rejects(hashPassword(''), TypeError);
   await t.rejects(hashPassword('x', 'md5' as never), /unknown hash algorithm/);
 });
 
-t.test('malformed and unknown hashes verify as false, with one warning each and no hash in it', async (t) => {
+void t.test('malformed and unknown hashes verify as false, with one warning each and no hash in it', async (t) => {
   const warnings: string[] = [];
   const warn = (m: string) => warnings.push(m);
   const bad = [
@@ -84,7 +84,7 @@ t.test('malformed and unknown hashes verify as false, with one warning each and 
   t.equal(await verifyPassword(VECTORS[0]!.hash, undefined as never, warn), false);
 });
 
-t.test('PasswordVerifier: right, wrong, and the dummy verification for an unknown user', async (t) => {
+void t.test('PasswordVerifier: right, wrong, and the dummy verification for an unknown user', async (t) => {
   const verifier = new PasswordVerifier({ concurrency: 2, queue: 10, warn: () => {} });
   const hash = await hashPassword('s3cret', 'scrypt');
   t.equal(await verifier.verify(hash, 's3cret'), true);
@@ -98,7 +98,7 @@ t.test('PasswordVerifier: right, wrong, and the dummy verification for an unknow
   t.match(await verifier.prepare(), /^\$argon2id\$v=19\$m=65536,t=3,p=4\$/, 'the dummy has the default argon2id cost');
 });
 
-t.test('PasswordVerifier: a full queue answers OVERLOADED and the queued work still finishes', async (t) => {
+void t.test('PasswordVerifier: a full queue answers OVERLOADED and the queued work still finishes', async (t) => {
   const verifier = new PasswordVerifier({ concurrency: 1, queue: 1 });
   const hash = VECTORS[0]!.hash;
   const first = verifier.verify(hash, 'password');

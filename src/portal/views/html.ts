@@ -1,3 +1,6 @@
+import { escapeHtml } from '../../util/html.js';
+
+export { escapeHtml };
 /**
  * Escape-by-default HTML templating. `html\`...\`` escapes every interpolated value unless it is an
  * `Html` fragment (made by `html` itself or by `raw()` for trusted markup such as the QR code SVG).
@@ -10,20 +13,6 @@ export class Html {
 }
 
 export type HtmlValue = Html | string | number | boolean | null | undefined | readonly HtmlValue[];
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '`': '&#96;',
-};
-
-/** Escape text for use in element content and in quoted attribute values. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"'`]/g, (c) => ESCAPES[c] as string);
-}
 
 /** Mark trusted markup as safe. Never pass user input here. */
 export function raw(markup: string): Html {

@@ -43,76 +43,77 @@ export class MemoryStore implements KeyValueStore {
     for (const [key, entry] of this.data) if (entry.expiresAt !== 0 && entry.expiresAt <= now) this.data.delete(key);
   }
 
-  async get(key: string): Promise<string | null> {
+  get(key: string): Promise<string | null> {
     const v = this.live(key)?.value;
-    return typeof v === 'string' ? v : null;
+    return Promise.resolve(typeof v === 'string' ? v : null);
   }
 
-  async set(key: string, value: string, ttlMs: number, options?: { onlyIfAbsent?: boolean }): Promise<boolean> {
-    if (options?.onlyIfAbsent && this.live(key)) return false;
+  set(key: string, value: string, ttlMs: number, options?: { onlyIfAbsent?: boolean }): Promise<boolean> {
+    if (options?.onlyIfAbsent && this.live(key)) return Promise.resolve(false);
     this.data.set(key, { value, expiresAt: this.expiry(ttlMs) });
-    return true;
+    return Promise.resolve(true);
   }
 
-  async getDel(key: string): Promise<string | null> {
+  getDel(key: string): Promise<string | null> {
     const v = this.live(key)?.value;
-    if (typeof v !== 'string') return null;
+    if (typeof v !== 'string') return Promise.resolve(null);
     this.data.delete(key);
-    return v;
+    return Promise.resolve(v);
   }
 
-  async del(...keys: string[]): Promise<number> {
+  del(...keys: string[]): Promise<number> {
     let n = 0;
     for (const key of keys) if (this.live(key) && this.data.delete(key)) n++;
-    return n;
+    return Promise.resolve(n);
   }
 
-  async ttl(key: string): Promise<number> {
+  ttl(key: string): Promise<number> {
     const entry = this.live(key);
-    if (!entry) return -2;
-    return entry.expiresAt === 0 ? -1 : entry.expiresAt - this.clock.now();
+    if (!entry) return Promise.resolve(-2);
+    return Promise.resolve(entry.expiresAt === 0 ? -1 : entry.expiresAt - this.clock.now());
   }
 
-  async expire(key: string, ttlMs: number): Promise<boolean> {
+  expire(key: string, ttlMs: number): Promise<boolean> {
     const entry = this.live(key);
-    if (!entry) return false;
+    if (!entry) return Promise.resolve(false);
     entry.expiresAt = this.expiry(ttlMs);
-    return true;
+    return Promise.resolve(true);
   }
 
-  async incr(key: string, windowMs: number): Promise<number> {
+  incr(key: string, windowMs: number): Promise<number> {
     const entry = this.live(key);
     if (!entry) {
       this.data.set(key, { value: '1', expiresAt: this.expiry(windowMs) });
-      return 1;
+      return Promise.resolve(1);
     }
     const next = Number(entry.value) + 1;
     entry.value = String(next);
-    return next;
+    return Promise.resolve(next);
   }
 
-  async hashSet(key: string, fields: Record<string, string>, ttlMs: number): Promise<void> {
+  hashSet(key: string, fields: Record<string, string>, ttlMs: number): Promise<void> {
     const entry = this.live(key);
     const map = entry && entry.value instanceof Map ? entry.value : new Map<string, string>();
     for (const [k, v] of Object.entries(fields)) map.set(k, v);
     this.data.set(key, { value: map, expiresAt: this.expiry(ttlMs) });
+    return Promise.resolve();
   }
 
-  async hashGetAll(key: string): Promise<Record<string, string> | null> {
+  hashGetAll(key: string): Promise<Record<string, string> | null> {
     const v = this.live(key)?.value;
     // As in Redis, a hash without fields does not exist.
-    return v instanceof Map && v.size > 0 ? Object.fromEntries(v) : null;
+    return Promise.resolve(v instanceof Map && v.size > 0 ? Object.fromEntries(v) : null);
   }
 
-  async hashIncr(key: string, field: string, by: number): Promise<{ value: number; fields: Record<string, string> } | null> {
+  hashIncr(key: string, field: string, by: number): Promise<{ value: number; fields: Record<string, string> } | null> {
     const v = this.live(key)?.value;
-    if (!(v instanceof Map)) return null;
+    if (!(v instanceof Map)) return Promise.resolve(null);
     const value = Number(v.get(field) ?? '0') + by;
     v.set(field, String(value));
-    return { value, fields: Object.fromEntries(v) };
+    return Promise.resolve({ value, fields: Object.fromEntries(v) });
   }
 
-  async setAdd(key: string, member: string, ttlMs: number): Promise<void> {
+  setAdd(key: string, member: string, ttlMs: number): Promise<void> {
     const entry = this.live(key);
     if (entry && entry.value instanceof Set) {
       entry.value.add(member);
@@ -120,37 +121,42 @@ export class MemoryStore implements KeyValueStore {
     } else {
       this.data.set(key, { value: new Set([member]), expiresAt: this.expiry(ttlMs) });
     }
+    return Promise.resolve();
   }
 
-  async setRemove(key: string, member: string): Promise<void> {
+  setRemove(key: string, member: string): Promise<void> {
     const v = this.live(key)?.value;
     if (v instanceof Set) {
       v.delete(member);
       if (v.size === 0) this.data.delete(key);
     }
+    return Promise.resolve();
   }
 
-  async setMembers(key: string): Promise<string[]> {
+  setMembers(key: string): Promise<string[]> {
     const v = this.live(key)?.value;
-    return v instanceof Set ? [...v] : [];
+    return Promise.resolve(v instanceof Set ? [...v] : []);
   }
 
-  async publish(channel: string, message: string): Promise<void> {
+  publish(channel: string, message: string): Promise<void> {
     // Delivered asynchronously, as Redis would.
     setImmediate(() => this.bus.emit(channel, message));
+    return Promise.resolve();
   }
 
-  async subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>> {
+  subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>> {
     this.bus.on(channel, handler);
-    return async () => {
+    return Promise.resolve(() => {
       this.bus.off(channel, handler);
-    };
+      return Promise.resolve();
+    });
   }
 
   async ping(): Promise<void> {}
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     clearInterval(this.sweeper);
     this.bus.removeAllListeners();
+    return Promise.resolve();
   }
 }

@@ -1,0 +1,121 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ApiClientAuthenticator } from '../apiclients/index.js';
+import { isPortcullisError } from '../errors/index.js';
+import type { AccessPolicy, Decision } from '../policy/rules.js';
+import type { CookieSigner } from '../session/cookie.js';
+import type { SessionData } from '../session/sessions.js';
+import type { Clock } from '../util/clock.js';
+import { bearerToken, type FoundSession, type SessionLookup } from './session-lookup.js';
+import type { Subject } from './subject.js';
+
+export interface AccessRequest {
+  headers: IncomingHttpHeaders;
+  /** Host without port, lower case. */
+  host: string;
+  /** Normalised path. */
+  path: string;
+  method: string;
+  clientIp: string;
+  upstream?: string | undefined;
+  requestId?: string | undefined;
+}
+
+/** The outcome of one access decision; gateway/refusal.ts turns a refusal into each entrance's answer. */
+export type AccessResult =
+  | { kind: 'allow'; subject?: Subject; session?: FoundSession; strip: readonly string[]; decision: Decision }
+  | { kind: 'deny' }
+  | { kind: 'unauthenticated' }
+  | { kind: 'second_factor'; session: FoundSession }
+  | { kind: 'reauth'; session: FoundSession }
+  | { kind: 'client_denied'; status: 401 | 403 | 429; reason: string; retryAfter?: number | undefined }
+  | { kind: 'unavailable' };
+
+export type Refusal = Exclude<AccessResult, { kind: 'allow' }>;
+
+const NO_STRIP: readonly string[] = [];
+
+export interface AccessDeps {
+  policy: AccessPolicy;
+  apiClients: ApiClientAuthenticator;
+  lookup: SessionLookup;
+  signer: CookieSigner;
+  clock: Clock;
+  /** The `amr` value of a completed second-factor method (factors registry). */
+  amr: (method: string) => string | undefined;
+}
+
+/**
+ * The access decision for one request, the same for every entrance (built-in proxy, WebSocket upgrade,
+ * forward-auth): rules first (anonymous), then the caller's session or API credential, then the rules
+ * again with the subject. Any store error means no access (fail closed). Built once per config.
+ */
+export class AccessDecider {
+  constructor(private readonly d: AccessDeps) {}
+
+  /** What to remove when no API client matched: a gateway token, and API-key headers no client keeps. */
+  private credentialStrip(gatewayToken: readonly string[]): readonly string[] {
+    const keys = this.d.apiClients.credentialHeaders;
+    return keys.length === 0 ? gatewayToken : [...gatewayToken, ...keys];
+  }
+
+  /**
+   * A gateway token in `Authorization` (its signature verifies, live or not) is never forwarded, however
+   * the request got in: bypass routes, a session cookie beside it, an API client.
+   */
+  private tokenStrip(headers: IncomingHttpHeaders): readonly string[] {
+    const token = bearerToken(headers);
+    return token !== undefined && this.d.signer.verify(token) !== undefined ? ['authorization'] : NO_STRIP;
+  }
+
+  subjectOf(id: string, s: SessionData): Subject {
+    const amr = ['pwd'];
+    for (const f of s.factors) {
+      const value = this.d.amr(f.method);
+      if (value !== undefined && !amr.includes(value)) amr.push(value);
+    }
+    return { user: s.user, groups: s.groups, email: s.email, name: s.displayName, method: 'session', amr, cacheKey: id };
+  }
+
+  async decide(input: AccessRequest): Promise<AccessResult> {
+    const { policy, lookup, apiClients, clock } = this.d;
+    const base = { host: input.host, path: input.path, method: input.method, clientIp: input.clientIp };
+    const anon = policy.decide(base);
+    if (anon.policy === 'deny') return { kind: 'deny' };
+    const gatewayToken = this.tokenStrip(input.headers);
+    if (anon.policy === 'bypass' && !anon.needsSubject) return { kind: 'allow', strip: this.credentialStrip(gatewayToken), decision: anon };
+
+    let found: FoundSession | undefined;
+    try {
+      found = await lookup.find(input.headers);
+    } catch (err) {
+      if (isPortcullisError(err, 'PORTCULLIS_ERR_STORE_UNAVAILABLE')) return { kind: 'unavailable' };
+      throw err;
+    }
+
+    if (found) {
+      const s = found.session;
+      const subject = this.subjectOf(found.id, s);
+      const d = policy.decide({ ...base, subject: { user: s.user, groups: s.groups } });
+      const strip = this.credentialStrip(found.viaBearer ? ['authorization'] : gatewayToken);
+      if (d.policy === 'deny') return { kind: 'deny' };
+      if (d.policy === 'bypass' || d.policy === 'one_factor') return { kind: 'allow', subject, session: found, strip, decision: d };
+      if (s.level !== 'two_factor') return { kind: 'second_factor', session: found };
+      if (d.maxAuthAge !== undefined) {
+        const at = s.secondFactorAt ?? s.authenticatedAt;
+        if (clock.now() - at > d.maxAuthAge && !s.secondFactorExempt) return { kind: 'reauth', session: found };
+      }
+      return { kind: 'allow', subject, session: found, strip, decision: d };
+    }
+
+    const client = await apiClients.authenticate({ headers: input.headers, clientIp: input.clientIp, upstream: input.upstream, requestId: input.requestId });
+    if (client.kind === 'denied') return { kind: 'client_denied', status: client.status, reason: client.reason, retryAfter: client.retryAfter };
+    if (client.kind === 'ok') {
+      const d = policy.decide({ ...base, subject: { user: client.subject, groups: client.groups } });
+      if (d.policy === 'deny') return { kind: 'deny' };
+      const subject: Subject = { user: client.subject, groups: client.groups, method: client.method, amr: [client.method], cacheKey: `client:${client.client}:${client.subject}` };
+      return { kind: 'allow', subject, strip: gatewayToken.length ? [...client.stripHeaders, ...gatewayToken] : client.stripHeaders, decision: d };
+    }
+    if (anon.policy === 'bypass') return { kind: 'allow', strip: this.credentialStrip(gatewayToken), decision: anon };
+    return { kind: 'unauthenticated' };
+  }
+}

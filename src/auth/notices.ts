@@ -1,0 +1,41 @@
+import type { Config } from '../config/schema/index.js';
+import type { Delivery, NotifyKind } from '../delivery/index.js';
+import { audit, type AuditEvent, type Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { UserRecord } from '../users/directory.js';
+import type { RequestInfo } from './request.js';
+
+/** Security emails the operator may turn on per kind (`second_factor.notify_user`). */
+export type UserNotice = Extract<NotifyKind, 'locked' | 'new_device' | 'factor_changed' | 'recovery_code_used'>;
+
+/**
+ * What the use-cases tell the world: audit lines (SPEC §5, never a secret) and the user's security
+ * emails. A notification that cannot be sent is logged and counted; the action it reports stands.
+ */
+export class Notices {
+  constructor(
+    private readonly d: { config: () => Readonly<Config>; logger: Logger; metrics: Metrics; delivery: Delivery },
+  ) {}
+
+  audit(info: Pick<RequestInfo, 'clientIp' | 'requestId'>, event: string, user: string | undefined, result: AuditEvent['result'], reason?: string, extra: Record<string, unknown> = {}): void {
+    audit(this.d.logger, { event, user, client_ip: info.clientIp, request_id: info.requestId, result, reason, ...extra });
+  }
+
+  async user(user: UserRecord, kind: UserNotice, info: RequestInfo, vars: Record<string, string> = {}): Promise<void> {
+    if (!this.d.config().second_factor.notify_user.includes(kind)) return;
+    await this.email(user, kind, info, vars);
+  }
+
+  /** Sends `kind` to the user's directory address whatever `notify_user` says (links the user asked for). */
+  async email(user: UserRecord, kind: NotifyKind, info: Pick<RequestInfo, 'clientIp' | 'requestId' | 'lang'>, vars: Record<string, string> = {}, to = user.email): Promise<boolean> {
+    if (!to) return false;
+    try {
+      await this.d.delivery.notify(kind, to, { user: user.username, name: user.displayName ?? user.username, ip: info.clientIp, ...vars }, info.lang);
+      return true;
+    } catch (err) {
+      this.d.metrics.deliveryFailures.inc({ channel: 'email', reason: 'notification' });
+      this.d.logger.warn({ err: { message: (err as Error).message }, user: user.username, kind, request_id: info.requestId }, 'security notification not sent');
+      return false;
+    }
+  }
+}

@@ -1,0 +1,212 @@
+import type { Config, FactorMethod } from '../config/schema/index.js';
+import { maskEmail, maskPhone } from '../delivery/mask.js';
+import { PortcullisError, isPortcullisError } from '../errors/index.js';
+import type { ReverifyGrace, TrustedDevices } from '../factors/devices.js';
+import type { OneTimeCodes } from '../factors/codes.js';
+import type { FactorRegistry } from '../factors/registry.js';
+import type { SecondFactorResolution } from '../factors/methods.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Regulator } from '../regulation/regulator.js';
+import type { SessionManager } from '../session/sessions.js';
+import type { UserDirectory, UserRecord } from '../users/directory.js';
+import type { Clock } from '../util/clock.js';
+import type { Flow, FlowStore } from './flows.js';
+import type { Notices } from './notices.js';
+import type { RequestInfo } from './request.js';
+
+export interface SentInfo {
+  channel: 'email' | 'sms';
+  /** Masked. */
+  destination: string;
+  fellBack: boolean;
+}
+
+export interface StartedStep {
+  flow: Flow;
+  sent?: SentInfo;
+  /** The code could not be sent (the step still runs: another method, or a resend). */
+  sendError?: PortcullisError;
+}
+
+export interface SecondStepDeps {
+  config: () => Readonly<Config>;
+  clock: Clock;
+  metrics: Metrics;
+  notices: Notices;
+  directory: UserDirectory;
+  regulator: Regulator;
+  factors: FactorRegistry;
+  codes: OneTimeCodes;
+  devices: TrustedDevices;
+  grace: ReverifyGrace;
+  sessions: SessionManager;
+  flows: FlowStore;
+}
+
+/**
+ * The second step (SPEC §3 `/verify`, JSON `/verify` and `/resend`): which methods a step offers, sending
+ * codes, and the one decision whether a second factor is accepted — with the account lockout, the
+ * per-client code throttle and the reverify grace. Every method is reached through the factor registry.
+ */
+export class SecondStep {
+  constructor(private readonly d: SecondStepDeps) {}
+
+  /** Starts a step for `user` with the methods `resolution` offers; sends a code when the first method is one. */
+  async begin(user: UserRecord, purpose: Flow['purpose'], resolution: SecondFactorResolution, info: RequestInfo): Promise<StartedStep> {
+    const methods = resolution.methods.map((m) => ({ type: m.type, ...(m.address ? { address: m.address, destination: mask(m.type, m.address) } : {}) }));
+    const method = resolution.preferred && methods.some((m) => m.type === resolution.preferred) ? resolution.preferred : methods[0]!.type;
+    const emailEntry = methods.find((m) => m.type === 'email');
+    const fallbackEmail = emailEntry?.address ?? user.email;
+    const flow = await this.d.flows.create({
+      user: user.username,
+      purpose,
+      methods,
+      method,
+      ...(info.deviceId ? { deviceId: info.deviceId } : {}),
+      ...(fallbackEmail ? { fallbackEmail } : {}),
+    });
+    try {
+      const sent = await this.send(flow, method, info);
+      return sent ? { flow, sent } : { flow };
+    } catch (err) {
+      if (isPortcullisError(err)) return { flow, sendError: err };
+      throw err;
+    }
+  }
+
+  /**
+   * A new step for a signed-in user whose last second factor is too old (`max_auth_age`); undefined
+   * when the user needs none or has no usable method.
+   */
+  async stepUp(user: UserRecord, info: RequestInfo): Promise<StartedStep | undefined> {
+    const { resolution } = await this.d.factors.snapshot(user);
+    if (!resolution.required || resolution.methods.length === 0) return undefined;
+    return this.begin(user, 'stepup', resolution, info);
+  }
+
+  /**
+   * Switches the step to `method` (or keeps its own) and, for a code method, sends a code. Throws
+   * BAD_REQUEST for a method the step does not offer, LOCKED, RATE_LIMITED within `resend_after`,
+   * DELIVERY_FAILED (the code is withdrawn: the user may ask again at once).
+   */
+  async send(flow: Flow, method: FactorMethod | undefined, info: RequestInfo): Promise<SentInfo | undefined> {
+    const chosen = method ?? flow.method;
+    const entry = flow.methods.find((m) => m.type === chosen);
+    const factor = this.d.factors.get(chosen);
+    if (!entry || !factor) throw new PortcullisError('PORTCULLIS_ERR_BAD_REQUEST', 'That method is not available');
+    flow.method = chosen;
+    if (factor.kind !== 'destination' || !entry.address) {
+      await this.d.flows.save(flow);
+      return undefined;
+    }
+    // A locked account gets no new code (no mail or SMS an attacker could trigger at will).
+    if (await this.d.regulator.isLocked(flow.user)) {
+      this.d.notices.audit(info, 'code_sent', flow.user, 'failure', 'locked', { method: chosen });
+      throw new PortcullisError('PORTCULLIS_ERR_LOCKED');
+    }
+    const user = (await this.d.directory.lookup(flow.user)) ?? { username: flow.user, groups: [], disabled: false, source: 'unknown' };
+    let challenge;
+    try {
+      challenge = await factor.challenge({ flowId: flow.id, user, address: entry.address, ...(flow.fallbackEmail ? { fallbackEmail: flow.fallbackEmail } : {}), lang: info.lang, requestId: info.requestId });
+    } catch (err) {
+      const reason = isPortcullisError(err) ? String((err.details as { reason?: string }).reason ?? err.code) : 'error';
+      if (!isPortcullisError(err, 'PORTCULLIS_ERR_RATE_LIMITED')) {
+        this.d.metrics.deliveryFailures.inc({ channel: chosen, reason });
+        // Nothing was sent: the step no longer claims a code is on its way.
+        delete flow.sent;
+      }
+      this.d.notices.audit(info, 'code_sent', flow.user, 'failure', reason, { method: chosen });
+      await this.d.flows.save(flow);
+      if (isPortcullisError(err)) throw err;
+      throw new PortcullisError('PORTCULLIS_ERR_DELIVERY_FAILED', undefined, { cause: err });
+    }
+    if (challenge.kind !== 'sent') {
+      await this.d.flows.save(flow);
+      return undefined;
+    }
+    if (challenge.fellBack) this.d.metrics.deliveryFailures.inc({ channel: 'sms', reason: 'fell_back_to_email' });
+    this.d.metrics.codesSent.inc({ channel: challenge.channel });
+    const sent: SentInfo = { channel: challenge.channel, destination: mask(challenge.channel, challenge.address), fellBack: challenge.fellBack };
+    flow.sent = { ...sent, at: this.d.clock.now() };
+    await this.d.flows.save(flow);
+    this.d.notices.audit(info, 'code_sent', flow.user, 'success', challenge.fellBack ? 'fell_back_to_email' : undefined, { method: challenge.channel });
+    return sent;
+  }
+
+  /**
+   * Decides whether a second factor is accepted. Throws INVALID_CODE (details.attempts_left), CODE_EXPIRED
+   * (details.reason `too_many_attempts` when the code's attempts ran out), LOCKED, RATE_LIMITED, BAD_REQUEST,
+   * UNAUTHENTICATED (the user is gone or disabled). Wrong answers count towards the account lockout
+   * (separately from passwords) and the client's code throttle.
+   */
+  async verify(flow: Flow, input: { method?: FactorMethod | undefined; code: string }, info: RequestInfo): Promise<{ user: UserRecord; method: FactorMethod }> {
+    const { regulator, metrics, notices } = this.d;
+    const method = input.method ?? flow.method;
+    const factor = this.d.factors.get(method);
+    if (!factor || !flow.methods.some((m) => m.type === method)) throw new PortcullisError('PORTCULLIS_ERR_BAD_REQUEST', 'That method is not available');
+    const user = await this.d.directory.lookup(flow.user);
+    if (!user || user.disabled) {
+      await this.d.flows.end(flow.id);
+      throw new PortcullisError('PORTCULLIS_ERR_UNAUTHENTICATED');
+    }
+    if (await regulator.isLocked(user.username)) {
+      notices.audit(info, 'second_factor', user.username, 'failure', 'locked', { method });
+      throw new PortcullisError('PORTCULLIS_ERR_LOCKED');
+    }
+    await regulator.checkCode(info.clientIp);
+    const response = typeof input.code === 'string' ? input.code.slice(0, 64) : '';
+    const verdict = await factor.verify(flow.id, user.username, response);
+    if (verdict.result === 'expired' || verdict.result === 'exhausted') {
+      metrics.secondFactor.inc({ method, result: verdict.result });
+      notices.audit(info, 'second_factor', user.username, 'failure', verdict.result === 'expired' ? 'code_expired' : 'code_exhausted', { method });
+      // `too_many_attempts`: the code's own attempts ran out (SPEC §3 JSON `reason`).
+      throw new PortcullisError('PORTCULLIS_ERR_CODE_EXPIRED', undefined, verdict.result === 'exhausted' ? { details: { reason: 'too_many_attempts' } } : {});
+    }
+    if (verdict.result === 'invalid') {
+      metrics.secondFactor.inc({ method, result: 'failure' });
+      const { locked, failures, newlyLocked } = await regulator.codeFailed(user.username, info.clientIp);
+      notices.audit(info, 'second_factor', user.username, 'failure', 'invalid_code', { method, failures });
+      if (locked) {
+        // Of parallel wrong codes only one caller locks the account; it alone notifies.
+        if (newlyLocked) await this.lockout(user, info);
+        else await this.d.sessions.revokeUser(user.username);
+        throw new PortcullisError('PORTCULLIS_ERR_LOCKED');
+      }
+      // One rule for every method: the fewer of the code's own attempts and the account's lockout budget.
+      const lockoutLeft = Math.max(0, this.d.config().second_factor.lockout.max_failures - failures);
+      const left = verdict.attemptsLeft === undefined ? lockoutLeft : Math.min(verdict.attemptsLeft, lockoutLeft);
+      throw new PortcullisError('PORTCULLIS_ERR_INVALID_CODE', undefined, { details: { attempts_left: left } });
+    }
+    await regulator.codeSucceeded(user.username);
+    await this.d.flows.end(flow.id);
+    if (flow.deviceId) await this.d.grace.record(user.username, flow.deviceId);
+    metrics.secondFactor.inc({ method, result: 'success' });
+    notices.audit(info, 'second_factor', user.username, 'success', undefined, { method });
+    if (factor.notifyOnUse) await notices.user(user, factor.notifyOnUse, info);
+    return { user, method };
+  }
+
+  /** Remembers this device for the user (seed 001): no code again until removed or logout everywhere. */
+  async trustDevice(user: UserRecord, deviceId: string, meta: { name: string; ip: string; userAgent: string }, info: RequestInfo): Promise<void> {
+    if (!this.d.config().second_factor.trusted_devices.enabled) return;
+    const wasTrusted = await this.d.devices.isTrusted(user.username, deviceId);
+    await this.d.devices.trust(user.username, deviceId, meta);
+    if (!wasTrusted) {
+      this.d.notices.audit(info, 'device_trusted', user.username, 'success');
+      await this.d.notices.user(user, 'new_device', info, { device: meta.name, ip: meta.ip });
+    }
+  }
+
+  /** Locks the account: pending codes die, sessions end, the user is told (seed 001). */
+  async lockout(user: UserRecord, info: RequestInfo): Promise<void> {
+    await this.d.codes.invalidateUser(user.username);
+    await this.d.sessions.revokeUser(user.username);
+    this.d.metrics.lockouts.inc();
+    this.d.notices.audit(info, 'account_locked', user.username, 'failure', 'too_many_wrong_codes');
+    if (this.d.config().second_factor.lockout.notify) await this.d.notices.user(user, 'locked', info);
+  }
+}
+
+export function mask(channel: string, address: string): string {
+  return channel === 'sms' ? maskPhone(address) : maskEmail(address);
+}

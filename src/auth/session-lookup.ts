@@ -1,0 +1,56 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { parseCookies } from '../http/cookies.js';
+import type { SessionData, SessionManager } from '../session/sessions.js';
+
+export interface FoundSession {
+  id: string;
+  session: SessionData;
+  /** Found through `Authorization: Bearer` (the JSON API's token), not the cookie. */
+  viaBearer: boolean;
+}
+
+const MAX_AUTHORIZATION = 4096;
+
+/** A gateway token in `Authorization: Bearer` (`<id>.<signature>`; three-part JWTs belong to API clients). */
+export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
+  const h = headers.authorization;
+  if (!h || h.length > MAX_AUTHORIZATION || !/^Bearer /i.test(h)) return undefined;
+  const token = h.slice(7).trim();
+  return token.split('.').length === 2 ? token : undefined;
+}
+
+/** Finds the caller's session from the session cookie or a gateway bearer token. */
+export class SessionLookup {
+  constructor(
+    private readonly sessions: SessionManager,
+    private readonly cookieName: () => string,
+  ) {}
+
+  /** The session cookie's value, if any. */
+  cookie(header: string | undefined): string | undefined {
+    if (!header) return undefined;
+    return parseCookies(header).get(this.cookieName());
+  }
+
+  /** Store errors propagate (callers fail closed). A cached, valid session costs no store round trip. */
+  async find(headers: IncomingHttpHeaders): Promise<FoundSession | undefined> {
+    const { sessions } = this;
+    const cookieValue = this.cookie(headers.cookie);
+    if (cookieValue) {
+      const found = sessions.getCached(cookieValue) ?? (await sessions.get(cookieValue));
+      if (found) return { ...found, viaBearer: false };
+    }
+    const token = bearerToken(headers);
+    if (token) {
+      const found = sessions.getCached(token) ?? (await sessions.get(token));
+      if (found) return { ...found, viaBearer: true };
+    }
+    return undefined;
+  }
+
+  /** Only a session that finished signing in: one that passed only the password is none (SPEC §3). */
+  async signedIn(headers: IncomingHttpHeaders): Promise<FoundSession | undefined> {
+    const found = await this.find(headers);
+    return found?.session.level === 'two_factor' ? found : undefined;
+  }
+}

@@ -1,0 +1,13 @@
+/** Everything the upstream learns about the caller (identity headers, the signed assertion). */
+export interface Subject {
+  user: string;
+  groups: readonly string[];
+  email?: string | undefined;
+  name?: string | undefined;
+  /** `session`, `api_key`, `bearer_jwt`, `basic`, `network`. */
+  method: string;
+  /** Authentication methods references for the assertion (`pwd`, `otp`, `hwk`, ...). */
+  amr: readonly string[];
+  /** A stable key for caching the assertion (session id hash, client name). */
+  cacheKey: string;
+}

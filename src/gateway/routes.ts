@@ -1,0 +1,58 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { handleApi } from '../api/v1.js';
+import type { RequestContext } from '../http/context.js';
+import { sendError, sendJson } from '../http/respond.js';
+import { handlePortal } from '../portal/routes.js';
+import { serveAsset } from '../portal/static/assets.js';
+import { forwardAuth } from './forward-auth.js';
+import type { Gateway } from './runtime.js';
+
+type Mounted = (gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string) => Promise<void> | void;
+
+/** True for the reserved path space (`portal_prefix` and below) on every host. */
+export function isReservedPath(prefix: string, path: string): boolean {
+  return path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47 /* / */);
+}
+
+function staticAsset(_gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string): void {
+  const asset = serveAsset(rest);
+  if (!asset || (req.method !== 'GET' && req.method !== 'HEAD')) return sendError(req, res, 404, 'not_found', 'Not found', ctx.requestId);
+  if (req.headers['if-none-match'] === asset.etag) {
+    res.writeHead(304, { etag: asset.etag });
+    return void res.end();
+  }
+  res.writeHead(200, { 'content-type': asset.type, etag: asset.etag, 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff', 'content-length': asset.body.length });
+  res.end(req.method === 'HEAD' ? undefined : asset.body);
+}
+
+async function jwks(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET');
+    return sendError(req, res, 405, 'method_not_allowed', 'Method not allowed', ctx.requestId);
+  }
+  sendJson(res, 200, await gw.compiled.identity.jwks(), { 'cache-control': 'public, max-age=300' });
+}
+
+/**
+ * The reserved path table (SPEC §3), in one place: forward-auth, the JWKS, the portal's assets, the JSON
+ * API and the portal itself, each mounted at its sub-path. The portal and the API are leaves: they see
+ * the gateway only through their own narrow interfaces.
+ */
+const EXACT: Readonly<Record<string, Mounted>> = {
+  '/authz': (gw, req, res, ctx) => forwardAuth(gw, req, res, ctx, 'authz'),
+  '/authz/forward-auth': (gw, req, res, ctx) => forwardAuth(gw, req, res, ctx, 'forward-auth'),
+  '/.well-known/jwks.json': jwks,
+};
+
+const PREFIXED: ReadonlyArray<readonly [string, Mounted]> = [
+  ['/api/v1/', (gw, req, res, ctx, rest) => handleApi(gw, req, res, ctx, rest)],
+  ['/static/', staticAsset],
+];
+
+export async function handleReserved(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+  const sub = ctx.path.slice(gw.prefix.length);
+  const exact = EXACT[sub];
+  if (exact) return exact(gw, req, res, ctx, '');
+  for (const [p, mounted] of PREFIXED) if (sub.startsWith(p)) return mounted(gw, req, res, ctx, sub.slice(p.length));
+  return handlePortal(gw, req, res, ctx, sub);
+}

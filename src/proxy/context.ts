@@ -1,0 +1,19 @@
+import type { ClientInfo } from '../http/client.js';
+import type { Upstream } from './router.js';
+
+/** What the gateway decided about one request; the proxy only moves bytes. */
+export interface ProxyContext {
+  upstream: Upstream;
+  /** Path and query to send upstream, already decided (see Upstream.targetPath). */
+  path: string;
+  requestId: string;
+  client: ClientInfo;
+  /** Identity headers to set (after every client copy is stripped). */
+  setHeaders: Record<string, string>;
+  /** Client headers to remove in any case and `_`/`-` spelling (identity headers, API-key header, …). */
+  stripHeaders: readonly string[];
+  /** Cookies to remove from the Cookie header (session, device). */
+  stripCookies: readonly string[];
+  /** Called once with the status sent to the client (0 when the connection was cut). */
+  onDone?: (status: number) => void;
+}
