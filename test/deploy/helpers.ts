@@ -14,6 +14,8 @@ import { formatProblem, loadConfigText, type LoadResult } from '../../src/config
 /** The repository root (tests run from dist/test/deploy). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const DEPLOY = join(ROOT, 'deploy');
+/** The built command line (`portcullis`). */
+export const CLI = join(ROOT, 'dist/src/cli/bin.js');
 
 export type Obj = Record<string, unknown>;
 
@@ -73,11 +75,28 @@ export function initSecrets(root: string, args: string[] = []): { status: number
  * checks the result, reading the secret files and requiring every referenced file to exist.
  */
 export async function loadMountedConfig(text: string, hostFile: string, mounts: ReadonlyMap<string, string>): Promise<LoadResult> {
+  return loadConfigText(rewriteMounted(text, mounts), hostFile, {}, { checkFiles: true });
+}
+
+/** The config text with every container path in `mounts` replaced by its host path. */
+export function rewriteMounted(text: string, mounts: ReadonlyMap<string, string>): string {
   const containerPaths = [...mounts.keys()].sort((a, b) => b.length - a.length);
+  if (containerPaths.length === 0) return text;
   // One pass, longest path first, only where a path starts: a host path is never rewritten again.
   const pattern = new RegExp(`(?<![\\w./-])(${containerPaths.map(escapeRegExp).join('|')})(?=$|[/\\s"',\\]])`, 'gm');
-  const rewritten = containerPaths.length === 0 ? text : text.replace(pattern, (p) => mounts.get(p) as string);
-  return loadConfigText(rewritten, hostFile, {}, { checkFiles: true });
+  return text.replace(pattern, (p) => mounts.get(p) as string);
+}
+
+/**
+ * `portcullis check-config` (the built CLI) on the config as the container sees it: the rewritten text
+ * is written next to `hostFile` so that relative paths resolve the same way.
+ */
+export function checkConfigCli(text: string, hostFile: string, mounts: ReadonlyMap<string, string>): { status: number; stdout: string; stderr: string } {
+  const file = `${hostFile}.check.yaml`;
+  writeFileSync(file, rewriteMounted(text, mounts));
+  const r = spawnSync(process.execPath, [CLI, 'check-config', '--config', file], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  rmSync(file, { force: true });
+  return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
 function escapeRegExp(s: string): string {

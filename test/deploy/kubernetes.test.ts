@@ -17,7 +17,7 @@ import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitorin
 import { parseListen } from '../../src/config/schema/common.js';
 import type { Config } from '../../src/config/schema/index.js';
 import { parseUsersFile } from '../../src/users/file-parse.js';
-import { asList, asObj, DEPLOY, freshClone, initSecrets, loadMountedConfig, parseManifests, problems, readYaml, tempDir, writeTree, type Obj } from './helpers.js';
+import { asList, asObj, checkConfigCli, DEPLOY, freshClone, initSecrets, loadMountedConfig, parseManifests, problems, readYaml, tempDir, writeTree, type Obj } from './helpers.js';
 
 const KUBECTL = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
 const SKIP = KUBECTL.status === 0 ? false : 'kubectl is not on PATH: the kustomize renders of deploy/kubernetes are not checked on this machine';
@@ -128,8 +128,9 @@ async function loadRenderedConfig(objects: Obj[], dir: string) {
   const mountPath = [...mounts.keys()].filter((m) => configPath.startsWith(`${m}/`)).sort((a, b) => b.length - a.length)[0];
   if (!mountPath) throw new Error(`--config ${configPath} is not on a mounted volume`);
   const hostFile = join(mounts.get(mountPath) as string, relative(mountPath, configPath));
-  const result = await loadMountedConfig(readFileSync(hostFile, 'utf8'), hostFile, mounts);
-  return { result, hostFile, mounts };
+  const text = readFileSync(hostFile, 'utf8');
+  const result = await loadMountedConfig(text, hostFile, mounts);
+  return { result, hostFile, mounts, text };
 }
 
 /** A clone of deploy/ with the production overlay's secret files made as its kustomization says. */
@@ -261,9 +262,12 @@ t.test('every overlay renders, validates, and mounts a config the loader accepts
       t.same(schemaErrors(objects), [], 'kubernetes-models accepts every object');
       const { dir, remove } = tempDir(`k8s-${name}`);
       t.teardown(remove);
-      const { result } = await loadRenderedConfig(objects, dir);
+      const { result, text, hostFile, mounts } = await loadRenderedConfig(objects, dir);
       t.same(problems(result), [], 'the rendered gateway.yaml is valid with the mounted files');
       t.same(result.warnings, [], 'and check-config has nothing to warn about');
+      const cli = checkConfigCli(text, hostFile, mounts);
+      t.equal(cli.status, 0, `portcullis check-config accepts it: ${cli.stderr}`);
+      t.match(cli.stdout, /^config OK: \S+\n$/, 'with no warnings');
       if (!result.ok) return;
       checkGateway(t, objects, result.config);
       const data = asObj(path(one(objects, 'Secret'), 'data'), 'Secret data');
