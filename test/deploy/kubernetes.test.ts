@@ -276,6 +276,17 @@ t.test('every overlay renders, validates, and mounts a config the loader accepts
       const users = parseUsersFile(readFileSync(join(dir, '/etc/portcullis/users.yaml'), 'utf8'));
       t.ok(users.ok, 'the users file is valid');
       for (const o of objects) t.ok(path(o, 'metadata', 'namespace'), `${String(o.kind)} ${nameOf(o)} has a namespace`);
+      // An Ingress to the gateway serves the host of public_url, on the gateway port.
+      const publicHosts = [result.config.server.public_url ?? []].flat().map((u) => new URL(u).hostname);
+      for (const ingress of kindOf(objects, 'Ingress')) {
+        for (const rule of asList(path(ingress, 'spec', 'rules')).map((r) => asObj(r, 'rule'))) {
+          t.ok(publicHosts.includes(String(rule.host)), `Ingress ${nameOf(ingress)}: ${String(rule.host)} is a host of server.public_url`);
+          for (const p of asList(path(rule, 'http', 'paths'))) {
+            const backend = asObj(path(p, 'backend', 'service'), 'backend');
+            if (backend.name === 'portcullis') t.equal(path(backend, 'port', 'name'), 'http', 'to the gateway port');
+          }
+        }
+      }
     });
   }
 });
