@@ -99,6 +99,8 @@ Commands:
   users unlock U | reset-2fa U | invite U | devices U [--revoke ID|--all]
                             operator actions on a user's runtime state
   demo                      run the gateway in front of the bundled demo app
+  demo-app [--listen HOST:PORT]
+                            run the bundled demo app alone (no authentication), as an upstream
   help                      show this text
 
 Options:

@@ -61,6 +61,10 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
         await demo();
         return undefined;
       }
+      case 'demo-app': {
+        const { demoAppCommand } = await import('./demo-app.js');
+        return await demoAppCommand(args, io);
+      }
       case 'check-config': {
         const { checkConfigCommand } = await import('./check-config.js');
         return await checkConfigCommand(configPath, io, env);
