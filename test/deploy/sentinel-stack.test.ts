@@ -47,7 +47,7 @@ void t.test('the compose Sentinel set-up reaches quorum and serves two gateways 
     await waitFor(`redis-server on ${port}: ${output}`, async () => (await rawCommand(port, 'PING', 500)).startsWith('+PONG'));
   };
 
-  const services = asObj(readYaml(join(DEPLOY, 'docker-compose.sentinel.yml')).core, 'services');
+  const services = asObj(readYaml(join(DEPLOY, 'docker-compose.sentinel.yml')).services, 'services');
   const commandOf = (name: string) => asList(asObj(services[name], name).command).map(String);
   const ports = { 'redis-master': await freePort(), 'redis-replica': await freePort() } as Record<string, number>;
   const local = (args: string[], self: string) =>
