@@ -56,15 +56,21 @@ function gatewayAddress(m: FrontProxyModel): string {
   return m.gatewayUrl.protocol === 'https:' ? m.gatewayUrl.origin : m.gatewayUrl.host;
 }
 
+/** Removes every copy of the gateway's cookies. The trailing `()` group is the (empty) replacement: Caddy 2.6 drops a `""` argument. */
 function cookieRegex(m: FrontProxyModel): string {
-  return `(^|;\\s*)(?:${m.gatewayCookies.map(regexEscape).join('|')})=[^;]*`;
+  return `(^|;\\s*)(?:${m.gatewayCookies.map(regexEscape).join('|')})=[^;]*()`;
 }
 
 function matchers(m: FrontProxyModel, site: FrontSite): string[] {
   const p = m.prefix;
   const out = [`@portcullis_authz path ${p}/authz ${p}/authz/*`, `@portcullis_portal path ${p} ${p}/*`];
-  for (const u of site.routes) if (u.pathPrefix !== '') out.push(`@${u.id} path ${tok(u.pathPrefix)} ${tok(`${u.pathPrefix}/*`)}`);
+  for (const u of site.routes) {
+    if (u.pathPrefix === '') continue;
+    out.push(`@${u.id} path ${tok(u.pathPrefix)} ${tok(`${u.pathPrefix}/*`)}`);
+    if (u.stripPrefix) out.push(`@${u.id}_bare path ${tok(u.pathPrefix)}`);
+  }
   if (site.routes.length === 0) return out;
+  m.identity.filter((i) => i.copied).forEach((id, i) => out.push(`@portcullis_unset_${i} header_regexp ${id.header} ${tok('^\\{http\\.reverse_proxy\\.header\\.')}`));
   out.push(`@portcullis_gateway_token header_regexp Authorization ${tok('(?i)^bearer\\s+[^.\\s]+\\.[^.\\s]+\\s*$')}`);
   if (m.methodHeader) {
     if (m.authorizationStrip.bearerJwt) out.push(`@portcullis_jwt_client header ${m.methodHeader} bearer_jwt`);
@@ -93,7 +99,10 @@ function upstreamRoute(m: FrontProxyModel, u: FrontUpstream): string[] {
   for (const id of m.identity) for (const name of underscoreVariants(id.header)) body.push(`request_header -${name}`);
   body.push('request_header -X-Original-URL', 'request_header -X-Original-Method');
   const copied = m.identity.filter((i) => i.copied).map((i) => i.header);
-  body.push(...block(0, `forward_auth ${gatewayAddress(m)}`, [`uri ${m.prefix}/authz/forward-auth`, ...(copied.length ? [`copy_headers ${copied.join(' ')}`] : [])]));
+  // The check is a plain GET: without Upgrade, the gateway would take a WebSocket handshake's check for an upgrade of its own.
+  body.push(...block(0, `forward_auth ${gatewayAddress(m)}`, [`uri ${m.prefix}/authz/forward-auth`, ...(copied.length ? [`copy_headers ${copied.join(' ')}`] : []), 'header_up -Upgrade']));
+  // Caddy before 2.10 sets a header the answer lacks to the literal placeholder: remove those.
+  copied.forEach((_h, i) => body.push(`request_header @portcullis_unset_${i} -${copied[i]}`));
   body.push('# Credentials meant for the gateway stay there.', 'request_header @portcullis_gateway_token -Authorization');
   if (m.authorizationStrip.bearerJwt) body.push(m.methodHeader ? 'request_header @portcullis_jwt_client -Authorization' : 'request_header -Authorization');
   if (m.authorizationStrip.basicUsers.length > 0) body.push(m.methodHeader && m.userHeader ? 'request_header @portcullis_basic_client -Authorization' : 'request_header -Authorization');
@@ -102,15 +111,18 @@ function upstreamRoute(m: FrontProxyModel, u: FrontUpstream): string[] {
     else if (typeof k.strip === 'object') body.push(m.methodHeader && m.userHeader ? `request_header @portcullis_key_${i} -${k.header}` : `request_header -${k.header}`);
   });
   if (!u.websocket) body.push('request_header -Upgrade');
-  if (u.stripPrefix && u.pathPrefix !== '') body.push(`uri strip_prefix ${tok(u.pathPrefix)}`);
+  if (u.stripPrefix && u.pathPrefix !== '') {
+    // `/legacy` itself becomes `/` upstream, as in the built-in proxy (strip_prefix alone would leave an empty path).
+    body.push(`rewrite @${u.id}_bare ${tok('{path}/?{query}')}`, `uri strip_prefix ${tok(u.pathPrefix)}`);
+  }
   if (u.basePath !== '') body.push(`rewrite * ${tok(`${u.basePath}{uri}`)}`);
   const transport = [`dial_timeout ${seconds(u.timeouts.connect || 5000)}`];
   if (u.timeouts.responseHeaders > 0) transport.push(`response_header_timeout ${seconds(u.timeouts.responseHeaders)}`);
   body.push(
     ...block(0, `reverse_proxy ${u.secure ? 'https://' : ''}${u.address}`, [
       ...(u.preserveHost ? [] : ['header_up Host {upstream_hostport}']),
-      `header_up Cookie ${tok(cookieRegex(m))} ""`,
-      `header_up Cookie ${tok('^;\\s*')} ""`,
+      `header_up Cookie ${tok(cookieRegex(m))} $2`,
+      `header_up Cookie ${tok('^;\\s*()')} $1`,
       'header_up -Forwarded',
       'header_up -Proxy',
       'header_up -Proxy-Authorization',
