@@ -41,3 +41,14 @@ export function cpuMs(pid: number | undefined): number | undefined {
   }
   return (ticks * 1000) / hz();
 }
+
+/** The CPU milliseconds of several processes (each with its direct children); undefined when any is unreadable. */
+export function cpuMsAll(pids: readonly number[]): number | undefined {
+  let total = 0;
+  for (const pid of pids) {
+    const ms = cpuMs(pid);
+    if (ms === undefined) return undefined;
+    total += ms;
+  }
+  return pids.length ? total : undefined;
+}

@@ -1,54 +1,43 @@
 /**
- * `npm run bench`: races the gateway against nginx `proxy_pass`, a bare undici proxy, a bare
- * http-proxy, the proxy engine alone (src/proxy) and the origin itself, with one load generator
- * (wrk where installed, else autocannon). Prints a table and the ratios; exits by itself and stops
- * every child process it started.
+ * `npm run bench`: races the gateway against nginx `proxy_pass`, the unauthenticated Node peers (bare
+ * undici, http-proxy, fastify + @fastify/http-proxy, express + http-proxy-middleware), the proxy engine
+ * alone (src/proxy) and the origin itself, with one load generator (wrk where installed, else
+ * autocannon). Prints the rounds, a side-by-side table (× nginx, × the fastest Node peer, p99, CPU µs
+ * per request) and the ratios; exits by itself and stops every child process it started.
  *
- * Also: the same targets one process per core (gateway `server.workers: 2` on the redis store, nginx
- * `worker_processes 2`), nginx `auth_request` against the gateway's forward-auth endpoint, latency at a
- * fixed offered rate, sign-ins per second, a wrong-password flood beside authenticated traffic, and the
- * gateway's RSS with idle WebSockets held through it.
+ * Also: the same targets one process per core (gateway `server.workers: auto` on the redis store, nginx
+ * one worker per core), nginx with the configuration `portcullis nginx-config` generates in front of
+ * the gateway (one nginx worker and one gateway process, and one per core each), latency at a fixed
+ * offered rate, sign-ins per second, a wrong-password flood beside authenticated traffic, the gateway's
+ * RSS with idle WebSockets held through it, and one large response streamed through each target.
  *
  * Environment: BENCH_DURATION (seconds per run, default 5), BENCH_CONNECTIONS (default 64),
  * BENCH_STREAM_MIB (default 256), BENCH_ROUNDS (default 3: targets run round-robin, best round kept),
  * BENCH_RATE (fixed offered rate, default 2000), BENCH_WS (idle WebSockets, default 10000; 0 = skip).
+ * BENCH_QUICK=1: a smoke run of every part (2 s per run, 1 round, 16 MiB, 200 WebSockets, 500/s) —
+ * its figures mean nothing. NODE_BIN: the Node binary that runs the servers (default this one).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { request } from 'undici';
 import { runRole } from './servers.js';
-import { cpuMs } from './cpu.js';
+import { cpuMsAll } from './cpu.js';
 import { loadOnce, type LoadResult } from './load.js';
 import { fixedRate, openIdleSockets, rssMiB, signInLoad, waitIdle, type FixedRateResult } from './extra.js';
-import { hashPassword } from '../src/users/password.js';
+import { BENCH_PASSWORD, BENCH_USER, cleanup, note, serverNodeVersion, startGateway, startGeneratedNginx, startNginx, startRedisServer, startRole, type Target } from './processes.js';
+import { fastestPeer, fmtMs, NODE_PEERS, peersTable, ratio, roundsTable, type Row } from './report.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..', '..');
-const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const QUICK = process.env.BENCH_QUICK === '1';
+const DURATION = Number(process.env.BENCH_DURATION ?? (QUICK ? 2 : 5));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const STREAM_MIB = Number(process.env.BENCH_STREAM_MIB ?? 256);
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-const RATE = Number(process.env.BENCH_RATE ?? 2000);
-const WS_COUNT = Number(process.env.BENCH_WS ?? 10_000);
-const NGINX = '/usr/sbin/nginx';
+const STREAM_MIB = Number(process.env.BENCH_STREAM_MIB ?? (QUICK ? 16 : 256));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3)));
+const RATE = Number(process.env.BENCH_RATE ?? (QUICK ? 500 : 2000));
+const WS_COUNT = Number(process.env.BENCH_WS ?? (QUICK ? 200 : 10_000));
 const CORES = os.availableParallelism();
-
-const children = new Set<ChildProcess>();
-const tempDirs: string[] = [];
-
-interface Target {
-  name: string;
-  url: string;
-  /** The serving process (CPU per request is measured on it and its children). */
-  pid?: number;
-  /** Where a signed-in scenario signs in (a gateway's own URL); default: the single-process gateway. */
-  loginAt?: string;
-}
 
 /** One measured request shape; `prepare` may log in and return the headers to send (or a reason to skip). */
 interface Scenario {
@@ -59,15 +48,14 @@ interface Scenario {
   prepare?: (target: Target) => Promise<{ headers: Record<string, string> } | { skip: string }>;
 }
 
-const BENCH_USER = 'bench';
-const BENCH_PASSWORD = 'bench-password-0123456789';
-
-const SINGLE = ['direct', 'nginx', 'undici', 'http-proxy', 'src/proxy engine', 'gateway'];
+const GENERATED = 'nginx + generated config';
+const GENERATED_CORES = 'nginx ×cores + generated config';
+const SINGLE = ['direct', 'nginx', ...NODE_PEERS, 'src/proxy engine', 'gateway'];
 const PER_CORE = ['nginx ×cores', 'gateway ×cores'];
 const cookies = new Map<string, Promise<string | { skip: string }>>();
 
-/** Signs in once per gateway through the JSON API; the token is the session cookie's value. */
-function sessionCookie(gatewayUrl: string): Promise<string | { skip: string }> {
+/** Signs in once per gateway through the JSON API; the token is the session cookie's value and the bearer token. */
+function sessionToken(gatewayUrl: string): Promise<string | { skip: string }> {
   let p = cookies.get(gatewayUrl);
   if (!p) {
     p = (async () => {
@@ -79,7 +67,7 @@ function sessionCookie(gatewayUrl: string): Promise<string | { skip: string }> {
       if (res instanceof Error) return { skip: `login failed: ${res.message}` };
       const body = (await res.body.json().catch(() => ({}))) as { status?: string; token?: string };
       if (res.statusCode !== 200 || body.status !== 'authenticated' || !body.token) return { skip: `login answered ${res.statusCode} ${JSON.stringify(body).slice(0, 120)}` };
-      return `portcullis_session=${body.token}`;
+      return body.token;
     })();
     cookies.set(gatewayUrl, p);
   }
@@ -88,226 +76,27 @@ function sessionCookie(gatewayUrl: string): Promise<string | { skip: string }> {
 
 let gatewayUrl = '';
 
+const withToken = (header: (token: string) => Record<string, string>) => async (target: Target): Promise<{ headers: Record<string, string> } | { skip: string }> => {
+  const token = await sessionToken(target.loginAt ?? gatewayUrl);
+  return typeof token === 'string' ? { headers: header(token) } : token;
+};
+
+// The same request everywhere (with the credential); only the gateways (and nginx in front of one) check it.
 const SCENARIOS: readonly Scenario[] = [
   { name: '1 KiB GET', path: '/bench/bypass', only: [...SINGLE, ...PER_CORE] },
   {
-    // The same request everywhere (with the cookie); only the gateways (and nginx + forward-auth) check it.
     name: '1 KiB GET, signed-in session cookie',
     path: '/bench/session',
-    only: ['direct', 'nginx', 'undici', 'gateway', ...PER_CORE, 'nginx + forward-auth'],
-    prepare: async (target): Promise<{ headers: Record<string, string> } | { skip: string }> => {
-      const cookie = await sessionCookie(target.loginAt ?? gatewayUrl);
-      return typeof cookie === 'string' ? { headers: { cookie } } : cookie;
-    },
+    only: ['direct', 'nginx', ...NODE_PEERS, 'gateway', ...PER_CORE, GENERATED, GENERATED_CORES],
+    prepare: withToken((token) => ({ cookie: `portcullis_session=${token}` })),
+  },
+  {
+    name: '1 KiB GET, signed-in bearer token',
+    path: '/bench/session',
+    only: ['nginx', ...NODE_PEERS, 'gateway', GENERATED],
+    prepare: withToken((token) => ({ authorization: `Bearer ${token}` })),
   },
 ];
-
-function note(text: string): void {
-  process.stderr.write(`# ${text}\n`);
-}
-
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-function track(child: ChildProcess, name: string): ChildProcess {
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  child.on('error', (e) => note(`${name}: ${e.message}`));
-  return child;
-}
-
-/** Starts `node run.js --role ...` and waits for its port. */
-function startRole(role: string, target?: string): Promise<Target> {
-  const args = [SELF, '--role', role, ...(target ? ['--target', target] : [])];
-  // stdin is a pipe the role watches: it exits when this process goes away, however it ends.
-  const child = track(spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] }), role);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /LISTENING (\d+)/.exec(out);
-      if (m) resolve({ name: role, url: `http://127.0.0.1:${m[1]}`, pid: child.pid });
-    });
-    child.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
-  });
-}
-
-async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) return false;
-    const ok = await request(url).then(
-      async (r) => {
-        await r.body.dump();
-        return true;
-      },
-      () => false,
-    );
-    if (ok) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
-
-/** nginx `proxy_pass` to the origin; `authz`: every request first asks the gateway (auth_request, documented cache). */
-async function startNginx(name: string, upstream: string, o: { workers?: number; authz?: string } = {}): Promise<Target | string> {
-  if (!existsSync(NGINX)) return `${NGINX} not installed`;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-bench-nginx-'));
-  tempDirs.push(dir);
-  const port = await freePort();
-  const up = new URL(upstream);
-  const authz = o.authz ? new URL(o.authz) : undefined;
-  // Mirrors deploy/nginx-forward-auth.conf: auth subrequest, positive answers cached 2 s per cookie.
-  const authBlock = authz
-    ? `
-  proxy_cache_path ${dir}/authcache keys_zone=portcullis_auth:10m max_size=64m inactive=10s;
-  upstream portcullis { server ${authz.host}; keepalive 64; }`
-    : '';
-  const authLocation = authz
-    ? `
-    location = /_portcullis_authz {
-      internal;
-      proxy_pass http://portcullis/_gateway/authz;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
-      proxy_set_header X-Original-Method $request_method;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_cache portcullis_auth;
-      proxy_cache_key "$http_cookie$http_authorization$http_x_api_key$request_method$host$request_uri";
-      proxy_cache_valid 200 2s;
-      proxy_ignore_headers Cache-Control Expires Set-Cookie;
-    }`
-    : '';
-  const authUse = authz
-    ? `
-      auth_request /_portcullis_authz;
-      auth_request_set $auth_user $upstream_http_remote_user;
-      proxy_set_header Remote-User $auth_user;`
-    : '';
-  writeFileSync(
-    path.join(dir, 'nginx.conf'),
-    `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes ${o.workers ?? 1};
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream app { server ${up.host}; keepalive 128; }${authBlock}
-  server {
-    listen 127.0.0.1:${port};${authLocation}
-    location / {${authUse}
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_max_temp_file_size 0;
-    }
-  }
-}
-`,
-  );
-  const child = track(spawn(NGINX, ['-p', dir, '-e', `${dir}/error.log`, '-c', `${dir}/nginx.conf`, '-g', 'daemon off;'], { stdio: 'ignore' }), name);
-  const url = `http://127.0.0.1:${port}`;
-  return (await waitForHttp(`${url}/health`, child, 5000)) ? { name, url, pid: child.pid } : `${name} did not start`;
-}
-
-/** A redis-server for the multi-process gateway (workers need a shared store). */
-async function startRedisServer(): Promise<string | { skip: string }> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-bench-redis-'));
-  tempDirs.push(dir);
-  const child = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }), 'redis');
-  const ok = await new Promise<boolean>((resolve) => {
-    child.once('error', () => resolve(false));
-    const deadline = Date.now() + 5000;
-    const poll = (): void => {
-      const sock = http.get(`http://127.0.0.1:${port}/`, () => undefined);
-      sock.on('error', (e: NodeJS.ErrnoException) => {
-        // redis answers an HTTP request by closing: anything but ECONNREFUSED means it is up.
-        if (e.code !== 'ECONNREFUSED') resolve(true);
-        else if (Date.now() > deadline) resolve(false);
-        else setTimeout(poll, 100);
-      });
-      sock.on('response', () => resolve(true));
-    };
-    poll();
-  });
-  return ok ? `redis://127.0.0.1:${port}/0` : { skip: 'redis-server did not start (not installed?)' };
-}
-
-let usersFile: string | undefined;
-
-async function benchUsers(): Promise<string> {
-  if (usersFile) return usersFile;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-bench-users-'));
-  tempDirs.push(dir);
-  let hash = '';
-  try {
-    hash = await hashPassword(BENCH_PASSWORD, 'argon2id'); // the product's default cost
-  } catch (e) {
-    note(`cannot hash the bench password: ${(e as Error).message}`);
-  }
-  usersFile = path.join(dir, 'users.yaml');
-  writeFileSync(usersFile, `users:\n  ${BENCH_USER}:\n    display_name: Bench\n    email: bench@example.com\n    groups: [bench]\n    password: "${hash}"\n    second_factor: {enabled: false}\n`);
-  return usersFile;
-}
-
-/** `portcullis serve` in front of the origin: 1 process on the memory store, or `workers` on redis. */
-async function startGateway(name: string, upstream: string, o: { workers?: number; redis?: string; hashing?: number } = {}): Promise<Target | string> {
-  const bin = path.join(ROOT, 'dist', 'src', 'cli', 'bin.js');
-  if (!existsSync(bin)) return `${bin} not built`;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-bench-gw-'));
-  tempDirs.push(dir);
-  const port = await freePort();
-  const config = path.join(dir, 'gateway.yaml');
-  writeFileSync(
-    config,
-    `server:
-  listen: 127.0.0.1:${port}
-  workers: ${o.workers ?? 1}
-  trusted_proxies: [127.0.0.1/32]
-admin:
-  listen: ""
-session:
-  store: ${o.redis ? 'redis' : 'memory'}
-  secret: ${'b'.repeat(48)}${o.redis ? `\n  redis: {url: "${o.redis}"}` : ''}
-users:
-  file: ${await benchUsers()}${o.hashing ? `\n  hashing: {concurrency: ${o.hashing}}` : ''}
-regulation:
-  max_failures: 1000000000
-  max_failures_per_client: 1000000000
-upstreams:
-  - name: bench
-    url: ${upstream}
-access:
-  default_policy: two_factor
-  rules:
-    - {paths: [/bench/bypass, /health, /stream], policy: bypass}
-    - {paths: [/bench/session, /ws], policy: one_factor}
-logging: {level: error}
-`,
-  );
-  let stderr = '';
-  // 10k idle WebSockets are 20k sockets in the gateway: raise its descriptor limit when allowed.
-  const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
-  const child = track(spawn('/bin/sh', ['-c', cmd, process.execPath, bin, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir }), name);
-  child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
-  const url = `http://127.0.0.1:${port}`;
-  if (await waitForHttp(`${url}/health`, child, 20_000)) return { name, url, pid: child.pid, loginAt: url };
-  child.kill('SIGKILL');
-  const why = stderr.trim().split('\n').slice(-3).join(' | ') || 'no answer on its port';
-  return `\`portcullis serve\` did not start (${why})`;
-}
 
 async function streamOnce(target: Target): Promise<number> {
   const started = process.hrtime.bigint();
@@ -319,24 +108,17 @@ async function streamOnce(target: Target): Promise<number> {
   return bytes / 1e6 / seconds;
 }
 
-function fmtMs(ms: number): string {
-  return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`;
-}
-
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-function ratio(a: number | undefined, b: number | undefined): string {
-  return a !== undefined && b ? (a / b).toFixed(2) : '–';
-}
-
 async function main(): Promise<void> {
-  note(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${CONNECTIONS} connections, ${DURATION}s per run`);
-  const origin = await startRole('upstream');
+  const serverNode = serverNodeVersion();
+  note(`servers on node ${serverNode}${process.env.NODE_BIN ? ` (NODE_BIN=${process.env.NODE_BIN})` : ''}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${CONNECTIONS} connections, ${DURATION}s per run${QUICK ? ' (BENCH_QUICK: a smoke run, not a measurement)' : ''}`);
+  const origin = await startRole(SELF, 'upstream');
   const targets: Target[] = [{ ...origin, name: 'direct' }];
   const skipped: string[] = [];
-  const add = (t: Target | string, label: string): Target | undefined => {
+  const add = <T extends Target>(t: T | string, label: string): T | undefined => {
     if (typeof t === 'string') {
       skipped.push(`${label}: ${t}`);
       return undefined;
@@ -345,17 +127,23 @@ async function main(): Promise<void> {
     return t;
   };
   add(await startNginx('nginx', origin.url), 'nginx');
-  targets.push(await startRole('undici', origin.url));
-  targets.push(await startRole('http-proxy', origin.url));
-  const engine = await startRole('portcullis-proxy', origin.url);
+  for (const peer of NODE_PEERS) targets.push(await startRole(SELF, peer, origin.url));
+  const engine = await startRole(SELF, 'portcullis-proxy', origin.url);
   targets.push({ ...engine, name: 'src/proxy engine' });
-  const gateway = add(await startGateway('gateway', origin.url), 'gateway');
+  const gateway = add(await startGateway(ROOT, 'gateway', origin.url), 'gateway');
   gatewayUrl = gateway?.url ?? '';
-  add(await startNginx('nginx ×cores', origin.url, { workers: CORES }), 'nginx ×cores');
+  add(await startNginx('nginx ×cores', origin.url, CORES), 'nginx ×cores');
   const redis = await startRedisServer();
-  if (typeof redis === 'string') add(await startGateway('gateway ×cores', origin.url, { workers: CORES, redis }), 'gateway ×cores');
+  let gatewayCores: Awaited<ReturnType<typeof startGateway>> | undefined;
+  if (typeof redis === 'string') gatewayCores = add(await startGateway(ROOT, 'gateway ×cores', origin.url, { workers: 'auto', redis }), 'gateway ×cores');
   else skipped.push(`gateway ×cores: ${redis.skip}`);
-  if (gateway) add(await startNginx('nginx + forward-auth', origin.url, { authz: gateway.url }), 'nginx + forward-auth');
+  // nginx with the generated configuration in front of a gateway: one nginx worker and the single
+  // process, then one nginx worker per core and `server.workers: auto`. CPU counts nginx and the gateway.
+  if (gateway) add(await startGeneratedNginx(GENERATED, gateway, 1), GENERATED);
+  if (gatewayCores && typeof gatewayCores !== 'string') {
+    const t = add(await startGeneratedNginx(GENERATED_CORES, gatewayCores, CORES), GENERATED_CORES);
+    if (t) t.loginAt = gatewayCores.url;
+  }
 
   // Prepare every (scenario, target) pair once, then run them round-robin ROUNDS times and keep each
   // pair's best round: on a shared machine that is the figure least disturbed by other work.
@@ -385,9 +173,9 @@ async function main(): Promise<void> {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const job of jobs) {
       note(`round ${round}/${ROUNDS}: ${job.scenario.name} → ${job.target.name}`);
-      const cpuBefore = cpuMs(job.target.pid);
+      const cpuBefore = cpuMsAll(job.target.pids);
       const r = await loadOnce(`${job.target.url}${job.scenario.path}`, job.headers, CONNECTIONS, DURATION);
-      const cpuAfter = cpuMs(job.target.pid);
+      const cpuAfter = cpuMsAll(job.target.pids);
       tool = r.tool;
       job.all.push(r.rps);
       if (cpuBefore !== undefined && cpuAfter !== undefined && r.requests > 0) {
@@ -397,7 +185,7 @@ async function main(): Promise<void> {
       if (!job.best || r.rps > job.best.rps) job.best = r;
     }
   }
-  const rows = jobs.flatMap((j) => (j.best ? [{ scenario: j.scenario.name, target: j.target.name, r: j.best, cpuUs: j.cpuUs, all: j.all }] : []));
+  const rows: Row[] = jobs.flatMap((j) => (j.best ? [{ scenario: j.scenario.name, target: j.target.name, r: j.best, cpuUs: j.cpuUs, all: j.all }] : []));
   const row = (scenario: number, target: string) => rows.find((x) => x.scenario === SCENARIOS[scenario]?.name && x.target === target);
 
   // Latency at a fixed offered rate (open loop): the gateway's p99 against the origin's own.
@@ -421,10 +209,10 @@ async function main(): Promise<void> {
   const gwJob0 = signedIn.find((j) => j.target.name === 'gateway');
   if (gateway && gwJob0 && WS_COUNT > 0) {
     note(`${WS_COUNT} idle WebSockets → gateway`);
-    const before = rssMiB(gateway.pid);
+    const before = rssMiB(gateway.pids[0]);
     const held = await openIdleSockets(`${gateway.url.replace('http:', 'ws:')}/ws`, gwJob0.headers, WS_COUNT);
     await new Promise((r) => setTimeout(r, 2000));
-    const during = rssMiB(gateway.pid);
+    const during = rssMiB(gateway.pids[0]);
     wsLine = `${held.opened} idle WebSockets through the gateway: gateway RSS ${before?.toFixed(0)} MiB before, ${during?.toFixed(0)} MiB holding them (${before !== undefined && during !== undefined && held.opened ? (((during - before) * 1024) / held.opened).toFixed(1) : '?'} KiB each)${held.failed ? `; stopped early: ${held.failed}` : ''}`;
     await held.close();
   }
@@ -438,12 +226,13 @@ async function main(): Promise<void> {
     note('sign-ins per second');
     signins = await signInLoad(`${gateway.url}/_gateway/api/v1/login`, { username: BENCH_USER, password: BENCH_PASSWORD }, 8, DURATION);
     // The same flood against the default hashing concurrency (4) and against concurrency 1.
-    const one = await startGateway('gateway, hashing.concurrency 1', origin.url, { hashing: 1 });
+    const one = await startGateway(ROOT, 'gateway, hashing.concurrency 1', origin.url, { hashing: 1 });
     const subjects: Target[] = [gateway, ...(typeof one === 'string' ? [] : [one])];
     if (typeof one === 'string') skipped.push(`hashing.concurrency 1: ${one}`);
     for (const gw of subjects) {
-      const cookie = await sessionCookie(gw.url);
-      if (typeof cookie !== 'string') continue;
+      const token = await sessionToken(gw.url);
+      if (typeof token !== 'string') continue;
+      const cookie = `portcullis_session=${token}`;
       for (let round = 0; round < Math.max(1, ROUNDS - 1); round++) {
         note(`flood round ${round + 1} on ${gw.name}: quiet`);
         flood.push({ gateway: gw.name, label: 'quiet', r: await loadOnce(`${gw.url}${gwJob.scenario.path}`, { cookie }, CONNECTIONS, DURATION) });
@@ -452,7 +241,7 @@ async function main(): Promise<void> {
         flood.push({ gateway: gw.name, label: 'flood', r: await loadOnce(`${gw.url}${gwJob.scenario.path}`, { cookie }, CONNECTIONS, DURATION) });
         await attack;
         // Hashes already queued (users.hashing.queue) still run after the attackers hang up.
-        const ms = await waitIdle(gw.pid);
+        const ms = await waitIdle(gw.pids[0]);
         note(`${gw.name} busy for ${(ms / 1000).toFixed(0)} s after the flood ended`);
         drains.push({ gateway: gw.name, ms });
       }
@@ -461,7 +250,7 @@ async function main(): Promise<void> {
 
   const streams: Array<{ target: string; mbps: number }> = [];
   for (const target of targets) {
-    if (target.name === 'nginx + forward-auth') continue;
+    if (target.name === GENERATED_CORES) continue;
     note(`stream ${STREAM_MIB} MiB → ${target.name}`);
     try {
       let best = 0;
@@ -473,21 +262,28 @@ async function main(): Promise<void> {
   }
 
   const lines: string[] = [];
-  lines.push(`Load: ${tool}, ${CONNECTIONS} connections, ${DURATION}s per run, best of ${ROUNDS} rounds, 1 KiB responses; node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]?.toFixed(1)}`);
+  lines.push(`Load: ${tool}, ${CONNECTIONS} connections, ${DURATION}s per run, best of ${ROUNDS} rounds, 1 KiB responses; servers on node ${serverNode}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]?.toFixed(1)}${QUICK ? ' — BENCH_QUICK smoke run: figures mean nothing' : ''}`);
   lines.push('');
-  lines.push('| scenario | target | requests/s (best) | every round | p50 | p99 | CPU µs/request (server processes) | errors |');
-  lines.push('|---|---|---:|---|---:|---:|---:|---:|');
-  for (const { scenario, target, r, cpuUs, all } of rows) {
-    lines.push(`| ${scenario} | ${target} | ${Math.round(r.rps)} | ${all.map((x) => Math.round(x)).join(' / ')} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${cpuUs === undefined ? '–' : cpuUs.toFixed(0)} | ${r.errors} |`);
-  }
+  lines.push(...roundsTable(rows));
+  lines.push('');
+  lines.push('Side by side (same run): each target × plain nginx and × the fastest unauthenticated Node peer of its scenario');
+  lines.push('');
+  lines.push(...peersTable(rows, SCENARIOS.map((x) => x.name)));
   lines.push('');
   const rps = (i: number, t: string): number | undefined => row(i, t)?.r.rps;
   const p99 = (i: number, t: string): number | undefined => row(i, t)?.r.p99;
+  lines.push('Issue 15 (same run):');
+  for (const i of [1, 2]) {
+    const peer = fastestPeer(rows, SCENARIOS[i]!.name);
+    lines.push(`- Portcullis signed-in (${i === 1 ? 'cookie' : 'bearer token'}) / fastest Node peer (${peer?.target ?? '–'}): ${ratio(rps(i, 'gateway'), peer?.r.rps)} throughput, p99 ${ratio(p99(i, 'gateway'), peer?.r.p99)}×`);
+  }
+  lines.push(`- ${GENERATED} / plain nginx (signed-in cookie, one nginx worker, one gateway process): ${ratio(rps(1, GENERATED), rps(1, 'nginx'))}; bearer: ${ratio(rps(2, GENERATED), rps(2, 'nginx'))}`);
+  lines.push(`- ${GENERATED_CORES} / nginx ×cores (signed-in cookie, ${CORES} nginx workers, server.workers: auto): ${ratio(rps(1, GENERATED_CORES), rps(1, 'nginx ×cores'))}`);
+  lines.push('');
   lines.push('Issue 5 ratios (same run):');
   lines.push(`- 1. signed-in gateway / bare undici (same cookie request): ${ratio(rps(1, 'gateway'), rps(1, 'undici'))} throughput, p99 ${ratio(p99(1, 'gateway'), p99(1, 'undici'))}×`);
   lines.push(`- 2. gateway ×${CORES} / nginx ×${CORES} (bypass): ${ratio(rps(0, 'gateway ×cores'), rps(0, 'nginx ×cores'))} throughput, p99 ${ratio(p99(0, 'gateway ×cores'), p99(0, 'nginx ×cores'))}×; signed-in: ${ratio(rps(1, 'gateway ×cores'), rps(1, 'nginx ×cores'))}, p99 ${ratio(p99(1, 'gateway ×cores'), p99(1, 'nginx ×cores'))}×`);
   lines.push(`  1 process against 1: ${ratio(rps(0, 'gateway'), rps(0, 'nginx'))} (bypass), ${ratio(rps(1, 'gateway'), rps(1, 'nginx'))} (signed-in)`);
-  lines.push(`- 6. nginx + forward-auth / plain nginx (signed-in cookie): ${ratio(rps(1, 'nginx + forward-auth'), rps(1, 'nginx'))}`);
   lines.push(`- gateway / direct (bypass): ${ratio(rps(0, 'gateway'), rps(0, 'direct'))}; src/proxy engine / undici: ${ratio(rps(0, 'src/proxy engine'), rps(0, 'undici'))}`);
   lines.push('');
   if (fixed.length) {
@@ -514,7 +310,7 @@ async function main(): Promise<void> {
   }
   lines.push(`| streaming ${STREAM_MIB} MiB (one response) | MB/s |`);
   lines.push('|---|---:|');
-  for (const st of streams) lines.push(`| ${pad(st.target, 16)} | ${Math.round(st.mbps)} |`);
+  for (const st of streams) lines.push(`| ${pad(st.target, 24)} | ${Math.round(st.mbps)} |`);
   const mb = (t: string): number | undefined => streams.find((x) => x.target === t)?.mbps;
   lines.push(`\n- 4. gateway / nginx MB/s: ${ratio(mb('gateway'), mb('nginx'))}`);
   if (wsLine) lines.push(`- 4. ${wsLine}`);
@@ -523,25 +319,6 @@ async function main(): Promise<void> {
     for (const sk of skipped) lines.push(`- skipped: ${sk}`);
   }
   process.stdout.write(lines.join('\n') + '\n');
-}
-
-/** Stops every child (SIGTERM, then SIGKILL after 3 s), waits for each to exit, removes temp dirs. */
-async function cleanup(): Promise<void> {
-  await Promise.all(
-    [...children].map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          const kill = setTimeout(() => c.kill('SIGKILL'), 3000);
-          c.once('exit', () => {
-            clearTimeout(kill);
-            resolve();
-          });
-          c.kill('SIGTERM');
-        }),
-    ),
-  );
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 }
 
 const roleAt = process.argv.indexOf('--role');

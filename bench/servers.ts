@@ -1,10 +1,19 @@
 /**
  * The processes the benchmark races, each started as `node dist/bench/run.js --role <role> ...`
  * so every server has its own event loop (as in production), never the load generator's.
+ *
+ * The Node peers are unauthenticated reverse proxies as their users would write them: bare undici,
+ * http-proxy, fastify + @fastify/http-proxy (undici inside) and express + http-proxy-middleware
+ * (http-proxy inside), each with a keep-alive pool of 128 connections to the origin. All of them are
+ * devDependencies: nothing here is part of the gateway.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fastifyHttpProxy from '@fastify/http-proxy';
+import express from 'express';
+import Fastify from 'fastify';
 import httpProxy from 'http-proxy';
+import { createProxyMiddleware } from 'http-proxy-middleware';
 import { Pool } from 'undici';
 import { WebSocketServer } from 'ws';
 import { upstreamSchema } from '../src/config/schema/upstreams.js';
@@ -94,19 +103,38 @@ function bareHttpProxy(target: string): http.RequestListener {
   return (req, res) => proxy.web(req, res);
 }
 
+/** express + http-proxy-middleware, as its README shows it, with a keep-alive agent. */
+function expressProxy(target: string): http.RequestListener {
+  const app = express();
+  app.use(createProxyMiddleware({ target, agent: new http.Agent({ keepAlive: true, maxSockets: 128 }) }));
+  return app;
+}
+
+/** fastify + @fastify/http-proxy (reply-from on an undici Pool), listening on its own server. */
+async function fastifyProxy(target: string): Promise<number> {
+  const app = Fastify({ logger: false, keepAliveTimeout: 65_000 });
+  await app.register(fastifyHttpProxy, { upstream: target, undici: { connections: 128, pipelining: 1 } });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return (app.server.address() as AddressInfo).port;
+}
+
 /** Starts a role and prints `LISTENING <port>` for the parent. */
 export async function runRole(role: string, target: string | undefined): Promise<void> {
   let handler: http.RequestListener;
+  process.on('SIGTERM', () => process.exit(0));
   if (role === 'upstream') handler = upstreamHandler;
   else if (!target) throw new Error(`--target is required for ${role}`);
-  else if (role === 'portcullis-proxy') handler = portcullisProxy(target);
+  else if (role === 'fastify') {
+    process.stdout.write(`LISTENING ${await fastifyProxy(target)}\n`);
+    return;
+  } else if (role === 'portcullis-proxy') handler = portcullisProxy(target);
   else if (role === 'undici') handler = bareUndici(target);
   else if (role === 'http-proxy') handler = bareHttpProxy(target);
+  else if (role === 'express') handler = expressProxy(target);
   else throw new Error(`unknown role ${role}`);
   const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
   // The origin also echoes WebSockets at /ws (for the idle-WebSocket memory figure).
   if (role === 'upstream') new WebSocketServer({ server, path: '/ws', perMessageDeflate: false }).on('connection', (ws) => ws.on('message', (m) => ws.send(m)));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   process.stdout.write(`LISTENING ${(server.address() as AddressInfo).port}\n`);
-  process.on('SIGTERM', () => process.exit(0));
 }

@@ -98,6 +98,11 @@ Commands:
                             end sessions
   users unlock U | reset-2fa U | invite U | devices U [--revoke ID|--all]
                             operator actions on a user's runtime state
+  nginx-config [--gateway URL] [--listen ADDR] [--tls-cert FILE --tls-key FILE] [--auth-cache 1s]
+               [--cache-dir DIR] [--ca-file FILE]
+                            print an nginx configuration that puts nginx in front (auth_request to the gateway)
+  caddy-config [--gateway URL] [--listen [http://|https://]:PORT] [--bind ADDR]
+                            print a Caddyfile that puts Caddy in front (forward_auth to the gateway)
   demo                      run the gateway in front of the bundled demo app
   demo-app [--listen HOST:PORT]
                             run the bundled demo app alone (no authentication), as an upstream

@@ -69,6 +69,14 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
         const { checkConfigCommand } = await import('./check-config.js');
         return await checkConfigCommand(configPath, io, env);
       }
+      case 'nginx-config': {
+        const { nginxConfigCommand } = await import('./front-proxy.js');
+        return await nginxConfigCommand(args, io, configPath, env);
+      }
+      case 'caddy-config': {
+        const { caddyConfigCommand } = await import('./front-proxy.js');
+        return await caddyConfigCommand(args, io, configPath, env);
+      }
       case 'hash-password': {
         const mod = await loadCommand<{ hashPasswordCommand: (argv: string[], io: CliIo) => Promise<number> }>('./hash-password.js', 'hashPasswordCommand');
         return mod ? await mod.hashPasswordCommand(args, io) : unavailable(io, command);

@@ -1,22 +1,20 @@
 /**
- * Forward-auth mode with a real nginx (`auth_request`) in front, configured with the documented
- * deploy/nginx-forward-auth.conf (addresses and paths substituted): browsers without a session get a
- * 302 to the portal through `error_page 401`, a signed-in cookie and an API key reach the app behind
- * nginx with Remote-User set by the gateway's answer, the Traefik-style endpoint answers 302 to
- * browsers, and forward-auth requests from an address outside server.trusted_proxies get 403.
- * Skipped only when /usr/sbin/nginx is missing.
+ * Forward-auth mode with a real nginx (`auth_request`) in front, configured with what
+ * `portcullis nginx-config` generates for this gateway: browsers without a session get a 302 to the
+ * portal through `error_page 401`, a signed-in cookie and an API key reach the app behind nginx with
+ * Remote-User set by the gateway's answer, the Traefik-style endpoint answers 302 to browsers, and
+ * forward-auth requests from an address outside server.trusted_proxies get 403. (More of the generated
+ * configuration is tested in nginx-config.test.ts.) Skipped only when /usr/sbin/nginx is missing.
  */
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
-import { join } from 'node:path';
+import { nginxConfig } from '../../src/frontproxy/nginx.js';
+import { NGINX, startNginx } from '../fixtures/frontproxy.js';
 import { freePort } from '../fixtures/redis.js';
 import { startStack } from '../fixtures/gateway.js';
 
-const NGINX = '/usr/sbin/nginx';
 const API_KEY = 'forward-auth-api-key-0123456789abcdef';
 
 interface Answer {
@@ -38,37 +36,10 @@ function call(url: string, o: { method?: string; headers?: Record<string, string
   });
 }
 
-/** The documented server block, pointed at this test's gateway, app and temp dir; every substitution must apply. */
-function documentedConfig(dir: string, port: number, gateway: string, app: string): string {
-  let conf = readFileSync(join(process.cwd(), 'deploy/nginx-forward-auth.conf'), 'utf8');
-  const swaps: Array<[string, string]> = [
-    ['listen 443 ssl;', `listen 127.0.0.1:${port};`],
-    ['/var/cache/nginx/portcullis', join(dir, 'authcache')],
-    ['127.0.0.1:8080', gateway],
-    ['10.0.0.5:8081', app],
-  ];
-  for (const [from, to] of swaps) {
-    if (!conf.includes(from)) throw new Error(`deploy/nginx-forward-auth.conf no longer contains '${from}'`);
-    conf = conf.split(from).join(to);
-  }
-  // As root, nginx workers would switch to `nobody` and could not use this test's private temp dir.
-  return `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-${conf}
-}
-`;
-}
-
 if (!existsSync(NGINX)) {
   void t.test('nginx auth_request in front of the gateway', { skip: `${NGINX} is not installed` }, async () => {});
 } else {
-  void t.test('nginx auth_request in front of the gateway (deploy/nginx-forward-auth.conf)', async (t) => {
+  void t.test('nginx auth_request in front of the gateway (the generated nginx-config)', async (t) => {
     const stack = await startStack({
       config: {
         server: { listen: '127.0.0.1:0', trusted_proxies: ['127.0.0.1/32'] },
@@ -77,31 +48,16 @@ if (!existsSync(NGINX)) {
       },
     });
     t.teardown(() => stack.close());
-    const gateway = new URL(stack.url).host;
-    const app = new URL(stack.upstream.url).host;
-    const dir = join(stack.dir, 'nginx');
-    await mkdir(join(dir, 'authcache'), { recursive: true });
     const port = await freePort();
-    await writeFile(join(dir, 'nginx.conf'), documentedConfig(dir, port, gateway, app));
-    const nginx: ChildProcess = spawn(NGINX, ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let nginxErr = '';
-    nginx.stderr!.on('data', (d: Buffer) => (nginxErr += d.toString()));
-    const nginxExit = new Promise<void>((r) => nginx.once('exit', () => r()));
-    t.teardown(async () => {
-      if (nginx.exitCode === null && nginx.signalCode === null) nginx.kill('SIGTERM');
-      await nginxExit;
-    });
-    const front = `http://127.0.0.1:${port}`;
-    const nginxLog = (): string => (existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8').slice(-2000) : '');
-    let up = false;
-    for (let i = 0; i < 100 && !up; i++) {
-      up = await call(`${front}/_gateway/login`).then(
-        () => true,
-        () => false,
-      );
-      if (!up) await new Promise((r) => setTimeout(r, 50));
-    }
-    t.ok(up, `nginx answers ${nginxErr}`);
+    const nginx = await startNginx((dir) => nginxConfig(stack.gateway.gateway.config, { gateway: stack.url, listen: `127.0.0.1:${port}`, cacheDir: `${dir}/authcache` }).text, port);
+    t.teardown(() => nginx.close());
+    const front = nginx.url;
+    const nginxLog = (): string => nginx.log();
+    const up = await call(`${front}/_gateway/login`).then(
+      () => true,
+      () => false,
+    );
+    t.ok(up, `nginx answers ${nginxLog()}`);
 
     await t.test('a browser without a session is sent to the portal (error_page 401 → 302)', async (t) => {
       const res = await call(`${front}/cameras/1?x=1`, { headers: { accept: 'text/html' } });
@@ -122,7 +78,7 @@ if (!existsSync(NGINX)) {
       t.equal(seen.headers['remote-groups'], 'service');
       t.notMatch(seen.headers.cookie ?? '', /portcullis_session/, 'the session cookie stays at the gateway');
       t.match(seen.headers.cookie ?? '', /theme=dark/, 'the app keeps its own cookies');
-      // Cached positive answer (proxy_cache_valid 200 2s): a second request is let through too.
+      // Cached positive answer (proxy_cache_valid 200 1s): a second request is let through too.
       t.equal((await call(`${front}/cameras/2`, { headers: { cookie: `portcullis_session=${token}` } })).status, 200);
     });
 
