@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendError } from '../http/respond.js';
-import { normalizePath } from '../policy/normalize.js';
+import { splitAbsoluteForm } from '../policy/normalize.js';
+import { normalizeForRules } from '../policy/readings.js';
 import { authorize } from './authorize.js';
 import { hostnameOf, type RequestContext } from './context.js';
 import type { Gateway } from './runtime.js';
@@ -18,17 +19,20 @@ interface Original {
   uri: string;
 }
 
-/** The request the front proxy is asking about: nginx `X-Original-*` or Traefik/Caddy `X-Forwarded-*`. */
+/**
+ * The request the front proxy is asking about: nginx `X-Original-*` or Traefik/Caddy `X-Forwarded-*`.
+ * `X-Original-URL` is a full URL (`$scheme://$http_host$request_uri`) or a bare path (then the host and
+ * scheme are the forwarded ones). The path is taken exactly as sent — never through `new URL()`, which
+ * would resolve `/public//../admin` to `/public/admin` before the checks see it.
+ */
 function originalRequest(req: IncomingMessage, ctx: RequestContext): Original | undefined {
   const url = header(req, 'x-original-url');
   if (url) {
-    try {
-      const u = new URL(url);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
-      return { method: (header(req, 'x-original-method') ?? 'GET').toUpperCase(), proto: u.protocol === 'https:' ? 'https' : 'http', host: u.host, uri: `${u.pathname}${u.search}` };
-    } catch {
-      return undefined;
-    }
+    const method = (header(req, 'x-original-method') ?? 'GET').toUpperCase();
+    if (url[0] === '/') return { method, proto: ctx.client.proto, host: ctx.client.host, uri: url };
+    const abs = splitAbsoluteForm(url);
+    if (!abs.ok) return undefined;
+    return { method, proto: abs.scheme, host: abs.authority, uri: abs.target };
   }
   const uri = header(req, 'x-forwarded-uri');
   const host = header(req, 'x-forwarded-host');
@@ -51,10 +55,11 @@ export async function forwardAuth(gw: Gateway, req: IncomingMessage, res: Server
   const peer = req.socket.remoteAddress;
   if (!gw.compiled.trusted.has(peer)) return sendError(req, res, 403, 'untrusted_forwarder', 'Forward-auth requests are accepted only from server.trusted_proxies', ctx.requestId);
   const original = originalRequest(req, ctx);
-  if (!original) return sendError(req, res, 400, 'bad_request', 'Missing X-Original-URL or X-Forwarded-Uri/-Host', ctx.requestId);
-  const norm = normalizePath(original.uri, { caseInsensitive: gw.config.access.case_insensitive_paths });
-  if (!norm.ok) return sendError(req, res, 403, 'bad_path', 'The request path cannot be handled safely', ctx.requestId);
+  if (!original) return sendError(req, res, 400, 'bad_request', 'Missing or malformed X-Original-URL or X-Forwarded-Uri/-Host', ctx.requestId);
   const hostname = hostnameOf(original.host);
+  // The front proxy forwards the path as sent: every plausible reading of it must fall under the same rules (SPEC §3).
+  const norm = original.uri[0] === '/' ? normalizeForRules(original.uri, gw.compiled.access, 'as-sent', hostname) : undefined;
+  if (!norm?.ok) return sendError(req, res, 400, 'bad_path', 'The request path cannot be handled safely', ctx.requestId);
   const result = await authorize(gw, { headers: req.headers, host: hostname, path: norm.path, method: original.method, clientIp: ctx.client.ip, upstream: undefined });
   if (result.kind === 'allow') {
     const headers = result.subject ? await gw.compiled.identity.headers(result.subject, gw.services.clock.now()) : {};

@@ -4,7 +4,7 @@ import { PortcullisError, isPortcullisError } from '../errors/index.js';
 import { resolveClient } from '../http/client.js';
 import { requestId } from '../http/request-id.js';
 import { sendError, sendJson } from '../http/respond.js';
-import { normalizePath } from '../policy/normalize.js';
+import { normalizeForRules } from '../policy/readings.js';
 import { handlePortal } from '../portal/routes.js';
 import { authorize, type AuthzResult } from './authorize.js';
 import { hostnameOf, isBrowserNavigation, originalUrl, type RequestContext } from './context.js';
@@ -16,7 +16,8 @@ import type { Upstream } from '../proxy/router.js';
 function contextFor(gw: Gateway, req: IncomingMessage): RequestContext | PortcullisError {
   const id = requestId(req);
   const client = resolveClient(req, gw.compiled.trusted);
-  const norm = normalizePath(req.url ?? '/', { caseInsensitive: gw.config.access.case_insensitive_paths });
+  // The upstream receives the normalised path; its plausible readings must fall under the same rules (readings.ts).
+  const norm = normalizeForRules(req.url ?? '/', gw.compiled.access, 'as-forwarded', hostnameOf(client.host));
   if (!norm.ok) return new PortcullisError('PORTCULLIS_ERR_BAD_PATH', undefined, { details: { request_id: id, reason: norm.reason } });
   // An absolute-form target must name the same host as the Host header (no routing by one, authorising by the other).
   if (norm.authority !== undefined && norm.authority.toLowerCase() !== client.host.toLowerCase()) {

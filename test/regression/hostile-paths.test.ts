@@ -62,6 +62,10 @@ const HOSTILE: string[] = [
   '/public/..%00/admin',
   '/public/%2e%2e%5cadmin',
   '/public/%%32%65%%32%65/admin',
+  '/public/%ef%bc%8e%ef%bc%8e/admin',
+  '/public/%ef%bc%8e%ef%bc%8e%ef%bc%8fadmin',
+  '/public/.../admin',
+  '/public/..%20/admin',
   '/public/%u002e%u002e/admin',
   '/public#/../admin',
   '/public?/../admin'.replace('?', '%3f'),
@@ -115,10 +119,9 @@ t.test('legitimate public paths still bypass', async (t) => {
     if (!n.ok) continue;
     t.equal(policyFor(ci).decide({ host: 'x', path: n.path, method: 'GET', clientIp: '10.0.0.1' }).policy, 'bypass', `${raw} bypasses`);
   }
-  // A fullwidth solidus is an ordinary character: this stays one segment under /public, and the
-  // upstream is sent exactly that (re-encoded), never /admin.
-  const fw = normalizePath('/public/%ef%bc%8f..%ef%bc%8fadmin');
-  t.ok(fw.ok && fw.path === '/public/\uff0f..\uff0fadmin' && fw.forward === '/public/%EF%BC%8F..%EF%BC%8Fadmin', 'fullwidth solidus is not a separator');
+  // A fullwidth solidus or dot is what an upstream applying NFKC reads as `/` or `.` (issue 17): refused.
+  t.equal(normalizePath('/public/%ef%bc%8f..%ef%bc%8fadmin').ok, false, 'fullwidth solidus is refused');
+  t.equal(normalizePath('/public/%ef%bc%8e%ef%bc%8e/admin').ok, false, 'fullwidth dots are refused');
   const n = normalizePath('/PUBLIC/x');
   t.ok(n.ok && policyFor(false).decide({ host: 'x', path: n.path, method: 'GET', clientIp: '10.0.0.1' }).policy === 'two_factor', 'case-sensitive by default');
 });

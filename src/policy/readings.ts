@@ -1,0 +1,179 @@
+/**
+ * How an upstream may read a request path, and the refusal of paths whose readings disagree (SPEC §3).
+ *
+ * The gateway judges a path by its own reading (normalize.ts). Where it does not forward the request
+ * itself — forward-auth, where nginx, Traefik or Caddy send the path on as the client sent it — it cannot
+ * choose how the upstream reads it, and servers disagree: nginx merges slashes before it resolves `..`,
+ * RFC 3986 and WHATWG keep empty segments (`/public//../admin` is `/admin` to one and `/public/admin` to
+ * the other), Tomcat and Jetty cut `;` parameters before resolving dot segments while others keep
+ * `..;` as a name, some decode percent-escapes before resolving dot segments and some after (or twice),
+ * and Windows strips trailing dots and spaces from names (`admin.` is `admin`). Each combination is a
+ * plausible reading; when they do not all fall under the same rules, the path is refused.
+ *
+ * The built-in proxy forwards the normalised path it authorised, so only the readings of THAT path matter
+ * there ('as-forwarded'); forward-auth checks the readings of the path as sent ('as-sent').
+ *
+ * Readings clamp `..` at the root (as URL resolution does) and never fail closed on their own: a reading
+ * that cannot decode the path (an upstream that would answer 400) is left out.
+ */
+import { normalizePath, splitAbsoluteForm, type NormalizedTarget } from './normalize.js';
+import type { AccessPolicy } from './rules.js';
+
+interface Reader {
+  /** Where `;` parameters are cut from a segment: never, before decoding, or after decoding. */
+  params: 'keep' | 'raw' | 'decoded';
+  /** Percent-decoding once before dot segments are resolved, twice before, or once after (only literal dots count). */
+  decode: 'before' | 'twice' | 'after';
+  /** Empty segments merged before dot segments are resolved (nginx `merge_slashes`), or kept as segments (RFC 3986). */
+  mergeFirst: boolean;
+  /** Trailing dots and spaces stripped from every name; a name of only dots and spaces reads as `..` (Windows). */
+  windows: boolean;
+}
+
+function allReaders(): Reader[] {
+  const out: Reader[] = [];
+  for (const decode of ['before', 'twice', 'after'] as const) {
+    for (const params of ['keep', 'raw', 'decoded'] as const) {
+      if (decode === 'after' && params === 'decoded') continue;
+      for (const mergeFirst of [true, false]) for (const windows of [false, true]) out.push({ params, decode, mergeFirst, windows });
+    }
+  }
+  return out;
+}
+
+const READERS: readonly Reader[] = Object.freeze(allReaders());
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Nothing in the path that any reader treats differently: every reading is the path itself. */
+const PLAIN_PATH = /^(?!.*(?:[%;]|\/\/|\/\.|[. ](?:\/|$)))/s;
+const DOTS_AND_SPACES = /^[. ]+$/;
+const TRAILING_DOTS_AND_SPACES = /[. ]+$/;
+
+function hex(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  return -1;
+}
+
+/** One round of percent-decoding into UTF-8; undefined for a bad escape or bad UTF-8. */
+function decodeOnce(text: string): string | undefined {
+  if (!text.includes('%')) return text;
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x25) {
+      const hi = hex(text.charCodeAt(i + 1));
+      const lo = hex(text.charCodeAt(i + 2));
+      if (hi < 0 || lo < 0) return undefined;
+      bytes.push(hi * 16 + lo);
+      i += 2;
+    } else if (c < 0x80) {
+      bytes.push(c);
+    } else {
+      for (const b of Buffer.from(text[i] as string, 'utf8')) bytes.push(b);
+    }
+  }
+  try {
+    return utf8.decode(Uint8Array.from(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+function cutParams(segment: string): string {
+  const semi = segment.indexOf(';');
+  return semi === -1 ? segment : segment.slice(0, semi);
+}
+
+function windowsName(segment: string): string {
+  if (segment === '.' || segment === '..' || segment === '') return segment;
+  if (DOTS_AND_SPACES.test(segment)) return '..';
+  return segment.replace(TRAILING_DOTS_AND_SPACES, '');
+}
+
+/** The path one reader sees, in the form the rules match (decoded, dot segments resolved, no empty segments). */
+function read(rawPath: string, r: Reader, caseInsensitive: boolean): string | undefined {
+  let segments = rawPath.split('/').slice(1);
+  if (r.params === 'raw') segments = segments.map(cutParams);
+  if (r.decode !== 'after') {
+    let text: string | undefined = segments.join('/');
+    text = decodeOnce(text);
+    if (text !== undefined && r.decode === 'twice') text = decodeOnce(text);
+    if (text === undefined) return undefined;
+    segments = text.replace(/\\/g, '/').split('/');
+  }
+  if (r.params === 'decoded') segments = segments.map(cutParams);
+  if (r.windows) segments = segments.map(windowsName);
+
+  const out: string[] = [];
+  const last = segments[segments.length - 1];
+  for (const seg of segments) {
+    if (seg === '' && r.mergeFirst) continue;
+    if (seg === '.') continue;
+    if (seg === '..') {
+      out.pop();
+      continue;
+    }
+    out.push(seg);
+  }
+  let names = out.filter((s) => s !== '');
+  if (r.decode === 'after') {
+    const decoded: string[] = [];
+    for (const s of names) {
+      const d = decodeOnce(s);
+      if (d === undefined) return undefined;
+      decoded.push(d);
+    }
+    names = decoded;
+  }
+  const trailing = names.length > 0 && (last === '' || last === '.' || last === '..');
+  const path = '/' + names.join('/') + (trailing ? '/' : '');
+  return caseInsensitive ? path.toLowerCase() : path;
+}
+
+/** Every distinct plausible reading of an origin-form path (without its query). */
+export function plausibleReadings(rawPath: string, caseInsensitive = false): string[] {
+  const seen = new Set<string>();
+  for (const r of READERS) {
+    const p = read(rawPath, r, caseInsensitive);
+    if (p !== undefined) seen.add(p);
+  }
+  return [...seen];
+}
+
+/**
+ * True when some plausible reading of `rawPath` falls under other rules than `judged` (the gateway's
+ * reading). With `host`, rules for other hosts are left out.
+ */
+export function readingsDisagree(policy: AccessPolicy, rawPath: string, judged: string, host?: string): boolean {
+  if (PLAIN_PATH.test(rawPath)) return false;
+  const cls = policy.pathClass(judged, host);
+  for (const r of READERS) {
+    const p = read(rawPath, r, policy.caseInsensitivePaths);
+    if (p !== undefined && policy.pathClass(p, host) !== cls) return true;
+  }
+  return false;
+}
+
+function pathPart(target: string): string {
+  const q = target.indexOf('?');
+  return q === -1 ? target : target.slice(0, q);
+}
+
+/**
+ * normalizePath for the rules of `policy`, then the readings check: 'as-sent' when the upstream receives
+ * the target as the client sent it (forward-auth), 'as-forwarded' when it receives the gateway's
+ * normalised `forward` (the built-in proxy). `host` (the request's host name) leaves out rules for other hosts.
+ */
+export function normalizeForRules(rawTarget: string, policy: AccessPolicy, upstreamReceives: 'as-sent' | 'as-forwarded', host?: string): NormalizedTarget {
+  const norm = normalizePath(rawTarget, { caseInsensitive: policy.caseInsensitivePaths });
+  if (!norm.ok) return norm;
+  let seen: string;
+  if (upstreamReceives === 'as-forwarded') seen = pathPart(norm.forward);
+  else {
+    const abs = rawTarget[0] === '/' ? undefined : splitAbsoluteForm(rawTarget);
+    seen = pathPart(abs?.ok ? abs.target : rawTarget);
+  }
+  if (readingsDisagree(policy, seen, norm.path, host)) return { ok: false, reason: 'the path reads differently to different servers, under different access rules' };
+  return norm;
+}
