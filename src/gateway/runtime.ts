@@ -63,8 +63,10 @@ export interface Compiled {
   stripHeaders: readonly string[];
   /** The gateway's own cookies, never forwarded upstream. */
   stripCookies: readonly string[];
-  /** Hosts this gateway serves (for `rd` validation). */
+  /** Host names this gateway serves (public_url and upstream hosts; `rd` honours them in the request's scheme and port). */
   servedHosts: ReadonlySet<string>;
+  /** The `public_url` origins, honoured as `rd` targets whatever the request arrived on. */
+  servedOrigins: ReadonlySet<string>;
   prefix: string;
 }
 

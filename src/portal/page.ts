@@ -82,9 +82,9 @@ export function preSessionCsrfOk(gw: Gateway, req: IncomingMessage, form: URLSea
 /** `rd` as SPEC §3 allows it, else the portal's default target. */
 export function safeRd(gw: Gateway, ctx: RequestContext, rd: string | null | undefined): string {
   return safeRedirect(rd ?? undefined, {
-    requestHost: ctx.client.host,
-    proto: ctx.client.proto,
-    servedHosts: (host) => gw.servesHost(host) || host.toLowerCase() === ctx.client.host.toLowerCase(),
+    requestOrigin: `${ctx.client.proto}://${ctx.client.host}`,
+    servedOrigins: gw.compiled.servedOrigins,
+    servedHosts: gw.compiled.servedHosts,
     fallback: gw.config.portal.default_redirect,
   });
 }
