@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendError } from '../http/respond.js';
-import { splitAbsoluteForm } from '../policy/normalize.js';
+import { isPlainAuthority, splitAbsoluteForm } from '../policy/normalize.js';
 import { normalizeForRules } from '../policy/readings.js';
 import { authorize } from './authorize.js';
 import { hostnameOf, type RequestContext } from './context.js';
@@ -37,6 +37,7 @@ function originalRequest(req: IncomingMessage, ctx: RequestContext): Original | 
   const uri = header(req, 'x-forwarded-uri');
   const host = header(req, 'x-forwarded-host');
   if (uri === undefined && host === undefined) return undefined;
+  if (host !== undefined && !isPlainAuthority(host)) return undefined; // `open.example.com:80@evil.com` is no host
   const proto = header(req, 'x-forwarded-proto');
   return {
     method: (header(req, 'x-forwarded-method') ?? 'GET').toUpperCase(),

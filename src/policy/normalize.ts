@@ -67,8 +67,8 @@ const NON_ASCII = /[\u0080-\uffff]/;
 /** ASCII characters that give a path its structure; a compatibility character must not turn into one. */
 const STRUCTURAL = /[./\\;%?#]/;
 const DOTS_AND_SPACES = /^[. ]+$/;
-/** host[:port] or [v6]:port — no userinfo, no escapes, nothing else. */
-const AUTHORITY = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+/** host[:port] or [v6]:port — no userinfo, no escapes, nothing else (`_` allowed: container service names). */
+const AUTHORITY = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
 const ENCODED_SEPARATOR = /%(?:2f|5c)/i;
 const DOUBLE_ENCODED = /%(?:2e|2f|5c|25)/i;
@@ -138,6 +138,11 @@ export function splitAbsoluteForm(target: string): AbsoluteForm {
   let rest = (m[3] as string) || '/';
   if (rest[0] === '?') rest = '/' + rest;
   return { ok: true, scheme, authority, target: rest };
+}
+
+/** Whether `authority` is a plain `host[:port]` or `[v6]:port` (no userinfo, escapes or anything else). */
+export function isPlainAuthority(authority: string): boolean {
+  return authority.length <= 260 && AUTHORITY.test(authority);
 }
 
 /** True when an upstream applying NFKC would read a path-structure character (`.`, `/`, `%`, …) here. */

@@ -7,11 +7,16 @@
  * RFC 3986 and WHATWG keep empty segments (`/public//../admin` is `/admin` to one and `/public/admin` to
  * the other), Tomcat and Jetty cut `;` parameters before resolving dot segments while others keep
  * `..;` as a name, some decode percent-escapes before resolving dot segments and some after (or twice),
- * and Windows strips trailing dots and spaces from names (`admin.` is `admin`). Each combination is a
- * plausible reading; when they do not all fall under the same rules, the path is refused.
+ * Windows strips trailing dots and spaces from names (`admin.` and `admin::$DATA` are `admin`), and a server applying Unicode
+ * NFKC reads fullwidth `ａｄｍｉｎ` as `admin`. Each combination is a plausible reading; when they do
+ * not all fall under the same rules, the path is refused.
  *
  * The built-in proxy forwards the normalised path it authorised, so only the readings of THAT path matter
  * there ('as-forwarded'); forward-auth checks the readings of the path as sent ('as-sent').
+ *
+ * Case is folded only with `access.case_insensitive_paths` (set it when the upstream folds case). A
+ * server that never percent-decodes is not a reader here: rules are written in decoded form, and such a
+ * server would serve no path a browser sends encoded (`/caf%C3%A9`).
  *
  * Readings clamp `..` at the root (as URL resolution does) and never fail closed on their own: a reading
  * that cannot decode the path (an upstream that would answer 400) is left out.
@@ -26,8 +31,10 @@ interface Reader {
   decode: 'before' | 'twice' | 'after';
   /** Empty segments merged before dot segments are resolved (nginx `merge_slashes`), or kept as segments (RFC 3986). */
   mergeFirst: boolean;
-  /** Trailing dots and spaces stripped from every name; a name of only dots and spaces reads as `..` (Windows). */
+  /** Trailing dots and spaces (and an NTFS `::$DATA` stream suffix) stripped from every name; a name of only dots and spaces reads as `..` (Windows). */
   windows: boolean;
+  /** Unicode NFKC applied after decoding (fullwidth `ａｄｍｉｎ` reads as `admin`). */
+  nfkc: boolean;
 }
 
 function allReaders(): Reader[] {
@@ -35,7 +42,7 @@ function allReaders(): Reader[] {
   for (const decode of ['before', 'twice', 'after'] as const) {
     for (const params of ['keep', 'raw', 'decoded'] as const) {
       if (decode === 'after' && params === 'decoded') continue;
-      for (const mergeFirst of [true, false]) for (const windows of [false, true]) out.push({ params, decode, mergeFirst, windows });
+      for (const mergeFirst of [true, false]) for (const windows of [false, true]) for (const nfkc of [false, true]) out.push({ params, decode, mergeFirst, windows, nfkc });
     }
   }
   return out;
@@ -44,9 +51,10 @@ function allReaders(): Reader[] {
 const READERS: readonly Reader[] = Object.freeze(allReaders());
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Nothing in the path that any reader treats differently: every reading is the path itself. */
-const PLAIN_PATH = /^(?!.*(?:[%;]|\/\/|\/\.|[. ](?:\/|$)))/s;
+const PLAIN_PATH = /^(?!.*(?:[%;:]|\/\/|\/\.|[. ](?:\/|$)))/s;
 const DOTS_AND_SPACES = /^[. ]+$/;
 const TRAILING_DOTS_AND_SPACES = /[. ]+$/;
+const DATA_STREAM = /::\$DATA$/i;
 
 function hex(code: number): number {
   if (code >= 0x30 && code <= 0x39) return code - 0x30;
@@ -88,7 +96,7 @@ function cutParams(segment: string): string {
 function windowsName(segment: string): string {
   if (segment === '.' || segment === '..' || segment === '') return segment;
   if (DOTS_AND_SPACES.test(segment)) return '..';
-  return segment.replace(TRAILING_DOTS_AND_SPACES, '');
+  return segment.replace(DATA_STREAM, '').replace(TRAILING_DOTS_AND_SPACES, '');
 }
 
 /** The path one reader sees, in the form the rules match (decoded, dot segments resolved, no empty segments). */
@@ -100,6 +108,7 @@ function read(rawPath: string, r: Reader, caseInsensitive: boolean): string | un
     text = decodeOnce(text);
     if (text !== undefined && r.decode === 'twice') text = decodeOnce(text);
     if (text === undefined) return undefined;
+    if (r.nfkc) text = text.normalize('NFKC');
     segments = text.replace(/\\/g, '/').split('/');
   }
   if (r.params === 'decoded') segments = segments.map(cutParams);
@@ -122,7 +131,7 @@ function read(rawPath: string, r: Reader, caseInsensitive: boolean): string | un
     for (const s of names) {
       const d = decodeOnce(s);
       if (d === undefined) return undefined;
-      decoded.push(d);
+      decoded.push(r.nfkc ? d.normalize('NFKC') : d);
     }
     names = decoded;
   }
@@ -135,6 +144,7 @@ function read(rawPath: string, r: Reader, caseInsensitive: boolean): string | un
 export function plausibleReadings(rawPath: string, caseInsensitive = false): string[] {
   const seen = new Set<string>();
   for (const r of READERS) {
+    if (r.nfkc && !rawPath.includes('%')) continue; // an ASCII path is its own NFKC form
     const p = read(rawPath, r, caseInsensitive);
     if (p !== undefined) seen.add(p);
   }
@@ -148,7 +158,9 @@ export function plausibleReadings(rawPath: string, caseInsensitive = false): str
 export function readingsDisagree(policy: AccessPolicy, rawPath: string, judged: string, host?: string): boolean {
   if (PLAIN_PATH.test(rawPath)) return false;
   const cls = policy.pathClass(judged, host);
+  const escapes = rawPath.includes('%');
   for (const r of READERS) {
+    if (r.nfkc && !escapes) continue; // an ASCII path is its own NFKC form
     const p = read(rawPath, r, policy.caseInsensitivePaths);
     if (p !== undefined && policy.pathClass(p, host) !== cls) return true;
   }

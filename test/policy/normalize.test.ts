@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { normalizePath, splitAbsoluteForm } from '../../src/policy/normalize.js';
+import { isPlainAuthority, normalizePath, splitAbsoluteForm } from '../../src/policy/normalize.js';
 
 function ok(t: Test, raw: string, path: string, forward?: string, caseInsensitive = false): void {
   const r = normalizePath(raw, { caseInsensitive });
@@ -84,6 +84,9 @@ t.test('splitAbsoluteForm takes the path exactly as sent', async (t) => {
   t.same(splitAbsoluteForm('HTTPS://h:8443'), { ok: true, scheme: 'https', authority: 'h:8443', target: '/' });
   t.same(splitAbsoluteForm('http://h?q'), { ok: true, scheme: 'http', authority: 'h', target: '/?q' });
   t.same(splitAbsoluteForm('http://h/%00/..'), { ok: true, scheme: 'http', authority: 'h', target: '/%00/..' });
+  t.same(splitAbsoluteForm('http://my_app:8080/x'), { ok: true, scheme: 'http', authority: 'my_app:8080', target: '/x' }, 'container service names');
+  t.equal(isPlainAuthority('vms.example.com:443'), true);
+  for (const bad of ['open.example.com:80@evil.com', 'a b', 'h/x', 'h:port', '', 'h%2e', '[::1', 'x'.repeat(300)]) t.equal(isPlainAuthority(bad), false, bad);
   for (const bad of ['/x', 'ftp://h/x', 'http://u@h/x', 'http://h\\x/', 'http:/h/x', 'javascript:alert(1)', 'http://h%2f/x']) t.equal(splitAbsoluteForm(bad).ok, false, bad);
 });
 

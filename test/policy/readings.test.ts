@@ -16,6 +16,8 @@ t.test('plausible readings of the issue paths', async (t) => {
   t.same(plausibleReadings('/public/%2e%2e/admin').sort(), ['/admin', '/public/../admin'], 'decoded before vs after the dot segments');
   t.same(plausibleReadings('/%2561dmin').sort(), ['/%61dmin', '/admin'], 'decoded once vs twice');
   t.same(plausibleReadings('/admin.').sort(), ['/admin', '/admin.'], 'Windows strips a trailing dot');
+  t.same(plausibleReadings('/admin::$DATA').sort(), ['/admin', '/admin::$DATA'], 'and an NTFS data stream suffix');
+  t.same(plausibleReadings('/%ef%bd%81dmin').sort(), ['/admin', '/ａdmin'], 'NFKC reads fullwidth letters as ASCII');
   t.same(plausibleReadings('/public/.../admin').sort(), ['/admin', '/public/.../admin'], 'Windows reads ... as ..');
   t.same(plausibleReadings('/a/b/../c/'), ['/a/c/'], 'an unambiguous path has one reading');
   t.same(plausibleReadings('/A/B', true), ['/a/b'], 'case-insensitive readings are lower-cased');

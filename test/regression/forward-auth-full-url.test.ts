@@ -94,4 +94,9 @@ t.test('the full URL is split without normalising: scheme and authority are chec
   }
   const res = await get(stack.url, '/_gateway/authz', { 'x-original-url': 'https://vms.example.com' });
   t.equal(res.status, 401, 'an empty path is /, which is protected');
+  const forwarded = (host: string) => ({ 'x-forwarded-proto': 'https', 'x-forwarded-host': host, 'x-forwarded-uri': '/public/x' });
+  t.equal((await get(stack.url, '/_gateway/authz/forward-auth', forwarded('my_app:8080'))).status, 200, 'a container service name is a host');
+  for (const host of ['open.example.com:80@evil.com', 'vms.example.com/x', 'vms example.com', 'vms.example.com:port']) {
+    t.equal((await get(stack.url, '/_gateway/authz/forward-auth', forwarded(host))).status, 400, `X-Forwarded-Host ${host}`);
+  }
 });
