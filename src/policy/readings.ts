@@ -49,40 +49,51 @@ function allReaders(): Reader[] {
 }
 
 const READERS: readonly Reader[] = Object.freeze(allReaders());
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Nothing in the path that any reader treats differently: every reading is the path itself. */
 const PLAIN_PATH = /^(?!.*(?:[%;:]|\/\/|\/\.|[. ](?:\/|$)))/s;
 const DOTS_AND_SPACES = /^[. ]+$/;
 const TRAILING_DOTS_AND_SPACES = /[. ]+$/;
 const DATA_STREAM = /::\$DATA$/i;
+// What in a raw path lets an option change the reading; without it the option reads like its plain twin.
+const SEMICOLON = /;|%(?:25)?3b/i;
+const ENCODED_SEMICOLON = /%(?:25)?3b/i;
+const NON_ASCII = /[\u0080-\uffff]/;
+const ENCODED_DOT_SEMICOLON_SPACE = /%(?:25)?(?:2e|3b|20)/i;
+const NON_ASCII_ESCAPE = /%(?:25)?[89a-f][0-9a-f]/i;
+const WINDOWS_NAME_END = /(?:[. ]|%(?:25)?2e|%(?:25)?20)(?=\/|;|%(?:25)?3b|$)|::\$/i;
 
-function hex(code: number): number {
-  if (code >= 0x30 && code <= 0x39) return code - 0x30;
-  if (code >= 0x41 && code <= 0x46) return code - 0x37;
-  if (code >= 0x61 && code <= 0x66) return code - 0x57;
-  return -1;
+/**
+ * The readers that can read this path differently from the others (a subset of READERS with the same
+ * set of readings): an option is left out when nothing in the path — as sent or decoded once — lets it
+ * change the reading.
+ */
+function readersFor(rawPath: string): Reader[] {
+  const once = decodeOnce(rawPath) ?? '';
+  const seen = (re: RegExp) => re.test(rawPath) || re.test(once);
+  const encodedDots = ENCODED_DOT_SEMICOLON_SPACE.test(rawPath);
+  const semicolon = seen(SEMICOLON);
+  const empties = rawPath.includes('//') || semicolon;
+  const encodedSemicolon = seen(ENCODED_SEMICOLON);
+  const twice = once.includes('%');
+  const nfkc = seen(NON_ASCII_ESCAPE) || NON_ASCII.test(once);
+  const windows = seen(WINDOWS_NAME_END);
+  return READERS.filter(
+    (r) =>
+      (r.decode !== 'after' || encodedDots) &&
+      (r.mergeFirst || empties) &&
+      (r.decode !== 'twice' || twice) &&
+      (r.params === 'keep' || semicolon) &&
+      (r.params !== 'decoded' || encodedSemicolon) &&
+      (!r.windows || windows) &&
+      (!r.nfkc || nfkc),
+  );
 }
 
-/** One round of percent-decoding into UTF-8; undefined for a bad escape or bad UTF-8. */
+/** One round of percent-decoding into UTF-8; undefined for a bad escape or bad UTF-8 (overlong forms included). */
 function decodeOnce(text: string): string | undefined {
   if (!text.includes('%')) return text;
-  const bytes: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x25) {
-      const hi = hex(text.charCodeAt(i + 1));
-      const lo = hex(text.charCodeAt(i + 2));
-      if (hi < 0 || lo < 0) return undefined;
-      bytes.push(hi * 16 + lo);
-      i += 2;
-    } else if (c < 0x80) {
-      bytes.push(c);
-    } else {
-      for (const b of Buffer.from(text[i] as string, 'utf8')) bytes.push(b);
-    }
-  }
   try {
-    return utf8.decode(Uint8Array.from(bytes));
+    return decodeURIComponent(text);
   } catch {
     return undefined;
   }
@@ -140,11 +151,14 @@ function read(rawPath: string, r: Reader, caseInsensitive: boolean): string | un
   return caseInsensitive ? path.toLowerCase() : path;
 }
 
-/** Every distinct plausible reading of an origin-form path (without its query). */
-export function plausibleReadings(rawPath: string, caseInsensitive = false): string[] {
+/**
+ * Every distinct plausible reading of an origin-form path (without its query) that normalizePath
+ * accepted. `exhaustive` runs every reader instead of only those that can make a difference for such a
+ * path (the same set; tests compare the two).
+ */
+export function plausibleReadings(rawPath: string, caseInsensitive = false, exhaustive = false): string[] {
   const seen = new Set<string>();
-  for (const r of READERS) {
-    if (r.nfkc && !rawPath.includes('%')) continue; // an ASCII path is its own NFKC form
+  for (const r of exhaustive ? READERS : readersFor(rawPath)) {
     const p = read(rawPath, r, caseInsensitive);
     if (p !== undefined) seen.add(p);
   }
@@ -158,11 +172,11 @@ export function plausibleReadings(rawPath: string, caseInsensitive = false): str
 export function readingsDisagree(policy: AccessPolicy, rawPath: string, judged: string, host?: string): boolean {
   if (PLAIN_PATH.test(rawPath)) return false;
   const cls = policy.pathClass(judged, host);
-  const escapes = rawPath.includes('%');
-  for (const r of READERS) {
-    if (r.nfkc && !escapes) continue; // an ASCII path is its own NFKC form
-    const p = read(rawPath, r, policy.caseInsensitivePaths);
-    if (p !== undefined && policy.pathClass(p, host) !== cls) return true;
+  const checked = new Set<string>([judged]);
+  for (const p of plausibleReadings(rawPath, policy.caseInsensitivePaths)) {
+    if (checked.has(p)) continue;
+    checked.add(p);
+    if (policy.pathClass(p, host) !== cls) return true;
   }
   return false;
 }
