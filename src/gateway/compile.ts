@@ -22,6 +22,12 @@ function servedHosts(config: Readonly<Config>): Set<string> {
   return hosts;
 }
 
+/** The `public_url` origins (`scheme://host[:port]`), served whatever the request arrived on (for `rd`). */
+function servedOrigins(config: Readonly<Config>): Set<string> {
+  const urls = config.server.public_url === undefined ? [] : Array.isArray(config.server.public_url) ? config.server.public_url : [config.server.public_url];
+  return new Set(urls.map((u) => new URL(u).origin));
+}
+
 /** Builds everything that depends only on the config. Throws with a clear message when a referenced file is unusable. */
 export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'passwords' | 'logger' | 'clock' | 'lookup' | 'sessions' | 'factors'>): Compiled {
   const prefix = config.server.portal_prefix;
@@ -39,6 +45,7 @@ export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'password
     stripHeaders: identityHeaderNames(config.identity),
     stripCookies: [config.session.cookie.name, config.session.cookie.device_name, LOGIN_CSRF_COOKIE],
     servedHosts: servedHosts(config),
+    servedOrigins: servedOrigins(config),
     prefix,
   };
 }

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostnameOf, type RequestContext } from '../http/context.js';
 import { sendError } from '../http/respond.js';
-import { normalizePath } from '../policy/normalize.js';
+import { isPlainAuthority, splitAbsoluteForm } from '../policy/normalize.js';
+import { normalizeForRules } from '../policy/readings.js';
 import { answerFor, writeAnswer } from './refusal.js';
 import type { Gateway } from './runtime.js';
 
@@ -18,21 +19,28 @@ interface Original {
   uri: string;
 }
 
-/** The request the front proxy is asking about: nginx `X-Original-*` or Traefik/Caddy `X-Forwarded-*`. */
-function originalRequest(req: IncomingMessage, ctx: RequestContext): Original | undefined {
-  const url = header(req, 'x-original-url');
-  if (url) {
-    try {
-      const u = new URL(url);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
-      return { method: (header(req, 'x-original-method') ?? 'GET').toUpperCase(), proto: u.protocol === 'https:' ? 'https' : 'http', host: u.host, uri: `${u.pathname}${u.search}` };
-    } catch {
-      return undefined;
-    }
+/**
+ * The request the front proxy is asking about. `/authz` (nginx, ingress-nginx) reads only `X-Original-*`;
+ * `/authz/forward-auth` (Traefik, Caddy) reads only `X-Forwarded-*`: a client-sent `X-Original-URL` that
+ * Traefik passes on must not choose the path the decision is made for. `X-Original-URL` is a full URL
+ * (`$scheme://$http_host$request_uri`) or a bare path (then the host and scheme are the forwarded ones).
+ * The path is taken exactly as sent — never through `new URL()`, which would resolve `/public//../admin`
+ * to `/public/admin` before the checks see it.
+ */
+function originalRequest(req: IncomingMessage, ctx: RequestContext, mode: 'authz' | 'forward-auth'): Original | undefined {
+  if (mode === 'authz') {
+    const url = header(req, 'x-original-url');
+    if (!url) return undefined;
+    const method = (header(req, 'x-original-method') ?? 'GET').toUpperCase();
+    if (url[0] === '/') return { method, proto: ctx.client.proto, host: ctx.client.host, uri: url };
+    const abs = splitAbsoluteForm(url);
+    if (!abs.ok) return undefined;
+    return { method, proto: abs.scheme, host: abs.authority, uri: abs.target };
   }
   const uri = header(req, 'x-forwarded-uri');
   const host = header(req, 'x-forwarded-host');
   if (uri === undefined && host === undefined) return undefined;
+  if (host !== undefined && !isPlainAuthority(host)) return undefined; // `open.example.com:80@evil.com` is no host
   const proto = header(req, 'x-forwarded-proto');
   return {
     method: (header(req, 'x-forwarded-method') ?? 'GET').toUpperCase(),
@@ -50,11 +58,12 @@ function originalRequest(req: IncomingMessage, ctx: RequestContext): Original | 
 export async function forwardAuth(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, mode: 'authz' | 'forward-auth'): Promise<void> {
   const peer = req.socket.remoteAddress;
   if (!gw.compiled.trusted.has(peer)) return sendError(req, res, 403, 'untrusted_forwarder', 'Forward-auth requests are accepted only from server.trusted_proxies', ctx.requestId);
-  const original = originalRequest(req, ctx);
-  if (!original) return sendError(req, res, 400, 'bad_request', 'Missing X-Original-URL or X-Forwarded-Uri/-Host', ctx.requestId);
-  const norm = normalizePath(original.uri, { caseInsensitive: gw.config.access.case_insensitive_paths });
-  if (!norm.ok) return sendError(req, res, 403, 'bad_path', 'The request path cannot be handled safely', ctx.requestId);
+  const original = originalRequest(req, ctx, mode);
+  if (!original) return sendError(req, res, 400, 'bad_request', mode === 'authz' ? 'Missing or malformed X-Original-URL' : 'Missing or malformed X-Forwarded-Uri/-Host', ctx.requestId);
   const hostname = hostnameOf(original.host);
+  // The front proxy forwards the path as sent: every plausible reading of it must fall under the same rules (SPEC §3).
+  const norm = original.uri[0] === '/' ? normalizeForRules(original.uri, gw.compiled.policy, 'as-sent', hostname) : undefined;
+  if (!norm?.ok) return sendError(req, res, 400, 'bad_path', 'The request path cannot be handled safely', ctx.requestId);
   const result = await gw.compiled.access.decide({ headers: req.headers, host: hostname, path: norm.path, method: original.method, clientIp: ctx.client.ip, upstream: undefined, requestId: ctx.requestId });
   if (result.kind === 'allow') {
     const headers = result.subject ? await gw.compiled.identity.headers(result.subject, gw.core.clock.now()) : {};

@@ -6,7 +6,7 @@ import { resolveClient } from '../http/client.js';
 import { hostnameOf, isBrowserNavigation, originalUrl, type RequestContext } from '../http/context.js';
 import { requestId } from '../http/request-id.js';
 import { sendError, sendPortcullisError } from '../http/respond.js';
-import { normalizePath } from '../policy/normalize.js';
+import { normalizeForRules } from '../policy/readings.js';
 import type { ProxyContext } from '../proxy/forward.js';
 import type { Upstream } from '../proxy/router.js';
 import { answerFor, writeAnswer, writeSocketAnswer, type Answer } from './refusal.js';
@@ -17,7 +17,8 @@ import type { Compiled, Gateway } from './runtime.js';
 function contextFor(gw: Gateway, req: IncomingMessage): RequestContext | PortcullisError {
   const id = requestId(req);
   const client = resolveClient(req, gw.compiled.trusted);
-  const norm = normalizePath(req.url ?? '/', { caseInsensitive: gw.config.access.case_insensitive_paths });
+  // The upstream receives the normalised path; its plausible readings must fall under the same rules (readings.ts).
+  const norm = normalizeForRules(req.url ?? '/', gw.compiled.policy, 'as-forwarded', hostnameOf(client.host));
   if (!norm.ok) return new PortcullisError('PORTCULLIS_ERR_BAD_PATH', undefined, { details: { request_id: id, reason: norm.reason } });
   // An absolute-form target must name the same host as the Host header (no routing by one, authorising by the other).
   if (norm.authority !== undefined && norm.authority.toLowerCase() !== client.host.toLowerCase()) {

@@ -22,8 +22,10 @@ export interface Compiled {
   stripHeaders: readonly string[];
   /** The gateway's own cookies, never forwarded upstream. */
   stripCookies: readonly string[];
-  /** Hosts this gateway serves (for `rd` validation and emailed links). */
+  /** Host names this gateway serves (public_url and upstream hosts; `rd` honours them in the request's scheme and port). */
   servedHosts: ReadonlySet<string>;
+  /** The `public_url` origins, honoured as `rd` targets whatever the request arrived on. */
+  servedOrigins: ReadonlySet<string>;
   prefix: string;
 }
 
@@ -45,6 +47,14 @@ export class Gateway {
 
   get prefix(): string {
     return this.compiled.prefix;
+  }
+
+  get servedHosts(): ReadonlySet<string> {
+    return this.compiled.servedHosts;
+  }
+
+  get servedOrigins(): ReadonlySet<string> {
+    return this.compiled.servedOrigins;
   }
 
   servesHost(host: string): boolean {

@@ -1,5 +1,6 @@
 /** The access-policy engine: pure functions and matchers, no I/O. */
-export { normalizePath, MAX_TARGET_LENGTH, type NormalizedTarget, type NormalizeOptions } from './normalize.js';
+export { normalizePath, splitAbsoluteForm, MAX_TARGET_LENGTH, type AbsoluteForm, type NormalizedTarget, type NormalizeOptions } from './normalize.js';
 export { compileAccess, type AccessPolicy, type AccessRequest, type Decision } from './rules.js';
-export { safeRedirect, MAX_REDIRECT_LENGTH, type RedirectContext } from './redirect.js';
+export { safeRedirect, isServedOrigin, MAX_REDIRECT_LENGTH, type RedirectContext } from './redirect.js';
 export { FastNetworkSet, parseIp, type ParsedIp } from './ip.js';
+export { normalizeForRules, plausibleReadings, readingsDisagree } from './readings.js';

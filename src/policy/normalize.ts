@@ -27,8 +27,15 @@
  * - Empty segments are dropped (`//a///b` → `/a/b`), `.` segments removed, `..` segments pop the
  *   previous one; climbing above the root is rejected. A trailing slash is kept, and a path ending in
  *   `.` or `..` ends with a slash (as URL resolution does).
- * - Unicode is not normalised (no NFC/NFKC): upstreams do not apply it, so fullwidth `／` or `．` are
- *   ordinary characters that match no ASCII rule and are not treated as separators or dots.
+ * - Unicode is not normalised (no NFC/NFKC), but a character that an upstream applying NFKC would read
+ *   as a path-structure character — a dot, slash, backslash, `;`, `%`, `?` or `#` (fullwidth `．` `／`
+ *   `＼`, the one-dot leader `․`, small full stop `﹒`, …) — is rejected wherever it appears: such an
+ *   upstream would read `/public/．．/admin` as `/public/../admin`.
+ * - A segment made only of dots and spaces other than `.` and `..` (`...`, `. .`, `..%20`) is
+ *   rejected: Windows strips trailing dots and spaces from names, so an upstream on Windows may read it
+ *   as `..` or `.`. (Named segments with a trailing dot or space, `admin.`, are legitimate in most
+ *   upstreams; forward-auth and the proxy refuse them only where that reading falls under another rule,
+ *   see readings.ts.)
  * - `caseInsensitive` lower-cases the rule-facing `path` (Unicode `toLowerCase`, as case-insensitive
  *   upstreams such as IIS fold case); `forward` keeps the client's case, which such upstreams treat
  *   as the same resource.
@@ -56,8 +63,12 @@ export interface NormalizeOptions {
 export const MAX_TARGET_LENGTH = 8192;
 
 const ABSOLUTE_FORM = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s;
-/** host[:port] or [v6]:port — no userinfo, no escapes, nothing else. */
-const AUTHORITY = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const NON_ASCII = /[\u0080-\uffff]/;
+/** ASCII characters that give a path its structure; a compatibility character must not turn into one. */
+const STRUCTURAL = /[./\\;%?#]/;
+const DOTS_AND_SPACES = /^[. ]+$/;
+/** host[:port] or [v6]:port — no userinfo, no escapes, nothing else (`_` allowed: container service names). */
+const AUTHORITY = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
 const ENCODED_SEPARATOR = /%(?:2f|5c)/i;
 const DOUBLE_ENCODED = /%(?:2e|2f|5c|25)/i;
@@ -108,6 +119,42 @@ function encodePath(path: string): string {
   return out;
 }
 
+/** The parts of an absolute-form target (`http(s)://authority/path?query`), or the reason it is unusable. */
+export type AbsoluteForm = { ok: true; scheme: 'http' | 'https'; authority: string; target: string } | { ok: false; reason: string };
+
+/**
+ * Splits an absolute-form target WITHOUT normalising anything: the scheme must be http(s) (any case), the
+ * authority a plain `host[:port]`, and the rest — path and query exactly as sent, `/` when empty — is
+ * returned as an origin-form target for normalizePath. (WHATWG `new URL()` must not be used here: it
+ * resolves dot segments and drops tabs and newlines before any check could see them.)
+ */
+export function splitAbsoluteForm(target: string): AbsoluteForm {
+  const m = ABSOLUTE_FORM.exec(target);
+  if (!m) return fail('request target is neither origin-form nor absolute-form');
+  const scheme = (m[1] as string).toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') return fail('absolute-form target with a scheme other than http(s)');
+  const authority = m[2] as string;
+  if (!AUTHORITY.test(authority)) return fail('absolute-form target with a bad authority');
+  let rest = (m[3] as string) || '/';
+  if (rest[0] === '?') rest = '/' + rest;
+  return { ok: true, scheme, authority, target: rest };
+}
+
+/** Whether `authority` is a plain `host[:port]` or `[v6]:port` (no userinfo, escapes or anything else). */
+export function isPlainAuthority(authority: string): boolean {
+  return authority.length <= 260 && AUTHORITY.test(authority);
+}
+
+/** True when an upstream applying NFKC would read a path-structure character (`.`, `/`, `%`, …) here. */
+function hasStructuralCompatibilityCharacter(decoded: string): boolean {
+  if (!NON_ASCII.test(decoded)) return false;
+  for (const ch of decoded) {
+    if (ch.charCodeAt(0) < 0x80) continue;
+    if (STRUCTURAL.test(ch.normalize('NFKC'))) return true;
+  }
+  return false;
+}
+
 export function normalizePath(rawTarget: string, opts: NormalizeOptions = {}): NormalizedTarget {
   if (typeof rawTarget !== 'string' || rawTarget.length === 0) return fail('empty request target');
   if (rawTarget.length > MAX_TARGET_LENGTH) return fail('request target too long');
@@ -116,14 +163,10 @@ export function normalizePath(rawTarget: string, opts: NormalizeOptions = {}): N
   let target = rawTarget;
   let authority: string | undefined;
   if (target[0] !== '/') {
-    const m = ABSOLUTE_FORM.exec(target);
-    if (!m) return fail('request target is neither origin-form nor absolute-form');
-    const scheme = (m[1] as string).toLowerCase();
-    if (scheme !== 'http' && scheme !== 'https') return fail('absolute-form target with a scheme other than http(s)');
-    authority = m[2] ?? '';
-    if (!AUTHORITY.test(authority)) return fail('absolute-form target with a bad authority');
-    target = (m[3] as string) || '/';
-    if (target[0] === '?') target = '/' + target;
+    const abs = splitAbsoluteForm(target);
+    if (!abs.ok) return abs;
+    authority = abs.authority;
+    target = abs.target;
   }
   if (target.includes('#')) return fail('fragment in request target');
 
@@ -138,6 +181,7 @@ export function normalizePath(rawTarget: string, opts: NormalizeOptions = {}): N
   if (DOUBLE_ENCODED.test(decoded)) return fail('double-encoded path');
   if (CONTROL.test(decoded)) return fail('control character in path');
   if (decoded.includes('\\')) return fail('backslash in path');
+  if (hasStructuralCompatibilityCharacter(decoded)) return fail('a character that Unicode normalisation turns into a dot or separator');
 
   const segments: string[] = [];
   const parts = decoded.split('/');
@@ -147,6 +191,7 @@ export function normalizePath(rawTarget: string, opts: NormalizeOptions = {}): N
     const semi = seg.indexOf(';');
     if (semi !== -1) seg = seg.slice(0, semi);
     const last = i === parts.length - 1;
+    if (seg !== '.' && seg !== '..' && DOTS_AND_SPACES.test(seg)) return fail('a segment of dots and spaces that may read as a dot segment');
     if (seg === '' || seg === '.') {
       if (last) trailingSlash = segments.length > 0;
       continue;

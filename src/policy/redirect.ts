@@ -1,19 +1,24 @@
 /**
  * Where to send the browser after sign-in (the `rd` parameter, SPEC §3). Honoured only for
- *  - a relative path on the same host: starts with exactly one `/` (not `//`, not `/\`), and
- *  - an absolute `http://` or `https://` URL (two slashes, no userinfo) whose host this gateway serves
- *    and that does not downgrade an https request to http.
+ *  - a relative path on the same host: starts with exactly one `/` (not `//`, not `/\`), or
+ *  - an absolute `http://` or `https://` URL (two slashes, no userinfo) whose ORIGIN — scheme, host and
+ *    port — this gateway serves: a `public_url` origin, the origin the request arrived on, or a
+ *    configured host name in the scheme and on the port of the request as received. The served host on
+ *    another port or scheme (`http://127.0.0.1:9999/steal` after signing in on :18080) is not served.
+ *    An https request is never sent on to plain http.
  * Everything else — scheme-relative `//evil`, other hosts, `javascript:`/`data:` and other schemes,
  * `https:evil`, any backslash, whitespace, controls or non-ASCII characters, encoded slashes or
- * backslashes (`/%2f%2fevil`) — gives the fallback ('/').
+ * backslashes (`/%2f%2fevil`) — gives the fallback ('/'). An honoured absolute URL is answered as the
+ * URL parser writes it (`url.href`), so the browser goes exactly to the origin that was checked.
  */
 
 export interface RedirectContext {
-  /** The request's Host (port allowed). */
-  requestHost: string;
-  proto: 'http' | 'https';
-  /** Whether the gateway serves this host name (lower-case, without port). */
-  servedHosts: (host: string) => boolean;
+  /** The origin the request arrived on, as the client addressed it: `scheme://host[:port]`. */
+  requestOrigin: string;
+  /** Origins served whatever the request arrived on (the `public_url`s), as `URL.origin` writes them. */
+  servedOrigins: ReadonlySet<string>;
+  /** Host names (lower case, no port) served in the scheme and on the port of the request as received. */
+  servedHosts: ReadonlySet<string>;
   fallback?: string;
 }
 
@@ -25,13 +30,23 @@ const ENCODED_CONTROL = /%(?:[01][0-9a-f]|7f)/i;
 const RELATIVE_BASE = 'http://relative.invalid';
 const ABSOLUTE = /^(https?):\/\/([^/\\?#@]+)(?:[/?#]|$)/i;
 
-/** `host[:port]` as the URL parser writes it (default port dropped), or undefined when unparsable. */
-function canonicalHost(proto: string, host: string): string | undefined {
+/** The request's origin as the URL parser writes it (default port dropped), or undefined when unparsable. */
+function parseOrigin(origin: string): URL | undefined {
   try {
-    return new URL(`${proto}://${host}/`).host;
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '' && url.pathname === '/' && url.search === '' && url.hash === '' ? url : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Whether an absolute http(s) URL's origin is served, as described above. */
+export function isServedOrigin(url: URL, ctx: RedirectContext): boolean {
+  if (ctx.servedOrigins.has(url.origin)) return true;
+  const request = parseOrigin(ctx.requestOrigin);
+  if (!request) return false;
+  if (url.origin === request.origin) return true;
+  return ctx.servedHosts.has(url.hostname) && url.protocol === request.protocol && url.port === request.port;
 }
 
 export function safeRedirect(rd: string | undefined, ctx: RedirectContext): string {
@@ -59,7 +74,7 @@ export function safeRedirect(rd: string | undefined, ctx: RedirectContext): stri
   const m = ABSOLUTE.exec(rd);
   if (!m) return fallback;
   const scheme = (m[1] as string).toLowerCase();
-  if (ctx.proto === 'https' && scheme === 'http') return fallback;
+  if (scheme === 'http' && ctx.requestOrigin.toLowerCase().startsWith('https:')) return fallback;
   let url: URL;
   try {
     url = new URL(rd);
@@ -68,7 +83,5 @@ export function safeRedirect(rd: string | undefined, ctx: RedirectContext): stri
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return fallback;
   if (url.username !== '' || url.password !== '') return fallback;
-  if (ctx.servedHosts(url.hostname)) return url.href;
-  if (url.host !== canonicalHost(url.protocol.slice(0, -1), ctx.requestHost)) return fallback;
-  return url.href;
+  return isServedOrigin(url, ctx) ? url.href : fallback;
 }

@@ -41,6 +41,12 @@ export interface AccessPolicy {
   explain(req: AccessRequest): string[];
   /** True for paths under the portal prefix, which the gateway serves itself. */
   isPortalPath(path: string): boolean;
+  /**
+   * Which rules' `paths` match this path (and whether it is a portal path), as a key: two paths with
+   * the same key are decided alike by every rule, whatever the method, client or subject (and the host,
+   * when given: rules for other hosts are then left out).
+   */
+  pathClass(path: string, host?: string): string;
 }
 
 type Criterion = 'hosts' | 'paths' | 'methods' | 'networks' | 'users' | 'groups';
@@ -213,5 +219,15 @@ export function compileAccess(access: Config['access'], opts: { portalPrefix: st
     return lines;
   }
 
-  return Object.freeze({ caseInsensitivePaths: caseInsensitive, defaultPolicy: access.default_policy, warnings: Object.freeze(warnings), decide, explain, isPortalPath });
+  const pathRules = rules.filter((r) => r.paths !== undefined);
+  function pathClass(path: string, host?: string): string {
+    let key = isPortalPath(path) ? 'P' : '-';
+    for (const r of pathRules) {
+      if (host !== undefined && r.hosts && !r.hosts(host)) continue;
+      key += r.paths?.(path) ? '1' : '0';
+    }
+    return key;
+  }
+
+  return Object.freeze({ caseInsensitivePaths: caseInsensitive, defaultPolicy: access.default_policy, warnings: Object.freeze(warnings), decide, explain, isPortalPath, pathClass });
 }

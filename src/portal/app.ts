@@ -12,6 +12,9 @@ export interface PortalApp {
   readonly prefix: string;
   /** Demo mode: the dev outbox is served. */
   readonly demo: boolean;
+  /** Host names this gateway serves, and the `public_url` origins (where `rd` may point). */
+  readonly servedHosts: ReadonlySet<string>;
+  readonly servedOrigins: ReadonlySet<string>;
   servesHost(host: string): boolean;
   /** The origin links to the portal should use for a request to `host` (emails), if one is known. */
   publicBase(host: string, proto: 'http' | 'https'): string | undefined;

@@ -122,9 +122,9 @@ export function preSessionCsrfOk(app: PortalApp, req: IncomingMessage, form: URL
 /** `rd` as SPEC §3 allows it, else the portal's default target. */
 export function safeRd(app: PortalApp, ctx: RequestContext, rd: string | null | undefined): string {
   return safeRedirect(rd ?? undefined, {
-    requestHost: ctx.client.host,
-    proto: ctx.client.proto,
-    servedHosts: (host) => app.servesHost(host) || host.toLowerCase() === ctx.client.host.toLowerCase(),
+    requestOrigin: `${ctx.client.proto}://${ctx.client.host}`,
+    servedOrigins: app.servedOrigins,
+    servedHosts: app.servedHosts,
     fallback: app.config.portal.default_redirect,
   });
 }

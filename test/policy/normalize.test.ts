@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { normalizePath } from '../../src/policy/normalize.js';
+import { isPlainAuthority, normalizePath, splitAbsoluteForm } from '../../src/policy/normalize.js';
 
 function ok(t: Test, raw: string, path: string, forward?: string, caseInsensitive = false): void {
   const r = normalizePath(raw, { caseInsensitive });
@@ -56,7 +56,43 @@ void t.test('percent-decodes once and re-encodes for forwarding', (t) => {
   ok(t, '/a%2541', '/a%41', '/a%2541'); // a literal % that does not decode to a separator stays literal
   ok(t, '/a/%2e%2e/x', '/x');
   ok(t, '/a/.%2E/x', '/x');
-  ok(t, '/%EF%BC%8F..%EF%BC%8Fadmin', '/／..／admin', '/%EF%BC%8F..%EF%BC%8Fadmin'); // fullwidth solidus is a plain character
+  ok(t, '/%EF%BD%B1', '/ｱ', '/%EF%BD%B1'); // halfwidth katakana: NFKC changes it, but into no path-structure character
+  ok(t, '/a/report.', '/a/report.', '/a/report.'); // a trailing dot on a name is the rules' business (readings.ts)
+  t.end();
+});
+
+void t.test('rejects characters that NFKC turns into dots or separators, and dot-and-space segments', (t) => {
+  for (const raw of [
+    '/%EF%BC%8F..%EF%BC%8Fadmin', // fullwidth solidus
+    '/public/%ef%bc%8e%ef%bc%8e/admin', // fullwidth full stop
+    '/public/%ef%bc%bcadmin', // fullwidth reverse solidus
+    '/public/%e2%80%a4%e2%80%a4/admin', // one dot leader
+    '/public/%e2%80%a5/admin', // two dot leader
+    '/public/%ef%b9%92%ef%b9%92/admin', // small full stop
+    '/public/a%ef%bc%9bb', // fullwidth semicolon
+    '/public/a%ef%bc%85%32%65', // fullwidth percent sign
+    '/public/.../admin',
+    '/public/..../admin',
+    '/public/...',
+    '/public/. ./admin'.replace(' ', '%20'),
+    '/public/..%20/admin',
+    '/public/.%20/admin',
+    '/public/%20/admin',
+    '/public/...;x/admin',
+  ])
+    rejected(t, raw);
+  t.end();
+});
+
+void t.test('splitAbsoluteForm takes the path exactly as sent', (t) => {
+  t.same(splitAbsoluteForm('http://vms.example.com/public//../admin?x=1'), { ok: true, scheme: 'http', authority: 'vms.example.com', target: '/public//../admin?x=1' });
+  t.same(splitAbsoluteForm('HTTPS://h:8443'), { ok: true, scheme: 'https', authority: 'h:8443', target: '/' });
+  t.same(splitAbsoluteForm('http://h?q'), { ok: true, scheme: 'http', authority: 'h', target: '/?q' });
+  t.same(splitAbsoluteForm('http://h/%00/..'), { ok: true, scheme: 'http', authority: 'h', target: '/%00/..' });
+  t.same(splitAbsoluteForm('http://my_app:8080/x'), { ok: true, scheme: 'http', authority: 'my_app:8080', target: '/x' }, 'container service names');
+  t.equal(isPlainAuthority('vms.example.com:443'), true);
+  for (const bad of ['open.example.com:80@evil.com', 'a b', 'h/x', 'h:port', '', 'h%2e', '[::1', 'x'.repeat(300)]) t.equal(isPlainAuthority(bad), false, bad);
+  for (const bad of ['/x', 'ftp://h/x', 'http://u@h/x', 'http://h\\x/', 'http:/h/x', 'javascript:alert(1)', 'http://h%2f/x']) t.equal(splitAbsoluteForm(bad).ok, false, bad);
   t.end();
 });
 

@@ -7,69 +7,12 @@ import t, { type Test } from 'tap';
 import { accessSchema } from '../../src/config/schema/access.js';
 import { normalizePath } from '../../src/policy/normalize.js';
 import { compileAccess } from '../../src/policy/rules.js';
+import { HOSTILE } from '../fixtures/hostile-paths.js';
 
 function policyFor(caseInsensitive: boolean) {
   const access = accessSchema.parse({ default_policy: 'two_factor', case_insensitive_paths: caseInsensitive, rules: [{ paths: ['/public'], policy: 'bypass' }] });
   return compileAccess(access, { portalPrefix: '/_gateway' });
 }
-
-const HOSTILE: string[] = [
-  '/public/../admin',
-  '/public/./../admin',
-  '/public/%2e%2e/admin',
-  '/public/%2E%2E/admin',
-  '/public/.%2e/admin',
-  '/public/%2e./admin',
-  '/public/%2e%2e%2fadmin',
-  '/public%2f..%2fadmin',
-  '/public/..%2fadmin',
-  '/public/..%2Fadmin',
-  '/public/%252e%252e/admin',
-  '/public/%252e%252e%252fadmin',
-  '/public%252f..%252fadmin',
-  '/public/..;/admin',
-  '/public/..;x=1/admin',
-  '/public;/../admin',
-  '/public;x/../admin',
-  '//public/../admin',
-  '///public//..//admin',
-  '/public\\..\\admin',
-  '/public/%5c..%5cadmin',
-  '/public/%5C..%5Cadmin',
-  '/public/%00/../admin',
-  '/public%00/../admin',
-  '/public/%c0%ae%c0%ae/admin',
-  '/public/%c0%ae%c0%ae%c0%afadmin',
-  '/public/%e0%80%ae%e0%80%ae/admin',
-  '/%ef%bc%8fpublic/../admin',
-  '/public\uff0f..\uff0fadmin',
-  '/public%ef%bc%8f..%ef%bc%8fadmin',
-  '/publicity',
-  '/publicity/x',
-  '/public-x',
-  '/public.bak',
-  '/public\t/../admin',
-  '/public/\n/../admin',
-  '/public/%09/../admin',
-  '/public/%0d%0a/../admin',
-  '/public /../admin',
-  'http://x/public/../admin',
-  'https://x/public/%2e%2e/admin',
-  'http://x/public%2f..%2fadmin',
-  '/public/../../admin',
-  '/public/%2e%2e/%2e%2e/admin',
-  '/public/x/../../admin',
-  '/public/..%00/admin',
-  '/public/%2e%2e%5cadmin',
-  '/public/%%32%65%%32%65/admin',
-  '/public/%u002e%u002e/admin',
-  '/public#/../admin',
-  '/public?/../admin'.replace('?', '%3f'),
-  '/Public/../admin',
-  '/admin?/public',
-  '/admin;/public',
-  '/admin/..;/public/../admin',
-];
 
 function check(t: Test, raw: string, caseInsensitive: boolean): void {
   const policy = policyFor(caseInsensitive);
@@ -117,10 +60,9 @@ void t.test('legitimate public paths still bypass', (t) => {
     if (!n.ok) continue;
     t.equal(policyFor(ci).decide({ host: 'x', path: n.path, method: 'GET', clientIp: '10.0.0.1' }).policy, 'bypass', `${raw} bypasses`);
   }
-  // A fullwidth solidus is an ordinary character: this stays one segment under /public, and the
-  // upstream is sent exactly that (re-encoded), never /admin.
-  const fw = normalizePath('/public/%ef%bc%8f..%ef%bc%8fadmin');
-  t.ok(fw.ok && fw.path === '/public/\uff0f..\uff0fadmin' && fw.forward === '/public/%EF%BC%8F..%EF%BC%8Fadmin', 'fullwidth solidus is not a separator');
+  // A fullwidth solidus or dot is what an upstream applying NFKC reads as `/` or `.` (issue 17): refused.
+  t.equal(normalizePath('/public/%ef%bc%8f..%ef%bc%8fadmin').ok, false, 'fullwidth solidus is refused');
+  t.equal(normalizePath('/public/%ef%bc%8e%ef%bc%8e/admin').ok, false, 'fullwidth dots are refused');
   const n = normalizePath('/PUBLIC/x');
   t.ok(n.ok && policyFor(false).decide({ host: 'x', path: n.path, method: 'GET', clientIp: '10.0.0.1' }).policy === 'two_factor', 'case-sensitive by default');
   t.end();
