@@ -20,9 +20,14 @@ export function headerValue(value: string): string {
 /** Names of every header the gateway owns: client copies are always removed. */
 export function identityHeaderNames(identity: Config['identity']): string[] {
   const names = Object.values(identity.headers);
-  if (identity.jwt_assertion) names.push(identity.jwt_assertion.header);
+  // The assertion header is the gateway's whether or not assertions are on (SPEC §3): a client-sent one
+  // must never reach an upstream that trusts it.
+  names.push(identity.jwt_assertion?.header ?? DEFAULT_ASSERTION_HEADER);
   return names;
 }
+
+/** `identity.jwt_assertion.header`'s default. */
+export const DEFAULT_ASSERTION_HEADER = 'X-Portcullis-Assertion';
 
 /** Builds the identity headers; with `jwt_assertion`, a short-lived signed JWT (cached per subject). */
 export class IdentityHeaders {

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AccessResult } from '../auth/access.js';
 import { PortcullisError, isPortcullisError } from '../errors/index.js';
@@ -79,15 +80,31 @@ export function createRequestHandler(gw: Gateway) {
   };
 }
 
+/**
+ * A request with `Upgrade` to a reserved path (a front proxy's forward-auth check that still carries the
+ * client's `Upgrade: websocket`) is answered as a plain HTTP request on the same socket, then closed.
+ */
+function answerPlainly(gw: Gateway, req: IncomingMessage, socket: Duplex): Promise<void> {
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket as Socket);
+  res.once('finish', () => {
+    res.detachSocket(socket as Socket);
+    socket.end();
+  });
+  return createRequestHandler(gw)(req, res);
+}
+
 /** WebSocket upgrades: the same decision as requests; a refused upgrade never reaches the upstream. */
 export function createUpgradeHandler(gw: Gateway) {
   return async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     const ctx = contextFor(gw, req);
     if (ctx instanceof PortcullisError) return writeSocketAnswer(socket, { status: 400, code: 'bad_path', message: ctx.message, headers: {} }, String(ctx.details.request_id));
+    if (isReservedPath(gw.prefix, ctx.path)) return answerPlainly(gw, req, socket);
     try {
       const compiled = gw.compiled;
-      const upstream = isReservedPath(compiled.prefix, ctx.path) ? undefined : compiled.router.route(ctx.hostname, ctx.path);
+      const upstream = compiled.router.route(ctx.hostname, ctx.path);
       if (!upstream) return writeSocketAnswer(socket, { status: 404, code: 'not_found', message: 'Not found', headers: {} }, ctx.requestId);
       const result = await compiled.access.decide({ headers: req.headers, host: ctx.hostname, path: ctx.path, method: 'GET', clientIp: ctx.client.ip, upstream: upstream.name, requestId: ctx.requestId });
       if (result.kind !== 'allow') return writeSocketAnswer(socket, refusal(gw, req, ctx, result, 'upgrade'), ctx.requestId);
