@@ -82,14 +82,22 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
     createRequestHandler(gateway),
     createUpgradeHandler(gateway),
   );
-  const bound = await listen(server, config.server.listen);
-  const url = `${tls ? 'https' : 'http'}://${bound}`;
+  let bound: string;
   let admin: http.Server | undefined;
   let adminUrl: string | undefined;
-  if (config.admin.listen && o.admin !== false) {
-    admin = createAdminServer(() => gateway);
-    adminUrl = `http://${await listen(admin, config.admin.listen)}`;
+  try {
+    bound = await listen(server, config.server.listen);
+    if (config.admin.listen && o.admin !== false) {
+      admin = createAdminServer(() => gateway);
+      adminUrl = `http://${await listen(admin, config.admin.listen)}`;
+    }
+  } catch (err) {
+    // An address in use (EADDRINUSE) or not allowed: nothing may keep the process alive afterwards.
+    if (server.listening) await new Promise<void>((r) => server.close(() => r()));
+    await core.close();
+    throw err;
   }
+  const url = `${tls ? 'https' : 'http'}://${bound}`;
   logger.info({ url, admin: adminUrl, upstreams: config.upstreams.map((u) => u.name), store: config.session.store }, 'portcullis listening');
 
   let closing: Promise<void> | undefined;

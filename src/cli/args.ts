@@ -103,14 +103,15 @@ Commands:
                             print an nginx configuration that puts nginx in front (auth_request to the gateway)
   caddy-config [--gateway URL] [--listen [http://|https://]:PORT] [--bind ADDR]
                             print a Caddyfile that puts Caddy in front (forward_auth to the gateway)
-  demo                      run the gateway in front of the bundled demo app
+  demo [--listen HOST:PORT] [--admin HOST:PORT]
+                            run the gateway in front of the bundled demo app (default 127.0.0.1:8080)
   demo-app [--listen HOST:PORT]
                             run the bundled demo app alone (no authentication), as an upstream
-  help                      show this text
+  help [COMMAND]            show this text, or a command's own help
 
 Options:
   --config FILE, -c FILE    the config file (default: $PORTCULLIS_CONFIG, else ./gateway.yaml)
-  --help, -h                show this text
+  --help, -h                show this text (after a command: that command's help)
 
 Exit codes: 0 success, 1 runtime failure, 2 usage or config error.
 `;

@@ -21,7 +21,7 @@ type Subcommand = (argv: string[], io: CliIo, configPath: string) => Promise<num
 /** Commands whose options this file checks: option → takes a value. Others check their own. */
 const OWN_OPTIONS: Record<string, Record<string, boolean>> = {
   serve: {},
-  demo: {},
+  demo: { '--listen': true, '--admin': true },
   'check-config': {},
 };
 
@@ -31,7 +31,11 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
   if (!parsed.ok) return usageError(io, parsed.message);
   const { command, args, configPath } = parsed;
   if (command === 'help' || (parsed.help && command === undefined)) {
-    io.stdout.write(USAGE);
+    const topic = command === 'help' ? args[0] : undefined;
+    if (topic !== undefined) {
+      const { commandHelp } = await import('./help.js');
+      io.stdout.write(await commandHelp(topic));
+    } else io.stdout.write(USAGE);
     return 0;
   }
   if (command === undefined) {
@@ -40,14 +44,18 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
     return 2;
   }
   if (parsed.help) {
-    io.stdout.write(USAGE);
+    // `portcullis <command> --help`: that command's own help.
+    const { commandHelp } = await import('./help.js');
+    io.stdout.write(await commandHelp(command));
     return 0;
   }
   const own = OWN_OPTIONS[command];
+  let options: Record<string, string | true> = {};
   if (own) {
     const checked = parseOptions(args, own);
     if (!checked.ok) return usageError(io, `${command}: ${checked.message}`);
     if (checked.positionals.length > 0) return usageError(io, `${command}: unexpected argument '${checked.positionals[0]}'`);
+    options = checked.options;
   }
   try {
     switch (command) {
@@ -57,9 +65,8 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
         return undefined;
       }
       case 'demo': {
-        const { demo } = await import('../demo/run.js');
-        await demo();
-        return undefined;
+        const { demoCommand } = await import('../demo/run.js');
+        return await demoCommand({ listen: options['--listen'], admin: options['--admin'] }, io, env);
       }
       case 'demo-app': {
         const { demoAppCommand } = await import('./demo-app.js');

@@ -17,16 +17,19 @@ export interface DemoApp {
   close(): Promise<void>;
 }
 
-const FRAMES = cameraFrames(12);
+const FRAMES: Readonly<Record<string, Buffer[]>> = { camera1: cameraFrames(12, 0), camera2: cameraFrames(12, 1), camera3: cameraFrames(12, 2) };
 const FRAME_INTERVAL_MS = 200;
 const EVENT_INTERVAL_MS = 1000;
 const MAX_ECHO_BYTES = 1_048_576;
 
 const CAMERAS = [
   { id: 'camera1', name: 'Entrance', stream: '/stream/camera1', status: 'online' },
-  { id: 'camera2', name: 'Loading dock', stream: '/stream/camera1', status: 'online' },
-  { id: 'camera3', name: 'Car park', stream: '/stream/camera1', status: 'offline' },
+  { id: 'camera2', name: 'Loading dock', stream: '/stream/camera2', status: 'online' },
+  { id: 'camera3', name: 'Car park', stream: '/stream/camera3', status: 'online' },
 ];
+
+/** The gateway's portal, where the header's links go (the app runs behind it). */
+const PORTAL = '/_gateway';
 
 const esc = escapeHtml;
 
@@ -50,20 +53,33 @@ function identity(req: IncomingMessage): Record<string, string> {
 
 function page(req: IncomingMessage): string {
   const id = identity(req);
+  const tiles = CAMERAS.map(
+    (c) => `<figure><img id="${c.id}" src="${c.stream.slice(1)}" alt="${esc(c.name)} camera" width="320" height="240"><figcaption>${esc(c.name)} <span class="live">live</span></figcaption></figure>`,
+  ).join('\n');
+  const who = id.name || id.user;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Camera wall</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font-family:system-ui,sans-serif;margin:1.5rem;background:#111;color:#eee}
-.cams{display:flex;gap:1rem;flex-wrap:wrap}figure{margin:0}img{width:320px;height:240px;background:#000;image-rendering:pixelated}
+<style>body{font-family:system-ui,sans-serif;margin:0;background:#111;color:#eee}
+header{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.5rem 1rem;padding:.75rem 1.5rem;background:#1b1f26;border-bottom:1px solid #2c323c}
+header strong{font-size:1.0625rem}header nav{display:flex;flex-wrap:wrap;align-items:center;gap:.75rem 1.25rem}header a{color:#9cc3ff}
+main{padding:1rem 1.5rem}
+.cams{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:1rem}figure{margin:0}
+img{display:block;width:100%;height:auto;aspect-ratio:4/3;background:#000;image-rendering:pixelated}
+figcaption{margin-top:.25rem}.live{color:#7fd18b;font-size:.8125rem}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{color:#9ab}#events{font-family:monospace;max-height:12rem;overflow:auto}</style>
 </head><body>
-<h1>Camera wall</h1>
+<header><strong>Camera wall</strong><nav aria-label="Account"><span id="signed-in-as">${who ? `Signed in as ${esc(who)}` : ''}</span><a id="account-link" href="${PORTAL}/account">Account</a><a id="signout-link" href="${PORTAL}/logout">Sign out</a></nav></header>
+<main>
+<h1>Cameras</h1>
+<div class="cams">${tiles}</div>
+<h2>Who the app sees</h2>
 <dl id="identity"><dt>Remote-User</dt><dd id="remote-user">${esc(id.user ?? '')}</dd>
 <dt>Remote-Name</dt><dd id="remote-name">${esc(id.name ?? '')}</dd>
 <dt>Remote-Groups</dt><dd id="remote-groups">${esc(id.groups ?? '')}</dd></dl>
-<div class="cams"><figure><img id="camera1" src="stream/camera1" alt="Entrance camera"><figcaption>Entrance (live)</figcaption></figure></div>
 <h2>Live events <small id="ws-state">connecting…</small></h2>
 <ul id="events"></ul>
+</main>
 <script>
 (() => {
   const list = document.getElementById('events');
@@ -84,13 +100,19 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{color:#
 </body></html>`;
 }
 
+/** `/export`: what the legacy export job fetches (the demo's HTTP Basic API client), as CSV. */
+function exportCsv(req: IncomingMessage): string {
+  const rows = CAMERAS.map((c) => `${c.id},${c.name},${c.status}`);
+  return `# exported for ${header(req, 'remote-user') || 'nobody'}\nid,name,status\n${rows.join('\n')}\n`;
+}
+
 function json(res: ServerResponse, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(payload) });
   res.end(payload);
 }
 
-function stream(req: IncomingMessage, res: ServerResponse): void {
+function stream(req: IncomingMessage, res: ServerResponse, frames: Buffer[]): void {
   res.writeHead(200, {
     'Content-Type': 'multipart/x-mixed-replace; boundary=frame',
     'Cache-Control': 'no-store',
@@ -98,7 +120,7 @@ function stream(req: IncomingMessage, res: ServerResponse): void {
   });
   let n = 0;
   const send = (): void => {
-    const frame = FRAMES[n++ % FRAMES.length] as Buffer;
+    const frame = frames[n++ % frames.length] as Buffer;
     res.write(`--frame\r\nContent-Type: image/jpeg\r\nContent-Length: ${frame.length}\r\n\r\n`);
     res.write(frame);
     res.write('\r\n');
@@ -147,8 +169,12 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     json(res, 200, identity(req));
   } else if (path === '/api/echo' && method === 'POST') {
     echo(req, res);
-  } else if (path === '/stream/camera1' && method === 'GET') {
-    stream(req, res);
+  } else if (path === '/export' && method === 'GET') {
+    const csv = exportCsv(req);
+    res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Length': Buffer.byteLength(csv) });
+    res.end(csv);
+  } else if (path?.startsWith('/stream/') && method === 'GET' && Object.hasOwn(FRAMES, path.slice('/stream/'.length))) {
+    stream(req, res, FRAMES[path.slice('/stream/'.length)] as Buffer[]);
   } else {
     json(res, 404, { error: 'not_found' });
   }
@@ -163,7 +189,7 @@ export async function startDemoApp(opts: { host?: string; port?: number } = {}):
   let seq = 0;
   const ticker = setInterval(() => {
     seq++;
-    const event = JSON.stringify({ type: 'motion', camera: CAMERAS[seq % 2]?.id, seq, at: new Date().toISOString() });
+    const event = JSON.stringify({ type: 'motion', camera: CAMERAS[seq % CAMERAS.length]?.id, seq, at: new Date().toISOString() });
     for (const ws of clients) ws.send(event);
   }, EVENT_INTERVAL_MS);
   ticker.unref();

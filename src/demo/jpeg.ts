@@ -85,17 +85,27 @@ export function encodeBlockJpeg(blocksX: number, blocksY: number, shadeAt: (bx: 
   return Buffer.from(out);
 }
 
-/** `count` frames of a 160×120 test picture: a grey gradient with a bright bar sweeping across. */
-export function cameraFrames(count: number): Buffer[] {
+/**
+ * `count` frames of a 160×120 test picture, one of three scenes so each camera looks like its own: 0 a
+ * grey gradient with a bright bar sweeping across, 1 a bar moving down over a reversed gradient, 2 a
+ * bright block crossing a checkered "car park".
+ */
+export function cameraFrames(count: number, scene: 0 | 1 | 2 = 0): Buffer[] {
   const frames: Buffer[] = [];
   const bx = 20;
   const by = 15;
   for (let f = 0; f < count; f++) {
-    const bar = Math.floor((f * bx) / count);
+    const across = Math.floor((f * bx) / count);
+    const down = Math.floor((f * by) / count);
     frames.push(
       encodeBlockJpeg(bx, by, (x, y) => {
-        if (x === bar || x === bar + 1) return 235;
         if (y >= 12 && y <= 13 && x >= 1 && x <= 4) return 40 + (f % 2) * 180; // blinking "recording" mark
+        if (scene === 1) return y === down ? 235 : 210 - ((x + y) * 160) / (bx + by);
+        if (scene === 2) {
+          if (y >= 5 && y <= 8 && x >= across && x <= across + 3) return 240;
+          return (x + y) % 2 === 0 ? 70 : 110;
+        }
+        if (x === across || x === across + 1) return 235;
         return 50 + ((x + y) * 160) / (bx + by);
       }),
     );

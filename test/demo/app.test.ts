@@ -99,6 +99,25 @@ void t.test('the camera stream delivers JPEG frames (SOI … EOI), directly and 
   t.equal(who.user, 'alice', 'identity set by the gateway reaches the app');
 });
 
+void t.test('three cameras, three streams of their own; the wall shows all three, with the user, Account and Sign out', async (t) => {
+  const app = await startDemoApp();
+  t.teardown(() => app.close());
+  const cams = (await (await request(`${app.url}/api/cameras`)).body.json()) as { cameras: Array<{ id: string; stream: string; status: string }> };
+  t.same(cams.cameras.map((c) => [c.id, c.stream, c.status]), [
+    ['camera1', '/stream/camera1', 'online'],
+    ['camera2', '/stream/camera2', 'online'],
+    ['camera3', '/stream/camera3', 'online'],
+  ]);
+  const first = await Promise.all(cams.cameras.map(async (c) => (await readFrames(`${app.url}${c.stream}`, 1))[0]!.toString('hex')));
+  t.equal(new Set(first).size, 3, 'each camera shows its own picture');
+  t.equal((await request(`${app.url}/stream/camera4`)).statusCode, 404);
+  const page = await (await request(`${app.url}/`, { headers: { 'remote-user': 'alice', 'remote-name': 'Alice <Operator>' } })).body.text();
+  for (const c of cams.cameras) t.match(page, new RegExp(`<img id="${c.id}" src="${c.stream.slice(1)}"`), `${c.id} is on the wall`);
+  t.match(page, /<span id="signed-in-as">Signed in as Alice &lt;Operator&gt;<\/span>/, 'the user, escaped');
+  t.match(page, /<a id="account-link" href="\/_gateway\/account">Account<\/a>/, 'the account page, at the gateway');
+  t.match(page, /<a id="signout-link" href="\/_gateway\/logout">Sign out<\/a>/, 'sign out, at the gateway');
+});
+
 void t.test('the JPEG encoder writes the baseline markers and stuffs 0xFF bytes', (t) => {
   const jpg = encodeBlockJpeg(2, 1, (x) => (x === 0 ? 0 : 255));
   t.ok(isJpeg(jpg));

@@ -44,7 +44,7 @@ function usersConfig(users: Record<string, unknown>) {
 void t.test('the demo users file loads and every demo password signs in', async (t) => {
   const chain = await createDirectories(usersConfig({ file: DEMO_FILE }), { logger, watch: false });
   t.teardown(() => chain.close());
-  t.same(Object.keys(DEMO_PASSWORDS).sort(), ['alice', 'bob', 'svc-export']);
+  t.same(Object.keys(DEMO_PASSWORDS).sort(), ['alice', 'bob', 'carol', 'dave', 'svc-export']);
   for (const [user, password] of Object.entries(DEMO_PASSWORDS)) t.match(await chain.authenticate(user, password), { username: user, source: 'file' }, user);
   t.match(await chain.lookup('alice'), { email: 'alice@example.com', phone: '+4915112345678', groups: ['operators'] });
   t.match(await chain.lookup('bob'), { groups: ['admins'] });
