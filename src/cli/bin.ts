@@ -32,10 +32,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
   const { command, args, configPath } = parsed;
   if (command === 'help' || (parsed.help && command === undefined)) {
     const topic = command === 'help' ? args[0] : undefined;
-    if (topic !== undefined) {
-      const { commandHelp } = await import('./help.js');
-      io.stdout.write(await commandHelp(topic));
-    } else io.stdout.write(USAGE);
+    io.stdout.write(topic !== undefined ? await commandHelp(topic) : USAGE);
     return 0;
   }
   if (command === undefined) {
@@ -45,7 +42,6 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
   }
   if (parsed.help) {
     // `portcullis <command> --help`: that command's own help.
-    const { commandHelp } = await import('./help.js');
     io.stdout.write(await commandHelp(command));
     return 0;
   }
@@ -104,6 +100,22 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
     io.stderr.write(`portcullis ${command}: ${message}\n`);
     return isPortcullisError(err, 'PORTCULLIS_ERR_CONFIG') || isPortcullisError(err, 'PORTCULLIS_ERR_USAGE') ? 2 : 1;
   }
+}
+
+/** Help kept with the command's code (its usage text), loaded only when asked. */
+const USAGE_EXPORTS: Readonly<Record<string, readonly [string, string]>> = { sessions: ['./sessions.js', 'SESSIONS_USAGE'], users: ['./users.js', 'USERS_USAGE'] };
+
+/** `command`'s own help, else the general usage. */
+async function commandHelp(command: string): Promise<string> {
+  const { ownHelp } = await import('./help.js');
+  const own = ownHelp(command);
+  if (own !== undefined) return own;
+  const kept = Object.hasOwn(USAGE_EXPORTS, command) ? USAGE_EXPORTS[command] : undefined;
+  if (kept) {
+    const mod = (await import(new URL(kept[0], import.meta.url).href)) as Record<string, unknown>;
+    if (typeof mod[kept[1]] === 'string') return mod[kept[1]] as string;
+  }
+  return USAGE;
 }
 
 /** Imports a command module written elsewhere; undefined when this build does not have it. */

@@ -1,9 +1,8 @@
 /**
- * `portcullis <command> --help`: each command's own help. Commands whose help lives with their code
- * (`sessions`, `users`) are loaded only when asked; a command without help of its own shows the general
- * usage. Light on purpose: nothing here loads the gateway.
+ * `portcullis <command> --help`: each command's own help. The help of `sessions` and `users` lives with
+ * their code (bin.ts loads it); a command without help of its own shows the general usage. Light on
+ * purpose: nothing here loads the gateway.
  */
-import { USAGE } from './args.js';
 
 const CONFIG_OPTION = '  --config FILE, -c FILE    the config file (default: $PORTCULLIS_CONFIG, else ./gateway.yaml)\n';
 
@@ -65,11 +64,7 @@ Prints a Caddyfile that puts Caddy in front (forward_auth to the gateway).
 `,
 };
 
-/** The help of `command`, or the general usage when it has none of its own. */
-export async function commandHelp(command: string): Promise<string> {
-  const own = HELP[command];
-  if (own !== undefined) return own;
-  if (command === 'sessions') return (await import('./sessions.js')).SESSIONS_USAGE;
-  if (command === 'users') return (await import('./users.js')).USERS_USAGE;
-  return USAGE;
+/** The help `command` has here, if any. */
+export function ownHelp(command: string): string | undefined {
+  return Object.hasOwn(HELP, command) ? HELP[command] : undefined;
 }
