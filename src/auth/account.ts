@@ -24,7 +24,7 @@ export interface AccountOverview {
   user: UserRecord;
   methods: AccountMethod[];
   devices: Array<{ id: string; name: string; ip: string; lastUsedAt: number; current: boolean }>;
-  sessions: Array<{ ref: string; ip: string; userAgent: string; createdAt: number; current: boolean; level: string; factors: string[] }>;
+  sessions: Array<{ ref: string; ip: string; userAgent: string; createdAt: number; lastSeenAt: number; current: boolean; level: string; factors: string[]; api: boolean }>;
   /** Policy `optional` and no operator choice: the user may turn two-step verification on or off. */
   canOptIn: boolean;
   canOptOut: boolean;
@@ -92,7 +92,9 @@ export class Account {
         ip: x.session.clientIp ?? '',
         userAgent: x.session.userAgent ?? '',
         createdAt: x.session.createdAt,
+        lastSeenAt: x.session.lastSeenAt,
         current: x.id === currentRef,
+        api: x.session.apiToken === true,
         level: x.session.level,
         factors: x.session.factors.map((f) => f.method),
       }))
@@ -171,7 +173,7 @@ export class Account {
     await factors.state.setOptedIn(user.username, false);
     for (const f of factors.offered()) if (f.kind !== 'destination') await f.remove(user.username);
     notices.audit(info, 'second_factor_disabled', user.username, 'success');
-    await notices.user(user, 'factor_changed', info, { method: 'none', change: 'disabled' });
+    await notices.user(user, 'factor_changed', info, { change: 'disabled' });
     return true;
   }
 

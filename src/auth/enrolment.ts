@@ -166,12 +166,18 @@ export class Enrolment {
     return { ...(await this.complete(found, user, kind, info)), destination };
   }
 
+  /** Recovery codes of the user's set still unused; undefined when recovery codes are not offered. */
+  async recoveryCodesLeft(user: UserRecord): Promise<number | undefined> {
+    if (!this.d.factors.get(this.d.recovery.method)) return undefined;
+    return this.d.recovery.remaining(user.username);
+  }
+
   /** A new set of recovery codes replaces the old one; shown once. Two-factor sessions only (the caller checked access). */
   async regenerateRecoveryCodes(user: UserRecord, info: RequestInfo): Promise<string[]> {
     if (!this.d.factors.get(this.d.recovery.method)) throw new PortcullisError('PORTCULLIS_ERR_NOT_FOUND');
     const codes = await this.d.recovery.generate(user.username);
     this.d.notices.audit(info, 'recovery_codes_generated', user.username, 'success', undefined, { method: this.d.recovery.method });
-    await this.d.notices.user(user, 'factor_changed', info, { method: this.d.recovery.method, change: 'recovery_codes' });
+    await this.d.notices.user(user, 'new_recovery_codes', info);
     return codes;
   }
 

@@ -6,7 +6,10 @@ import type { UserRecord } from '../users/directory.js';
 import type { RequestInfo } from './request.js';
 
 /** Security emails the operator may turn on per kind (`second_factor.notify_user`). */
-export type UserNotice = Extract<NotifyKind, 'locked' | 'new_device' | 'factor_changed' | 'recovery_code_used'>;
+export type UserNotice = Extract<NotifyKind, 'locked' | 'new_device' | 'factor_changed' | 'recovery_code_used' | 'new_recovery_codes'>;
+
+/** The `notify_user` setting that turns a notice on: new recovery codes are a change of the second factor. */
+const SETTING: Readonly<Record<UserNotice, string>> = { locked: 'locked', new_device: 'new_device', factor_changed: 'factor_changed', recovery_code_used: 'recovery_code_used', new_recovery_codes: 'factor_changed' };
 
 /**
  * What the use-cases tell the world: audit lines (SPEC §5, never a secret) and the user's security
@@ -22,7 +25,7 @@ export class Notices {
   }
 
   async user(user: UserRecord, kind: UserNotice, info: RequestInfo, vars: Record<string, string> = {}): Promise<void> {
-    if (!this.d.config().second_factor.notify_user.includes(kind)) return;
+    if (!(this.d.config().second_factor.notify_user as readonly string[]).includes(SETTING[kind])) return;
     await this.email(user, kind, info, vars);
   }
 

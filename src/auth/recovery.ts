@@ -111,7 +111,7 @@ export class Recovery {
     const ended = await this.d.sessions.revokeUser(username);
     if (deviceId) await this.d.grace.clear(username, deviceId);
     notices.audit(info, 'second_factor_reset', username, 'success', `sessions_ended:${ended}`, { method: 'email' });
-    await notices.user(record, 'factor_changed', info, { method: '', change: 'reset' });
+    await notices.user(record, 'factor_changed', info, { change: 'reset' });
     return { sessionsEnded: ended };
   }
 }

@@ -10,8 +10,8 @@ import { isE164 } from './phone.js';
  * redacted `code` key). Never configure these in production.
  */
 /** The development channel itself: the outbox entry and one marked log line. */
-function deliver(outbox: Outbox, logger: Logger, entry: { channel: 'email' | 'sms'; to: string; subject?: string; text: string }): void {
-  outbox.add(entry);
+function deliver(outbox: Outbox, logger: Logger, entry: { channel: 'email' | 'sms'; to: string; subject?: string; text: string }, code: string | undefined): void {
+  outbox.add(code === undefined ? entry : { ...entry, code });
   logger.info({ dev_delivery: true, ...entry }, `dev delivery: ${entry.channel} to ${entry.to}`);
 }
 
@@ -24,7 +24,7 @@ export class ConsoleEmailSender implements EmailSender {
 
   send(message: EmailMessage): Promise<void> {
     if (!message.to.includes('@')) return Promise.reject(deliveryFailed('email', 'invalid_address'));
-    deliver(this.outbox, this.logger, { channel: 'email', to: message.to, subject: message.subject, text: message.text });
+    deliver(this.outbox, this.logger, { channel: 'email', to: message.to, subject: message.subject, text: message.text }, message.code);
     return Promise.resolve();
   }
 
@@ -42,7 +42,7 @@ export class ConsoleSmsSender implements SmsSender {
   send(message: SmsMessage): Promise<void> {
     // Same rule as the real provider, so development catches bad numbers too.
     if (!isE164(message.to)) return Promise.reject(deliveryFailed('sms', 'invalid_number'));
-    deliver(this.outbox, this.logger, { channel: 'sms', to: message.to, text: message.text });
+    deliver(this.outbox, this.logger, { channel: 'sms', to: message.to, text: message.text }, message.code);
     return Promise.resolve();
   }
 

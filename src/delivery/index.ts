@@ -11,7 +11,7 @@ import { Outbox } from './outbox.js';
 import { TwilioSmsSender } from './sms.js';
 import { render } from './templates.js';
 
-export type NotifyKind = 'locked' | 'new_device' | 'factor_changed' | 'recovery_code_used' | 'invite' | 'recovery_link' | 'verify_destination';
+export type NotifyKind = 'locked' | 'new_device' | 'factor_changed' | 'recovery_code_used' | 'new_recovery_codes' | 'invite' | 'recovery_link' | 'verify_destination';
 
 export interface CodeDestination {
   channel: 'email' | 'sms';
@@ -81,7 +81,7 @@ export function createDelivery(config: Config['delivery'], deps: DeliveryDeps): 
 
   async function sendCodeEmail(address: string, code: string, ctx: CodeContext): Promise<void> {
     const m = render('code', ctx.lang, { code, minutes: String(ctx.ttlMs / 60_000), title, name: ctx.displayName ?? ctx.user }, overrides);
-    await email.send({ to: address, subject: m.subject, text: m.text, html: m.html });
+    await email.send({ to: address, subject: m.subject, text: m.text, html: m.html, code });
   }
 
   function auditFailure(channel: 'email' | 'sms', address: string, err: unknown, ctx: CodeContext, extra: Record<string, unknown> = {}): void {
@@ -114,7 +114,7 @@ export function createDelivery(config: Config['delivery'], deps: DeliveryDeps): 
       }
       try {
         const m = render('code', ctx.lang, { code, minutes: String(ctx.ttlMs / 60_000), title, name: ctx.displayName ?? ctx.user }, overrides);
-        await sms.send({ to: to.address, text: m.sms });
+        await sms.send({ to: to.address, text: m.sms, code });
         return { channel: 'sms', address: to.address, fellBack: false };
       } catch (err) {
         const canFallBack = config.sms.fallback_to_email && to.fallbackEmail !== undefined && to.fallbackEmail !== '';
@@ -135,8 +135,9 @@ export function createDelivery(config: Config['delivery'], deps: DeliveryDeps): 
     async notify(kind, to, vars, lang) {
       const m = render(kind, lang, { title, time: utcMinute(clock.now()), destination: to, ...vars }, overrides);
       try {
-        if (to.includes('@')) await email.send({ to, subject: m.subject, text: m.text, html: m.html });
-        else await sms.send({ to, text: m.sms });
+        const code = vars.code || undefined;
+        if (to.includes('@')) await email.send({ to, subject: m.subject, text: m.text, html: m.html, code });
+        else await sms.send({ to, text: m.sms, code });
       } catch (err) {
         logger.warn({ event: 'notify_failed', kind, channel: to.includes('@') ? 'email' : 'sms', reason: deliveryFailureReason(err) ?? 'error', destination: maskDestination(to) }, 'notification email not sent');
         throw asDeliveryError(err);

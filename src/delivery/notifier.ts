@@ -4,12 +4,16 @@ export interface EmailMessage {
   subject: string;
   text: string;
   html?: string | undefined;
+  /** The one-time code the message carries, for the development outbox to show; real transports ignore it. */
+  code?: string | undefined;
 }
 
 export interface SmsMessage {
   /** E.164. */
   to: string;
   text: string;
+  /** As in EmailMessage. */
+  code?: string | undefined;
 }
 
 export interface EmailSender {

@@ -5,6 +5,8 @@ export interface OutboxEntry {
   to: string;
   subject?: string;
   text: string;
+  /** The one-time code in the message, when it carries one. */
+  code?: string;
   /** ISO 8601. */
   at: string;
 }

@@ -1,7 +1,7 @@
 import { escapeHtml } from '../util/html.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CATALOGS, resolveLanguage, type Catalog, type Language, type MessageKind } from './i18n/index.js';
+import { CATALOGS, resolveLanguage, type Catalog, type ChangeKind, type Language, type MessageKind, type MethodName } from './i18n/index.js';
 
 export { escapeHtml };
 export { MESSAGE_KINDS, LANGUAGES, resolveLanguage, type MessageKind, type Language } from './i18n/index.js';
@@ -17,15 +17,19 @@ export interface RenderedMessage {
 /**
  * Variables each kind reads (others are ignored; a missing one renders empty). Every kind also reads
  * `title` (the product title) and `name` (the greeting; no greeting when empty). `minutes` becomes
- * `lifetime`, a localised phrase ("5 minutes", "7 Tage", "24 часа"), unless `lifetime` is given.
+ * `lifetime`, a localised phrase ("5 minutes", "7 Tage", "24 часа"), unless `lifetime` is given. A
+ * `method` that is a method's internal name (`totp`, `recovery_code`, ...) becomes its localised name,
+ * and factor_changed's `change` (`added`, `removed`, `disabled`, `reset`; default `added`) becomes
+ * `what`, the sentence that says what happened.
  */
 export const KIND_VARS: Readonly<Record<MessageKind, readonly string[]>> = {
   code: ['code', 'minutes'],
   verify_destination: ['code', 'minutes', 'destination'],
   locked: [],
   new_device: ['device', 'ip', 'time'],
-  factor_changed: ['method', 'time'],
+  factor_changed: ['method', 'change', 'time'],
   recovery_code_used: ['remaining', 'time'],
+  new_recovery_codes: ['time'],
   invite: ['link', 'minutes'],
   recovery_link: ['link', 'minutes'],
 };
@@ -47,7 +51,7 @@ export function render(kind: MessageKind, lang: string, vars: Readonly<Record<st
   const catalog = CATALOGS[language];
   const message = catalog.messages[kind];
   if (message === undefined) throw new TypeError(`unknown message kind '${String(kind)}'`);
-  const values = withDerived(vars, catalog);
+  const values = withDerived(vars, catalog, kind);
 
   const paragraphs = [...(values.name ? [catalog.greeting] : []), ...message.body, catalog.footer];
   const builtIn: RenderedMessage = {
@@ -90,9 +94,17 @@ function lifetimePhrase(minutes: number, catalog: Catalog): string {
   return `${n} ${forms[category] ?? forms.other}`;
 }
 
-function withDerived(vars: Readonly<Record<string, string>>, catalog: Catalog): Record<string, string> {
+function withDerived(vars: Readonly<Record<string, string>>, catalog: Catalog, kind: MessageKind): Record<string, string> {
   const values: Record<string, string> = { title: 'Portcullis', ...vars };
   for (const key of Object.keys(values)) values[key] = String(values[key] ?? '');
+  // Internal method names never reach the reader.
+  if (values.method && Object.hasOwn(catalog.methods, values.method)) values.method = catalog.methods[values.method as MethodName];
+  if (kind === 'factor_changed' && !values.what) {
+    const change = values.change && Object.hasOwn(catalog.changes, values.change) ? (values.change as ChangeKind) : 'added';
+    // `disabled` and `reset` need no method; `added`/`removed` only say something with one.
+    const needsMethod = change === 'added' || change === 'removed';
+    values.what = needsMethod && !values.method ? '' : fill(catalog.changes[change], { method: values.method ?? '' }, plain);
+  }
   if (!values.lifetime && values.minutes !== undefined) {
     const minutes = Number(values.minutes);
     if (Number.isFinite(minutes) && minutes > 0) values.lifetime = lifetimePhrase(minutes, catalog);

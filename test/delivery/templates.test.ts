@@ -15,6 +15,7 @@ const VARS: Record<string, string> = {
   ip: '203.0.113.7',
   time: '2026-01-02 03:04 UTC',
   method: 'sms',
+  change: 'removed',
   remaining: '7',
   link: 'https://vms.example.com/_gateway/invite/tok123',
 };
@@ -31,11 +32,15 @@ void t.test('every kind in every language renders completely', (t) => {
       t.match(m.subject, /Acme VMS/, `${label} subject names the product`);
       t.match(m.text, /Alice Operator/, `${label} greets by name`);
       t.match(m.html, new RegExp(`<html lang="${lang}"`), `${label} html lang`);
+      const catalog = CATALOGS[lang];
+      // Shown localised: the method's name, and what changed ("Removed: code by text message (SMS).").
+      const shown: Record<string, string> = { ...VARS, method: catalog.methods.sms, change: catalog.changes.removed.replace('{{method}}', catalog.methods.sms) };
       for (const v of KIND_VARS[kind]) {
         if (v === 'minutes') continue;
-        t.ok(m.text.includes(VARS[v]!), `${label} text has ${v}`);
-        t.ok(m.html.includes(escapeHtml(VARS[v]!)), `${label} html has ${v}`);
+        t.ok(m.text.includes(shown[v]!), `${label} text has ${v}`);
+        t.ok(m.html.includes(escapeHtml(shown[v]!)), `${label} html has ${v}`);
       }
+      t.notMatch(m.text, /\b(totp|recovery_code|webauthn)\b/, `${label} names no method by its internal name`);
       if (kind === 'code' || kind === 'verify_destination') {
         t.ok(m.sms.includes('482913'), `${label} sms has the code`);
         t.ok(m.sms.length <= 160, `${label} sms is short (${m.sms.length})`);
@@ -177,8 +182,14 @@ void t.test('optional details are left out cleanly when missing', (t) => {
     const device = render('new_device', lang, { title: 'Acme', name: 'A' });
     t.notMatch(device.text, /\(\)|: ,|, \.|\[\[|\]\]/, `${lang} new_device`);
     const factor = render('factor_changed', lang, { title: 'Acme', name: 'A', method: 'totp' });
-    t.match(factor.text, /totp/);
+    t.ok(factor.text.includes(CATALOGS[lang].methods.totp), `${lang} factor_changed names the authenticator app in words`);
+    t.notMatch(factor.text, /totp/, `${lang} factor_changed: no internal name`);
     t.notMatch(factor.text, /\(\)|\[\[/, `${lang} factor_changed`);
+    for (const change of ['disabled', 'reset'] as const) {
+      const text = render('factor_changed', lang, { title: 'Acme', name: 'A', change }).text;
+      t.ok(text.includes(CATALOGS[lang].changes[change]), `${lang} factor_changed ${change} says so`);
+    }
+    t.notMatch(render('factor_changed', lang, { title: 'Acme', name: 'A', change: 'removed' }).text, /\{\{|: \./, `${lang} removed without a method says nothing half`);
     const rc = render('recovery_code_used', lang, { title: 'Acme', name: 'A' });
     t.notMatch(rc.text, /: \.|\(\)|\[\[/, `${lang} recovery_code_used`);
     t.ok(render('recovery_code_used', lang, { title: 'Acme', remaining: '3' }).text.includes(': 3.'), `${lang} remaining shown when given`);

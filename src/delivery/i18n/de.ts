@@ -9,6 +9,19 @@ export const de: Catalog = {
   },
   greeting: 'Hallo {{name}},',
   footer: 'Diese Nachricht wurde automatisch von {{title}} gesendet. Bitte antworten Sie nicht darauf.',
+  methods: {
+    totp: 'Authenticator-App',
+    email: 'Code per E-Mail',
+    sms: 'Code per SMS',
+    webauthn: 'Passkey oder Sicherheitsschlüssel',
+    recovery_code: 'Wiederherstellungscodes',
+  },
+  changes: {
+    added: 'Hinzugefügt: {{method}}.',
+    removed: 'Entfernt: {{method}}.',
+    disabled: 'Die Zwei-Schritt-Verifizierung wurde ausgeschaltet.',
+    reset: 'Die Zwei-Schritt-Verifizierung wurde zurückgesetzt: Sie richten sie bei der nächsten Anmeldung neu ein.',
+  },
   messages: {
     code: {
       subject: 'Ihr Anmeldecode für {{title}}',
@@ -48,7 +61,7 @@ export const de: Catalog = {
     factor_changed: {
       subject: 'Ihr zweiter Faktor bei {{title}} wurde geändert',
       body: [
-        'Der zweite Faktor Ihres Kontos bei {{title}} wurde geändert[[: {{method}}]][[ ({{time}})]].',
+        'Der zweite Faktor Ihres Kontos bei {{title}} wurde geändert[[ ({{time}})]].[[ {{what}}]]',
         'Wenn Sie diese Änderung nicht vorgenommen haben, ändern Sie Ihr Passwort und wenden Sie sich umgehend an Ihren Administrator.',
       ],
     },
@@ -56,6 +69,13 @@ export const de: Catalog = {
       subject: 'Ein Wiederherstellungscode für {{title}} wurde verwendet',
       body: [
         'Für die Anmeldung bei Ihrem Konto bei {{title}} wurde ein Wiederherstellungscode verwendet[[ ({{time}})]].[[ Verbleibende Wiederherstellungscodes: {{remaining}}.]]',
+        'Wenn Sie das nicht waren, ändern Sie Ihr Passwort und wenden Sie sich umgehend an Ihren Administrator.',
+      ],
+    },
+    new_recovery_codes: {
+      subject: 'Neue Wiederherstellungscodes für {{title}} wurden erstellt',
+      body: [
+        'Für Ihr Konto bei {{title}} wurden neue Wiederherstellungscodes erstellt[[ ({{time}})]]. Ihre bisherigen Wiederherstellungscodes funktionieren nicht mehr.',
         'Wenn Sie das nicht waren, ändern Sie Ihr Passwort und wenden Sie sich umgehend an Ihren Administrator.',
       ],
     },

@@ -9,6 +9,19 @@ export const en: Catalog = {
   },
   greeting: 'Hello {{name}},',
   footer: 'This message was sent automatically by {{title}}. Please do not reply.',
+  methods: {
+    totp: 'authenticator app',
+    email: 'code by email',
+    sms: 'code by text message (SMS)',
+    webauthn: 'passkey or security key',
+    recovery_code: 'recovery codes',
+  },
+  changes: {
+    added: 'Added: {{method}}.',
+    removed: 'Removed: {{method}}.',
+    disabled: 'Two-step verification was turned off.',
+    reset: 'Two-step verification was reset: you will set it up again at your next sign-in.',
+  },
   messages: {
     code: {
       subject: 'Your {{title}} sign-in code',
@@ -48,7 +61,7 @@ export const en: Catalog = {
     factor_changed: {
       subject: 'Your {{title}} second factor was changed',
       body: [
-        'The second factor of your {{title}} account was changed[[: {{method}}]][[ ({{time}})]].',
+        'The second factor of your {{title}} account was changed[[ ({{time}})]].[[ {{what}}]]',
         "If you didn't make this change, change your password and contact your administrator immediately.",
       ],
     },
@@ -57,6 +70,13 @@ export const en: Catalog = {
       body: [
         'A recovery code was used to sign in to your {{title}} account[[ ({{time}})]].[[ Recovery codes left: {{remaining}}.]]',
         "If this wasn't you, change your password and contact your administrator immediately.",
+      ],
+    },
+    new_recovery_codes: {
+      subject: 'New {{title}} recovery codes were created',
+      body: [
+        'New recovery codes were created for your {{title}} account[[ ({{time}})]]. Your earlier recovery codes no longer work.',
+        'If you didn\'t do this, change your password and contact your administrator immediately.',
       ],
     },
     invite: {

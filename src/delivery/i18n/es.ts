@@ -9,6 +9,19 @@ export const es: Catalog = {
   },
   greeting: 'Hola, {{name}}:',
   footer: 'Este mensaje se ha enviado automáticamente desde {{title}}. Por favor, no responda.',
+  methods: {
+    totp: 'aplicación de autenticación',
+    email: 'código por correo electrónico',
+    sms: 'código por SMS',
+    webauthn: 'llave de acceso o llave de seguridad',
+    recovery_code: 'códigos de recuperación',
+  },
+  changes: {
+    added: 'Añadido: {{method}}.',
+    removed: 'Eliminado: {{method}}.',
+    disabled: 'Se ha desactivado la verificación en dos pasos.',
+    reset: 'Se ha restablecido la verificación en dos pasos: la configurará de nuevo en su próximo inicio de sesión.',
+  },
   messages: {
     code: {
       subject: 'Su código de inicio de sesión de {{title}}',
@@ -48,7 +61,7 @@ export const es: Catalog = {
     factor_changed: {
       subject: 'Se ha cambiado su segundo factor de {{title}}',
       body: [
-        'Se ha cambiado el segundo factor de su cuenta de {{title}}[[: {{method}}]][[ ({{time}})]].',
+        'Se ha cambiado el segundo factor de su cuenta de {{title}}[[ ({{time}})]].[[ {{what}}]]',
         'Si no ha realizado este cambio, cambie su contraseña y póngase en contacto de inmediato con su administrador.',
       ],
     },
@@ -57,6 +70,13 @@ export const es: Catalog = {
       body: [
         'Se ha usado un código de recuperación para iniciar sesión en su cuenta de {{title}}[[ ({{time}})]].[[ Códigos de recuperación restantes: {{remaining}}.]]',
         'Si no ha sido usted, cambie su contraseña y póngase en contacto de inmediato con su administrador.',
+      ],
+    },
+    new_recovery_codes: {
+      subject: 'Se han creado nuevos códigos de recuperación de {{title}}',
+      body: [
+        'Se han creado nuevos códigos de recuperación para su cuenta de {{title}}[[ ({{time}})]]. Sus códigos de recuperación anteriores ya no funcionan.',
+        'Si no ha sido usted, cambie su contraseña y contacte con su administrador de inmediato.',
       ],
     },
     invite: {

@@ -9,6 +9,19 @@ export const fr: Catalog = {
   },
   greeting: 'Bonjour {{name}},',
   footer: 'Ce message a été envoyé automatiquement par {{title}}. Merci de ne pas y répondre.',
+  methods: {
+    totp: 'application d’authentification',
+    email: 'code par e-mail',
+    sms: 'code par SMS',
+    webauthn: 'clé d’accès ou clé de sécurité',
+    recovery_code: 'codes de récupération',
+  },
+  changes: {
+    added: 'Ajout : {{method}}.',
+    removed: 'Suppression : {{method}}.',
+    disabled: 'La validation en deux étapes a été désactivée.',
+    reset: 'La validation en deux étapes a été réinitialisée : vous la configurerez à nouveau lors de votre prochaine connexion.',
+  },
   messages: {
     code: {
       subject: 'Votre code de connexion {{title}}',
@@ -48,7 +61,7 @@ export const fr: Catalog = {
     factor_changed: {
       subject: 'Votre second facteur {{title}} a été modifié',
       body: [
-        'Le second facteur de votre compte {{title}} a été modifié[[ : {{method}}]][[ ({{time}})]].',
+        'Le second facteur de votre compte {{title}} a été modifié[[ ({{time}})]].[[ {{what}}]]',
         "Si vous n'êtes pas à l'origine de cette modification, changez votre mot de passe et contactez immédiatement votre administrateur.",
       ],
     },
@@ -57,6 +70,13 @@ export const fr: Catalog = {
       body: [
         'Un code de récupération a été utilisé pour se connecter à votre compte {{title}}[[ ({{time}})]].[[ Codes de récupération restants : {{remaining}}.]]',
         "Si ce n'était pas vous, changez votre mot de passe et contactez immédiatement votre administrateur.",
+      ],
+    },
+    new_recovery_codes: {
+      subject: 'De nouveaux codes de récupération {{title}} ont été créés',
+      body: [
+        'De nouveaux codes de récupération ont été créés pour votre compte {{title}}[[ ({{time}})]]. Vos anciens codes de récupération ne fonctionnent plus.',
+        'Si vous n’êtes pas à l’origine de cette action, changez votre mot de passe et contactez immédiatement votre administrateur.',
       ],
     },
     invite: {

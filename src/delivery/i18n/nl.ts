@@ -9,6 +9,19 @@ export const nl: Catalog = {
   },
   greeting: 'Hallo {{name}},',
   footer: 'Dit bericht is automatisch verzonden door {{title}}. U kunt niet op dit bericht antwoorden.',
+  methods: {
+    totp: 'authenticator-app',
+    email: 'code per e-mail',
+    sms: 'code per sms',
+    webauthn: 'passkey of beveiligingssleutel',
+    recovery_code: 'herstelcodes',
+  },
+  changes: {
+    added: 'Toegevoegd: {{method}}.',
+    removed: 'Verwijderd: {{method}}.',
+    disabled: 'Verificatie in twee stappen is uitgeschakeld.',
+    reset: 'Verificatie in twee stappen is opnieuw ingesteld: u stelt die bij uw volgende aanmelding opnieuw in.',
+  },
   messages: {
     code: {
       subject: 'Uw inlogcode voor {{title}}',
@@ -48,7 +61,7 @@ export const nl: Catalog = {
     factor_changed: {
       subject: 'Uw tweede factor voor {{title}} is gewijzigd',
       body: [
-        'De tweede factor van uw account bij {{title}} is gewijzigd[[: {{method}}]][[ ({{time}})]].',
+        'De tweede factor van uw account bij {{title}} is gewijzigd[[ ({{time}})]].[[ {{what}}]]',
         'Hebt u deze wijziging niet zelf aangebracht? Wijzig dan uw wachtwoord en neem direct contact op met uw beheerder.',
       ],
     },
@@ -57,6 +70,13 @@ export const nl: Catalog = {
       body: [
         'Er is een herstelcode gebruikt om in te loggen op uw account bij {{title}}[[ ({{time}})]].[[ Resterende herstelcodes: {{remaining}}.]]',
         'Was u dit niet? Wijzig dan uw wachtwoord en neem direct contact op met uw beheerder.',
+      ],
+    },
+    new_recovery_codes: {
+      subject: 'Er zijn nieuwe herstelcodes voor {{title}} gemaakt',
+      body: [
+        'Er zijn nieuwe herstelcodes gemaakt voor uw account bij {{title}}[[ ({{time}})]]. Uw eerdere herstelcodes werken niet meer.',
+        'Hebt u dit niet gedaan, wijzig dan uw wachtwoord en neem onmiddellijk contact op met uw beheerder.',
       ],
     },
     invite: {

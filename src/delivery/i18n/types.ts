@@ -5,6 +5,7 @@ export const MESSAGE_KINDS = [
   'new_device',
   'factor_changed',
   'recovery_code_used',
+  'new_recovery_codes',
   'invite',
   'recovery_link',
   'verify_destination',
@@ -13,6 +14,11 @@ export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 export const LANGUAGES = ['en', 'de', 'fr', 'es', 'nl', 'ru'] as const;
 export type Language = (typeof LANGUAGES)[number];
+
+export const METHOD_NAMES = ['totp', 'email', 'sms', 'webauthn', 'recovery_code'] as const;
+export type MethodName = (typeof METHOD_NAMES)[number];
+export const CHANGE_KINDS = ['added', 'removed', 'disabled', 'reset'] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 export type DurationUnit = 'minute' | 'hour' | 'day';
 /** Word forms by CLDR plural category (Intl.PluralRules); `other` is the fallback. */
@@ -36,5 +42,9 @@ export interface Catalog {
   units: Record<DurationUnit, PluralForms>;
   greeting: string;
   footer: string;
+  /** Each method's name in a sentence (`{{method}}` of factor_changed): never the internal name. */
+  methods: Record<MethodName, string>;
+  /** factor_changed: what happened (`{{what}}`), by the `change` variable; `{{method}}` is the method's name. */
+  changes: Record<ChangeKind, string>;
   messages: Record<MessageKind, MessageText>;
 }
