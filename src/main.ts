@@ -72,7 +72,15 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
     ...(o.store ? { store: o.store } : {}),
     ...(o.configPath ? { configPath: o.configPath } : {}),
   });
-  const gateway = new Gateway(core, compile(config, core), o.demo ?? false);
+  let compiled;
+  try {
+    compiled = compile(config, core);
+  } catch (err) {
+    // A referenced file the config check could not judge (a logo too large): nothing may stay open.
+    await core.close();
+    throw err;
+  }
+  const gateway = new Gateway(core, compiled, o.demo ?? false);
   await startupChecks(gateway, logger);
 
   const limits = config.server.limits;

@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
 import type { Config } from '../config/schema/index.js';
+import { productName } from '../config/schema/misc.js';
 import { createDelivery, type Delivery } from '../delivery/index.js';
 import type { OneTimeCodes } from '../factors/codes.js';
 import { ReverifyGrace, TrustedDevices } from '../factors/devices.js';
@@ -99,7 +100,7 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
   // Passwords set through invite links (seed 001) win over the users file's.
   const overrides = new PasswordOverrides(store);
   const directory = new OverridingDirectory(chain, overrides, chain.verifier);
-  const delivery = createDelivery(cfg.delivery, { logger, title: cfg.portal.title, clock, ...(cfg.delivery.email.templates_dir ? { templatesDir: cfg.delivery.email.templates_dir } : {}) });
+  const delivery = createDelivery(cfg.delivery, { logger, title: productName(cfg.portal), clock, ...(cfg.delivery.email.templates_dir ? { templatesDir: cfg.delivery.email.templates_dir } : {}) });
   const regulator = new Regulator(store, { regulation: cfg.regulation, lockout: cfg.second_factor.lockout }, clock);
   const { registry: factors, codes, totp, recovery: recoveryCodes } = createFactors({ store, keyring, delivery, clock, random, config });
   const devices = new TrustedDevices(store, cfg.second_factor.trusted_devices, clock);

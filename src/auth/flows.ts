@@ -17,7 +17,14 @@ export interface Flow {
   /** Where an email-code fallback goes when SMS fails. */
   fallbackEmail?: string;
   sent?: { channel: 'email' | 'sms'; destination: string; fellBack: boolean; at: number };
+  /**
+   * What the next page view of this step should say (post/redirect/get): set by an entrance after a
+   * POST, read once by the GET that follows. Plain values only; the entrance gives them meaning.
+   */
+  flash?: FlowFlash;
 }
+
+export type FlowFlash = Readonly<Record<string, string | number | boolean>>;
 
 const FLOW_TTL_MS = 15 * 60_000;
 
@@ -49,6 +56,25 @@ export class FlowStore {
     const left = FLOW_TTL_MS - (this.clock.now() - flow.createdAt);
     if (left <= 0) throw new PortcullisError('PORTCULLIS_ERR_CODE_EXPIRED');
     await this.store.set(`flow:${flow.id}`, JSON.stringify(flow), left);
+  }
+
+  /** Keeps `flash` for the next page view of the step (replacing an unread one). */
+  async setFlash(flow: Flow, flash: FlowFlash): Promise<void> {
+    flow.flash = flash;
+    await this.save(flow);
+  }
+
+  /** The step's flash, removed as it is read: a reload does not show it again. */
+  async takeFlash(flow: Flow): Promise<FlowFlash | undefined> {
+    const flash = flow.flash;
+    if (flash === undefined) return undefined;
+    delete flow.flash;
+    try {
+      await this.save(flow);
+    } catch {
+      // An expired step: the page it belongs to says so anyway.
+    }
+    return flash;
   }
 
   async end(id: string): Promise<void> {

@@ -9,10 +9,17 @@ export interface RequestInfo {
   userAgent?: string | undefined;
 }
 
-/** A short human name for a device from its User-Agent (`Firefox on Linux`). */
+/**
+ * A short human name for a device from its User-Agent: `Firefox on Linux` for a browser; for an app
+ * (a JSON API client) its own product token, `VMSMobile/2.4 on iOS`; `Unknown device` without one.
+ */
 export function describeDevice(userAgent: string | undefined): string {
   const ua = (userAgent ?? '').slice(0, 256);
-  const browser = /Edg\//.test(ua) ? 'Edge' : /Chrome\//.test(ua) ? 'Chrome' : /Firefox\//.test(ua) ? 'Firefox' : /Safari\//.test(ua) ? 'Safari' : 'Browser';
-  const os = /Windows/.test(ua) ? 'Windows' : /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS X/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : '';
-  return os ? `${browser} on ${os}` : browser;
+  const browser = /Edg\//.test(ua) ? 'Edge' : /Chrome\//.test(ua) ? 'Chrome' : /Firefox\//.test(ua) ? 'Firefox' : /Safari\//.test(ua) ? 'Safari' : undefined;
+  const os = /Windows/.test(ua) ? 'Windows' : /Android/.test(ua) ? 'Android' : /iPhone|iPad|iOS/.test(ua) ? 'iOS' : /Mac OS X/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : '';
+  // Not a browser: the client's first product token (`okhttp/4.12.0`, `VMSMobile/2.4`), printable only.
+  const product = /^[\x21-\x7e]{1,48}/.exec(ua.trim())?.[0];
+  const name = browser ?? (product && !/^Mozilla\//.test(product) ? product : undefined);
+  if (!name) return os ? `Browser on ${os}` : 'Unknown device';
+  return os ? `${name} on ${os}` : name;
 }

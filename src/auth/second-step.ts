@@ -10,6 +10,7 @@ import type { Regulator } from '../regulation/regulator.js';
 import type { SessionManager } from '../session/sessions.js';
 import type { UserDirectory, UserRecord } from '../users/directory.js';
 import type { Clock } from '../util/clock.js';
+import { codeChallengeKey } from '../factors/code.js';
 import type { Flow, FlowStore } from './flows.js';
 import type { Notices } from './notices.js';
 import type { RequestInfo } from './request.js';
@@ -134,7 +135,19 @@ export class SecondStep {
   }
 
   /**
-   * Decides whether a second factor is accepted. Throws INVALID_CODE (details.attempts_left), CODE_EXPIRED
+   * Seconds until a new code may be sent for the step's current method (`second_factor.code.resend_after`
+   * after the last one); 0 when one may be sent now or the method sends none.
+   */
+  async resendIn(flow: Flow): Promise<number> {
+    if (this.d.factors.get(flow.method)?.kind !== 'destination') return 0;
+    const ms = await this.d.codes.cooldown(codeChallengeKey(flow.id, flow.method));
+    return Math.ceil(ms / 1000);
+  }
+
+  /**
+   * Decides whether a second factor is accepted. Throws INVALID_CODE (details.attempts_left, and
+   * details.limit: `code` when this code runs out first — then a new code is needed — or `account`
+   * when the account's lockout comes first), CODE_EXPIRED
    * (details.reason `too_many_attempts` when the code's attempts ran out), LOCKED, RATE_LIMITED, BAD_REQUEST,
    * UNAUTHENTICATED (the user is gone or disabled). Wrong answers count towards the account lockout
    * (separately from passwords) and the client's code throttle.
@@ -174,8 +187,9 @@ export class SecondStep {
       }
       // One rule for every method: the fewer of the code's own attempts and the account's lockout budget.
       const lockoutLeft = Math.max(0, this.d.config().second_factor.lockout.max_failures - failures);
-      const left = verdict.attemptsLeft === undefined ? lockoutLeft : Math.min(verdict.attemptsLeft, lockoutLeft);
-      throw new PortcullisError('PORTCULLIS_ERR_INVALID_CODE', undefined, { details: { attempts_left: left } });
+      const codeFirst = verdict.attemptsLeft !== undefined && verdict.attemptsLeft < lockoutLeft;
+      const left = codeFirst ? verdict.attemptsLeft! : lockoutLeft;
+      throw new PortcullisError('PORTCULLIS_ERR_INVALID_CODE', undefined, { details: { attempts_left: left, limit: codeFirst ? 'code' : 'account' } });
     }
     await regulator.codeSucceeded(user.username);
     await this.d.flows.end(flow.id);

@@ -6,6 +6,11 @@ import type { OneTimeCodes } from './codes.js';
 import type { FactorState, FactorStateRecord } from './enrolment.js';
 import type { Challenge, ChallengeRequest, Enrolled, SecondFactor, Verdict } from './factor.js';
 
+/** The one-time code's key for a step and a method (its resend cooldown is kept under the same key). */
+export function codeChallengeKey(flowId: string, method: string): string {
+  return `${flowId}:${method}`;
+}
+
 /**
  * A code sent by email or SMS (seeds 000-002). The address is the directory's (trusted) or one the user
  * entered and verified by a code; codes live in OneTimeCodes under `<flow id>:<method>`.
@@ -41,7 +46,7 @@ export class CodeFactor implements SecondFactor {
    */
   async challenge(r: ChallengeRequest): Promise<Challenge> {
     if (!r.address) throw new TypeError(`a ${this.method} challenge needs an address`);
-    const key = `${r.flowId}:${this.method}`;
+    const key = codeChallengeKey(r.flowId, this.method);
     const cfg = this.cfg();
     const { code } = await this.codes.issue(key, { user: r.user.username, channel: this.method, destination: r.address });
     try {
@@ -58,7 +63,7 @@ export class CodeFactor implements SecondFactor {
   }
 
   async verify(flowId: string, user: string, response: string): Promise<Verdict> {
-    const res = await this.codes.verify(`${flowId}:${this.method}`, response);
+    const res = await this.codes.verify(codeChallengeKey(flowId, this.method), response);
     if (res.result === 'invalid') return { result: 'invalid', attemptsLeft: res.attemptsLeft };
     if (res.result !== 'ok') return res;
     // A code is bound to the user and channel it was issued for.

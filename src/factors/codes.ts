@@ -91,6 +91,12 @@ export class OneTimeCodes {
     return { result: 'ok', meta: { user, channel: fields.c ?? '', destination: fields.d ?? '' } };
   }
 
+  /** Milliseconds until `flow` may be issued a new code (`resend_after`); 0 when it may now. */
+  async cooldown(flow: string): Promise<number> {
+    if (!FLOW.test(flow) || this.cfg.resend_after <= 0) return 0;
+    return Math.max(0, await this.store.ttl(`code:rs:${flow}`));
+  }
+
   /** Kills every pending code of the user (lockout, reset). */
   async invalidateUser(user: string): Promise<number> {
     const index = `code:u:${userKey(user)}`;

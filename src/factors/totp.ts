@@ -38,7 +38,7 @@ export class TotpFactor implements SecondFactor {
     const totp = this.totp(secret, label.slice(0, MAX_LABEL) || user.slice(0, MAX_LABEL));
     await this.store.set(`totp:p:${userKey(user)}`, seal(this.encryptionKey, secret.base32, aad('pending', user)), PENDING_TTL);
     const uri = totp.toString();
-    const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 }); // the standard quiet zone: 4 modules
     return { secretBase32: secret.base32, uri, qrSvg };
   }
 
@@ -48,7 +48,7 @@ export class TotpFactor implements SecondFactor {
     const base32 = sealed === null ? null : open(this.encryptionKey, sealed, aad('pending', user));
     if (base32 === null) return undefined;
     const uri = this.totp(Secret.fromBase32(base32), label.slice(0, MAX_LABEL) || user.slice(0, MAX_LABEL)).toString();
-    const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 }); // the standard quiet zone: 4 modules
     return { secretBase32: base32, uri, qrSvg };
   }
 

@@ -6,7 +6,9 @@ import { compileAccess } from '../policy/rules.js';
 import { Proxy } from '../proxy/forward.js';
 import { UpstreamRouter } from '../proxy/router.js';
 import { NetworkSet } from '../util/net.js';
+import { compileBranding } from '../portal/branding.js';
 import { LOGIN_CSRF_COOKIE } from '../portal/csrf.js';
+import { createErrorPages } from '../portal/error-pages.js';
 import { IdentityHeaders, identityHeaderNames } from './identity.js';
 import type { Compiled } from './runtime.js';
 
@@ -33,12 +35,15 @@ export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'password
   const prefix = config.server.portal_prefix;
   const policy = compileAccess(config.access, { portalPrefix: prefix });
   const apiClients = compileApiClients(config.api_clients, { passwords: core.passwords, logger: core.logger, clock: core.clock });
+  const branding = compileBranding(config.portal);
+  const brand = branding.view(prefix);
+  const errorPages = createErrorPages(config, brand);
   return {
     config,
     policy,
     access: new AccessDecider({ policy, apiClients, lookup: core.lookup, signer: core.sessions.signer, clock: core.clock, amr: (m) => core.factors.amr(m) }),
     router: new UpstreamRouter(config.upstreams),
-    proxy: new Proxy(),
+    proxy: new Proxy({ errorPages }),
     apiClients,
     trusted: new NetworkSet(config.server.trusted_proxies),
     identity: new IdentityHeaders(config.identity),
@@ -47,5 +52,8 @@ export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'password
     servedHosts: servedHosts(config),
     servedOrigins: servedOrigins(config),
     prefix,
+    branding,
+    brand,
+    errorPages,
   };
 }

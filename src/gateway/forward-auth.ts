@@ -57,13 +57,13 @@ function originalRequest(req: IncomingMessage, ctx: RequestContext, mode: 'authz
  */
 export async function forwardAuth(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, mode: 'authz' | 'forward-auth'): Promise<void> {
   const peer = req.socket.remoteAddress;
-  if (!gw.compiled.trusted.has(peer)) return sendError(req, res, 403, 'untrusted_forwarder', 'Forward-auth requests are accepted only from server.trusted_proxies', ctx.requestId);
+  if (!gw.compiled.trusted.has(peer)) return sendError(req, res, 403, 'untrusted_forwarder', 'Forward-auth requests are accepted only from server.trusted_proxies', ctx.requestId, undefined, gw.errorPages);
   const original = originalRequest(req, ctx, mode);
-  if (!original) return sendError(req, res, 400, 'bad_request', mode === 'authz' ? 'Missing or malformed X-Original-URL' : 'Missing or malformed X-Forwarded-Uri/-Host', ctx.requestId);
+  if (!original) return sendError(req, res, 400, 'bad_request', mode === 'authz' ? 'Missing or malformed X-Original-URL' : 'Missing or malformed X-Forwarded-Uri/-Host', ctx.requestId, undefined, gw.errorPages);
   const hostname = hostnameOf(original.host);
   // The front proxy forwards the path as sent: every plausible reading of it must fall under the same rules (SPEC §3).
   const norm = original.uri[0] === '/' ? normalizeForRules(original.uri, gw.compiled.policy, 'as-sent', hostname) : undefined;
-  if (!norm?.ok) return sendError(req, res, 400, 'bad_path', 'The request path cannot be handled safely', ctx.requestId);
+  if (!norm?.ok) return sendError(req, res, 400, 'bad_path', 'The request path cannot be handled safely', ctx.requestId, undefined, gw.errorPages);
   const result = await gw.compiled.access.decide({ headers: req.headers, host: hostname, path: norm.path, method: original.method, clientIp: ctx.client.ip, upstream: undefined, requestId: ctx.requestId });
   if (result.kind === 'allow') {
     const headers = result.subject ? await gw.compiled.identity.headers(result.subject, gw.core.clock.now()) : {};
@@ -75,5 +75,5 @@ export async function forwardAuth(gw: Gateway, req: IncomingMessage, res: Server
   const base = gw.publicBase(original.host, original.proto) ?? '';
   const browser = (original.method === 'GET' || original.method === 'HEAD') && String(req.headers.accept ?? '').includes('text/html');
   const answer = answerFor(result, mode, { browser, original: `${original.proto}://${original.host}${norm.forward}`, portal: `${base}${gw.prefix}` });
-  writeAnswer(req, res, answer, ctx.requestId);
+  writeAnswer(req, res, answer, ctx.requestId, gw.errorPages);
 }

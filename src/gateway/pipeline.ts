@@ -39,9 +39,9 @@ export function sendFailure(req: IncomingMessage, res: ServerResponse, err: unkn
     res.destroy();
     return;
   }
-  if (isPortcullisError(err)) return sendPortcullisError(req, res, err, requestId);
+  if (isPortcullisError(err)) return sendPortcullisError(req, res, err, requestId, { pages: gw.errorPages });
   gw.core.logger.error({ err, request_id: requestId }, 'request failed');
-  sendError(req, res, 500, 'internal', 'Internal error', requestId);
+  sendError(req, res, 500, 'internal', 'Internal error', requestId, undefined, gw.errorPages);
 }
 
 /** Stage 5: what the proxy needs to forward — the authorised path, identity set, client copies and gateway cookies stripped. */
@@ -61,15 +61,15 @@ function proxyContext(compiled: Compiled, upstream: Upstream, ctx: RequestContex
 export function createRequestHandler(gw: Gateway) {
   return async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ctx = contextFor(gw, req);
-    if (ctx instanceof PortcullisError) return sendError(req, res, 400, 'bad_path', ctx.message, String(ctx.details.request_id));
+    if (ctx instanceof PortcullisError) return sendError(req, res, 400, 'bad_path', ctx.message, String(ctx.details.request_id), undefined, gw.errorPages);
     res.setHeader('x-request-id', ctx.requestId);
     try {
       const compiled = gw.compiled;
       if (isReservedPath(compiled.prefix, ctx.path)) return await handleReserved(gw, req, res, ctx);
       const upstream = compiled.router.route(ctx.hostname, ctx.path);
-      if (!upstream) return sendError(req, res, 404, 'not_found', 'No application is configured for this address', ctx.requestId);
+      if (!upstream) return sendError(req, res, 404, 'not_found', 'No application is configured for this address', ctx.requestId, undefined, gw.errorPages);
       const result = await compiled.access.decide({ headers: req.headers, host: ctx.hostname, path: ctx.path, method: req.method ?? 'GET', clientIp: ctx.client.ip, upstream: upstream.name, requestId: ctx.requestId });
-      if (result.kind !== 'allow') return writeAnswer(req, res, refusal(gw, req, ctx, result, 'proxy'), ctx.requestId);
+      if (result.kind !== 'allow') return writeAnswer(req, res, refusal(gw, req, ctx, result, 'proxy'), ctx.requestId, gw.errorPages);
       const setHeaders = result.subject ? await compiled.identity.headers(result.subject, gw.core.clock.now()) : {};
       const forward = proxyContext(compiled, upstream, ctx, setHeaders, result.strip);
       forward.onDone = (status: number) => gw.core.metrics.requests.inc({ upstream: upstream.name, status });

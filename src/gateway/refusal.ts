@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Refusal } from '../auth/access.js';
 import { rawAnswer } from '../http/raw.js';
-import { sendError, sendJson } from '../http/respond.js';
+import { sendError, sendJson, type ErrorPages } from '../http/respond.js';
 
 /**
  * Where a refusal is answered:
@@ -69,8 +69,8 @@ export function answerFor(refusal: Refusal, entrance: Entrance, c: RefusalContex
   }
 }
 
-/** Writes an answer as an HTTP response (an HTML page for browsers, else JSON). */
-export function writeAnswer(req: IncomingMessage, res: ServerResponse, a: Answer, requestId: string): void {
+/** Writes an answer as an HTTP response (an HTML page for browsers — `pages` when given — else JSON). */
+export function writeAnswer(req: IncomingMessage, res: ServerResponse, a: Answer, requestId: string, pages?: ErrorPages): void {
   if (a.redirect !== undefined) {
     res.writeHead(302, { location: a.redirect, 'cache-control': 'no-store', 'content-length': '0' });
     res.end();
@@ -78,7 +78,7 @@ export function writeAnswer(req: IncomingMessage, res: ServerResponse, a: Answer
   }
   for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
   if (a.json) return sendJson(res, a.status, { error: a.code, message: a.message, request_id: requestId });
-  sendError(req, res, a.status, a.code, a.message, requestId);
+  sendError(req, res, a.status, a.code, a.message, requestId, undefined, pages);
 }
 
 /** Writes an answer on a raw socket (a refused upgrade): JSON, then the socket is closed. */

@@ -14,21 +14,23 @@ export function isReservedPath(prefix: string, path: string): boolean {
   return path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47 /* / */);
 }
 
-function staticAsset(_gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string): void {
-  const asset = serveAsset(rest);
-  if (!asset || (req.method !== 'GET' && req.method !== 'HEAD')) return sendError(req, res, 404, 'not_found', 'Not found', ctx.requestId);
+function staticAsset(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string): void {
+  // The portal's own assets, then the configured branding (logo, accent stylesheet).
+  const asset = serveAsset(rest) ?? gw.compiled.branding.assets.get(rest);
+  if (!asset || (req.method !== 'GET' && req.method !== 'HEAD')) return sendError(req, res, 404, 'not_found', 'Not found', ctx.requestId, undefined, gw.errorPages);
   if (req.headers['if-none-match'] === asset.etag) {
     res.writeHead(304, { etag: asset.etag });
     return void res.end();
   }
-  res.writeHead(200, { 'content-type': asset.type, etag: asset.etag, 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff', 'content-length': asset.body.length });
+  // The CSP matters for an SVG logo opened on its own: it is shown, never run.
+  res.writeHead(200, { 'content-type': asset.type, etag: asset.etag, 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox", 'content-length': asset.body.length });
   res.end(req.method === 'HEAD' ? undefined : asset.body);
 }
 
 async function jwks(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET');
-    return sendError(req, res, 405, 'method_not_allowed', 'Method not allowed', ctx.requestId);
+    return sendError(req, res, 405, 'method_not_allowed', 'Method not allowed', ctx.requestId, undefined, gw.errorPages);
   }
   sendJson(res, 200, await gw.compiled.identity.jwks(), { 'cache-control': 'public, max-age=300' });
 }

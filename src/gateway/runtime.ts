@@ -2,6 +2,8 @@ import type { ApiClientAuthenticator } from '../apiclients/index.js';
 import type { AccessDecider } from '../auth/access.js';
 import type { AuthCore } from '../auth/core.js';
 import type { Config } from '../config/schema/index.js';
+import type { ErrorPages } from '../http/respond.js';
+import type { Branding, BrandView } from '../portal/branding.js';
 import type { AccessPolicy } from '../policy/rules.js';
 import type { Proxy } from '../proxy/forward.js';
 import type { UpstreamRouter } from '../proxy/router.js';
@@ -27,6 +29,11 @@ export interface Compiled {
   /** The `public_url` origins, honoured as `rd` targets whatever the request arrived on. */
   servedOrigins: ReadonlySet<string>;
   prefix: string;
+  /** `portal.branding`: its assets (logo, accent stylesheet) and what the pages show. */
+  branding: Branding;
+  brand: BrandView;
+  /** Error pages in the portal's layout, handed to every place that answers with an error. */
+  errorPages: ErrorPages;
 }
 
 /**
@@ -47,6 +54,14 @@ export class Gateway {
 
   get prefix(): string {
     return this.compiled.prefix;
+  }
+
+  get brand(): BrandView {
+    return this.compiled.brand;
+  }
+
+  get errorPages(): ErrorPages {
+    return this.compiled.errorPages;
   }
 
   get servedHosts(): ReadonlySet<string> {

@@ -16,6 +16,21 @@ const HTML_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 
+/** What an error page shows: the status, the stable wire code, the English message and the request id to quote. */
+export interface ErrorInfo {
+  status: number;
+  code: string;
+  message: string;
+  requestId: string;
+}
+
+/**
+ * Renders an error page for a browser (the portal's layout, in the visitor's language). http/ does not
+ * know the portal: the gateway passes this down to every place that answers with an error, and a
+ * caller without one gets the small built-in page.
+ */
+export type ErrorPages = (req: IncomingMessage, error: ErrorInfo) => { html: string; headers: Readonly<Record<string, string>> };
+
 /** True when the client prefers an HTML answer (a browser navigation). */
 export function acceptsHtml(req: IncomingMessage): boolean {
   const accept = req.headers.accept;
@@ -57,9 +72,9 @@ function expectsBody(req: IncomingMessage): boolean {
 }
 
 /**
- * An error answer: a small escaped HTML page for browsers, else
- * `{"error": code, "message": ..., "request_id": ...}` merged with `extra`. Never a stack trace.
- * When the request body was not read to the end the connection is closed after the answer.
+ * An error answer: for browsers the page `pages` renders (else a small escaped built-in page), for
+ * everything else `{"error": code, "message": ..., "request_id": ...}` merged with `extra`. Never a
+ * stack trace. When the request body was not read to the end the connection is closed after the answer.
  */
 export function sendError(
   req: IncomingMessage,
@@ -69,9 +84,15 @@ export function sendError(
   message: string,
   requestId: string,
   extra?: Record<string, unknown>,
+  pages?: ErrorPages,
 ): void {
   const headers: OutgoingHttpHeaders = { 'X-Request-Id': requestId };
   if (!req.complete && expectsBody(req)) headers.Connection = 'close';
+  if (acceptsHtml(req) && pages) {
+    const page = pages(req, { status, code, message, requestId });
+    write(res, status, 'text/html; charset=utf-8', page.html, page.headers, headers);
+    return;
+  }
   if (acceptsHtml(req)) {
     const title = `${status} ${escapeHtml(message)}`;
     const html =
@@ -92,7 +113,7 @@ export function sendError(
  * the message, and the error's public details (`attempts_left`, `retry_after`, `reason`). `Retry-After`
  * is set for rate limits and for 503s. An HTML page for browsers, JSON otherwise (`json` forces JSON).
  */
-export function sendPortcullisError(req: IncomingMessage, res: ServerResponse, err: PortcullisError, requestId: string, o: { json?: boolean; message?: boolean } = {}): void {
+export function sendPortcullisError(req: IncomingMessage, res: ServerResponse, err: PortcullisError, requestId: string, o: { json?: boolean; message?: boolean; pages?: ErrorPages | undefined } = {}): void {
   const retry = err.code === 'PORTCULLIS_ERR_RATE_LIMITED' ? Number(err.details.retry_after ?? 60) : err.status === 503 ? 5 : undefined;
   if (retry !== undefined) res.setHeader('Retry-After', String(retry));
   const details = publicDetails(err);
@@ -101,5 +122,5 @@ export function sendPortcullisError(req: IncomingMessage, res: ServerResponse, e
     if (!req.complete && expectsBody(req)) headers.Connection = 'close';
     return sendJson(res, err.status, { ...details, error: wireCode(err.code), ...(o.message === false ? {} : { message: err.message }), request_id: requestId }, headers);
   }
-  sendError(req, res, err.status, wireCode(err.code), err.message, requestId, details);
+  sendError(req, res, err.status, wireCode(err.code), err.message, requestId, details, o.pages);
 }

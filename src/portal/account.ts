@@ -50,7 +50,11 @@ function model(app: PortalApp, o: AccountOverview, notice?: string): AccountMode
       ...(m.removable ? { id: m.type } : {}),
     })),
     devices: o.devices.map((d) => ({ id: d.id, name: d.name, ip: d.ip, lastUsedAt: new Date(d.lastUsedAt).toISOString(), current: d.current })),
-    sessions: o.sessions.map((s) => ({ id: s.ref, ip: s.ip, userAgent: s.userAgent, createdAt: new Date(s.createdAt).toISOString(), current: s.current })),
+    sessions: o.sessions.map((s) => {
+      // The second factor it signed in with: the last factor after the password.
+      const method = s.factors.filter((f) => f !== 'password').at(-1);
+      return { id: s.ref, ip: s.ip, userAgent: s.userAgent, createdAt: new Date(s.createdAt).toISOString(), lastSeenAt: new Date(s.lastSeenAt).toISOString(), current: s.current, ...(method ? { method } : {}), ...(s.api ? { app: true } : {}) };
+    }),
     canOptIn: o.canOptIn,
     canOptOut: o.canOptOut,
     enrollable: o.enrollable.filter((m): m is 'totp' | 'email' | 'sms' | 'webauthn' => m === 'totp' || m === 'email' || m === 'sms' || m === 'webauthn'),

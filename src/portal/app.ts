@@ -1,5 +1,7 @@
 import type { AuthCore } from '../auth/core.js';
 import type { Config } from '../config/schema/index.js';
+import type { ErrorPages } from '../http/respond.js';
+import type { BrandView } from './views/context.js';
 
 /**
  * What the portal knows of the gateway that mounts it: the auth core (every decision), the live config,
@@ -12,6 +14,10 @@ export interface PortalApp {
   readonly prefix: string;
   /** Demo mode: the dev outbox is served. */
   readonly demo: boolean;
+  /** `portal.branding` as the pages show it. */
+  readonly brand: BrandView;
+  /** The gateway's error pages (the portal's layout, the visitor's language). */
+  readonly errorPages: ErrorPages;
   /** Host names this gateway serves, and the `public_url` origins (where `rd` may point). */
   readonly servedHosts: ReadonlySet<string>;
   readonly servedOrigins: ReadonlySet<string>;

@@ -10,7 +10,10 @@ import { enrollTotpPage, type EnrollTotpModel } from './views/enroll.js';
 
 async function showTotp(app: PortalApp, req: IncomingMessage, res: ServerResponse, e: Enrolling, status: number, rd: string, error?: EnrollTotpModel['error']): Promise<void> {
   const setup = await app.core.enrolment.totpSetup(e.user);
-  const model: EnrollTotpModel = { qrSvg: setup.qrSvg, uri: setup.uri, secretBase32: setup.secretBase32, rd, digits: app.config.second_factor.totp.digits, ...(error ? { error } : {}) };
+  // Cancel: back to the account page; a required set-up can only be left by signing out (or choosing another method).
+  const others = app.core.enrolment.enrollable(e.user).length > 1;
+  const cancel = !e.forced ? `${app.prefix}/account` : others ? `${app.prefix}/enroll?${rdQuery(rd)}` : `${app.prefix}/logout`;
+  const model: EnrollTotpModel = { qrSvg: setup.qrSvg, uri: setup.uri, secretBase32: setup.secretBase32, rd, digits: app.config.second_factor.totp.digits, replaces: setup.replaces, cancel, ...(error ? { error } : {}) };
   renderPage(res, status, enrollTotpPage(sessionView(app, req, e.found.session), model));
 }
 

@@ -15,12 +15,12 @@ const TOKEN_PAGE_HEADERS = { 'Referrer-Policy': 'no-referrer' } as const;
 
 /** `/_gateway/invite/<token>`: the set-password page of `portcullis users invite` (seed 001). */
 export async function handleInvite(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string): Promise<void> {
-  if (!TOKEN_SHAPE.test(rest)) return sendError(req, res, 404, 'not_found', 'Not found', ctx.requestId);
+  if (!TOKEN_SHAPE.test(rest)) return sendError(req, res, 404, 'not_found', 'Not found', ctx.requestId, undefined, app.errorPages);
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   if (method === 'GET') return getInvite(app, req, res, ctx, rest);
   if (method === 'POST') return postInvite(app, req, res, ctx, rest);
   res.setHeader('allow', 'GET, POST');
-  sendError(req, res, 405, 'method_not_allowed', 'Method not allowed', ctx.requestId);
+  sendError(req, res, 405, 'method_not_allowed', 'Method not allowed', ctx.requestId, undefined, app.errorPages);
 }
 
 function showInvite(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, status: number, model: InviteModel): void {

@@ -20,7 +20,7 @@ export function languageFor(app: PortalApp, req: IncomingMessage): string {
 
 export function viewContext(app: PortalApp, req: IncomingMessage, extra: { csrf?: string; user?: { name: string } } = {}): ViewContext {
   const lang = languageFor(app, req);
-  return { lang, t: translator(lang), prefix: app.prefix, productTitle: app.config.portal.title, ...extra };
+  return { lang, t: translator(lang), prefix: app.prefix, productTitle: app.brand.name, brand: app.brand, ...extra };
 }
 
 /** The view context for a signed-in page: the session's CSRF token and the user's name in the header. */

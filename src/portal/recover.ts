@@ -15,11 +15,11 @@ const TOKEN_PAGE_HEADERS = { 'Referrer-Policy': 'no-referrer' } as const;
 /** `/_gateway/recover`: a lost second factor (seed 004); every decision is the recovery use-case's. */
 export async function handleRecover(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string): Promise<void> {
   const tokenMatch = TOKEN_SHAPE.exec(rest);
-  if (rest !== '' && !tokenMatch) return sendError(req, res, 404, 'not_found', 'Not found', ctx.requestId);
+  if (rest !== '' && !tokenMatch) return sendError(req, res, 404, 'not_found', 'Not found', ctx.requestId, undefined, app.errorPages);
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   if (method !== 'GET' && method !== 'POST') {
     res.setHeader('allow', 'GET, POST');
-    return sendError(req, res, 405, 'method_not_allowed', 'Method not allowed', ctx.requestId);
+    return sendError(req, res, 405, 'method_not_allowed', 'Method not allowed', ctx.requestId, undefined, app.errorPages);
   }
   if (!app.core.recovery.enabled) {
     const view = viewContext(app, req);

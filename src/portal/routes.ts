@@ -1,13 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestContext } from '../http/context.js';
-import { sendError, sendJson } from '../http/respond.js';
+import { acceptsHtml, sendError, sendJson } from '../http/respond.js';
 import type { PortalApp } from './app.js';
 import { dispatchTable, type MethodTable } from './dispatch.js';
 import { handleAccount } from './account.js';
 import { handleEnroll } from './enroll.js';
 import { handleInvite } from './invite.js';
 import { handleRecover } from './recover.js';
-import { getLogin, getVerify, postLogin, postLogout, postVerify } from './signin.js';
+import { renderPage, viewContext } from './page.js';
+import { outboxPage } from './views/pages.js';
+import { getLogin, getLogout, getVerify, postLogin, postLogout, postVerify } from './signin.js';
 
 type Section = (app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string) => Promise<void> | void;
 
@@ -21,11 +23,13 @@ const pages: Record<string, MethodTable> = {
   '/login': { GET: getLogin, POST: postLogin },
   '/verify': { GET: getVerify, POST: (app, req, res, ctx) => postVerify(app, req, res, ctx, false) },
   '/verify/resend': { POST: (app, req, res, ctx) => postVerify(app, req, res, ctx, true) },
-  '/logout': { POST: postLogout },
+  '/logout': { GET: getLogout, POST: postLogout },
   '/dev/outbox': {
     GET: (app, req, res, ctx) => {
       const outbox = app.core.delivery.outbox;
-      if (!app.demo || !outbox) return sendError(req, res, 404, 'not_found', 'Not found', ctx.requestId);
+      if (!app.demo || !outbox) return sendError(req, res, 404, 'not_found', 'Not found', ctx.requestId, undefined, app.errorPages);
+      // A page for people (newest first, the code large); JSON for scripts (scripts/curl-demo.sh).
+      if (acceptsHtml(req)) return renderPage(res, 200, outboxPage(viewContext(app, req), { messages: outbox.list() }));
       sendJson(res, 200, { messages: outbox.list() });
     },
   },
@@ -44,5 +48,5 @@ const top = dispatchTable(pages);
 export async function handlePortal(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, sub: string): Promise<void> {
   if (Object.hasOwn(pages, sub)) return top(app, req, res, ctx, sub);
   for (const [p, section] of sections) if (sub.startsWith(p)) return section(app, req, res, ctx, sub.slice(p.length));
-  sendError(req, res, 404, 'not_found', 'Not found', ctx.requestId);
+  sendError(req, res, 404, 'not_found', 'Not found', ctx.requestId, undefined, app.errorPages);
 }

@@ -1,17 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Flow } from '../auth/flows.js';
+import type { Flow, FlowFlash } from '../auth/flows.js';
 import { describeDevice } from '../auth/request.js';
 import type { FoundSession } from '../auth/session-lookup.js';
 import { issueSession, promoteSession } from '../auth/sessions.js';
-import type { SentInfo } from '../auth/second-step.js';
 import { isPortcullisError, type PortcullisError } from '../errors/index.js';
 import type { RequestContext } from '../http/context.js';
 import { readForm } from '../http/body.js';
 import type { PortalApp } from './app.js';
 import { csrfToken, verifyCsrf } from './csrf.js';
 import { loginPage, type LoginModel } from './views/login.js';
+import { signOutPage } from './views/account.js';
 import { verifyPage, type VerifyModel } from './views/verify.js';
-import { clearSessionCookie, csrfRejected, deviceIdOf, ensureDevice, loginUrl, preSessionCsrf, preSessionCsrfOk, rdQuery, renderPage, requestInfo, safeRd, seeOther, setSessionCookie, userAgent, viewContext } from './page.js';
+import { clearSessionCookie, csrfRejected, deviceIdOf, ensureDevice, loginUrl, preSessionCsrf, preSessionCsrfOk, rdQuery, renderPage, requestInfo, safeRd, seeOther, sessionView, setSessionCookie, userAgent, viewContext } from './page.js';
 
 function showLogin(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, status: number, model: LoginModel, headers: Record<string, string> = {}): void {
   const token = preSessionCsrf(app, res, ctx);
@@ -23,8 +23,21 @@ export async function getLogin(app: PortalApp, req: IncomingMessage, res: Server
   const rd = safeRd(app, ctx, params.get('rd'));
   const found = await app.core.lookup.find(req.headers).catch(() => undefined);
   if (found?.session.level === 'two_factor') return seeOther(res, rd);
+  showLogin(app, req, res, ctx, 200, { rd, ...loginNotice(params) });
+}
+
+/** The notice a redirect to the sign-in page carries (`?notice=`), with the counts of a sign-out everywhere. */
+function loginNotice(params: URLSearchParams): Pick<LoginModel, 'notice' | 'signedOut'> {
   const notice = params.get('notice');
-  showLogin(app, req, res, ctx, 200, { rd, ...(notice === 'logged_out' || notice === 'session_expired' ? { notice } : {}) });
+  if (notice === 'logged_out' || notice === 'session_expired' || notice === 'locked') return { notice };
+  if (notice === 'signed_out_everywhere') {
+    const count = (name: string) => {
+      const v = params.get(name) ?? '';
+      return /^\d{1,5}$/.test(v) ? Number(v) : 0;
+    };
+    return { notice, signedOut: { sessions: count('sessions'), devices: count('devices') } };
+  }
+  return {};
 }
 
 function loginError(err: PortcullisError): { status: number; error: LoginModel['error']; retryAfter?: number } {
@@ -71,11 +84,8 @@ export async function postLogin(app: PortalApp, req: IncomingMessage, res: Serve
   }
   const made = await issueSession(core.sessions, outcome.user, { ...base, level: 'one_factor', factors: [], flow: outcome.flow.id });
   setSessionCookie(app, res, ctx, made.cookie, made.session);
-  if (outcome.sendError) {
-    // The code could not be sent: say so now (the verify page cannot know), with the resend form.
-    const e = verifyError(outcome.sendError);
-    return showVerify(app, req, res, { found: { id: made.id, session: made.session, viaBearer: false }, flow: outcome.flow }, e.status, rd, e.model, e.headers);
-  }
+  // The code could not be sent: the verify page says so (with the resend form), through the step's flash.
+  if (outcome.sendError) await core.flows.setFlash(outcome.flow, errorFlash(verifyError(outcome.sendError).model));
   return seeOther(res, `${app.prefix}/verify?${rdQuery(rd)}`);
 }
 
@@ -124,7 +134,7 @@ function verifyModel(app: PortalApp, flow: Flow, rd: string, extra: Partial<Veri
 function verifyError(err: PortcullisError): { status: number; model: Partial<VerifyModel>; headers?: Record<string, string> } {
   switch (err.code) {
     case 'PORTCULLIS_ERR_INVALID_CODE':
-      return { status: 401, model: { error: 'invalid_code', attemptsLeft: Number(err.details.attempts_left ?? 0) } };
+      return { status: 401, model: { error: 'invalid_code', attemptsLeft: Number(err.details.attempts_left ?? 0), ...(err.details.limit === 'code' ? { limit: 'code' as const } : { limit: 'account' as const }) } };
     case 'PORTCULLIS_ERR_CODE_EXPIRED':
       return { status: 410, model: { error: err.details.reason === 'too_many_attempts' ? 'exhausted' : 'code_expired' } };
     case 'PORTCULLIS_ERR_LOCKED':
@@ -138,6 +148,37 @@ function verifyError(err: PortcullisError): { status: number; model: Partial<Ver
     default:
       throw err;
   }
+}
+
+/** The errors a flash may carry, with the status of the page that reports one. */
+const FLASH_STATUS: Readonly<Partial<Record<NonNullable<VerifyModel['error']>, number>>> = { invalid_code: 401, code_expired: 410, exhausted: 410, rate_limited: 429, delivery_failed: 502 };
+const VERIFY_ERRORS: ReadonlySet<string> = new Set(Object.keys(FLASH_STATUS));
+
+/** A verify-page error carried across the redirect after a POST (post/redirect/get), in the step's flash. */
+function errorFlash(model: Partial<VerifyModel>): FlowFlash {
+  return {
+    kind: 'error',
+    error: model.error ?? 'code_expired',
+    ...(model.attemptsLeft !== undefined ? { attemptsLeft: model.attemptsLeft } : {}),
+    ...(model.limit ? { limit: model.limit } : {}),
+    ...(model.retryAfter !== undefined ? { retryAfter: model.retryAfter } : {}),
+  };
+}
+
+/** The step's flash as the page model shows it; anything else is ignored. */
+function fromFlash(flash: FlowFlash | undefined): Partial<VerifyModel> {
+  if (!flash) return {};
+  if (flash.kind === 'sent' && typeof flash.destination === 'string') return { notice: flash.first === true ? 'sent' : 'resent', sentTo: flash.destination };
+  if (flash.kind === 'cooldown') return { notice: 'cooldown' };
+  if (flash.kind === 'error' && typeof flash.error === 'string' && VERIFY_ERRORS.has(flash.error)) {
+    return {
+      error: flash.error as VerifyModel['error'],
+      ...(typeof flash.attemptsLeft === 'number' ? { attemptsLeft: flash.attemptsLeft } : {}),
+      ...(flash.limit === 'code' || flash.limit === 'account' ? { limit: flash.limit } : {}),
+      ...(typeof flash.retryAfter === 'number' ? { retryAfter: flash.retryAfter } : {}),
+    };
+  }
+  return {};
 }
 
 function showVerify(app: PortalApp, req: IncomingMessage, res: ServerResponse, state: VerifyState, status: number, rd: string, extra: Partial<VerifyModel>, headers: Record<string, string> = {}) {
@@ -158,9 +199,19 @@ export async function getVerify(app: PortalApp, req: IncomingMessage, res: Serve
   const fresh = st.flow.sent && app.core.clock.now() - st.flow.sent.at < 60_000;
   // A code method whose code never went out (delivery failed): offer to send, do not claim it was sent.
   const unsent = !st.flow.sent && app.core.factors.get(st.flow.method)?.kind === 'destination';
-  showVerify(app, req, res, st, 200, rd, fresh ? { sent: true } : unsent ? { sent: false } : {});
+  // What the POST before this page view had to say (post/redirect/get), shown once.
+  // The page carries the status of what it reports (401 a wrong code, 502 a code not sent, ...).
+  const flashed = fromFlash(await app.core.flows.takeFlash(st.flow));
+  const resendIn = await app.core.secondStep.resendIn(st.flow);
+  const status = flashed.error ? FLASH_STATUS[flashed.error] ?? 200 : 200;
+  const headers: Record<string, string> = flashed.error === 'rate_limited' && flashed.retryAfter ? { 'retry-after': String(flashed.retryAfter) } : {};
+  showVerify(app, req, res, st, status, rd, { ...(fresh ? { sent: true } : unsent ? { sent: false } : {}), ...(resendIn > 0 ? { resendIn } : {}), ...flashed }, headers);
 }
 
+/**
+ * `POST /verify` (a code, or `method` alone to switch) and `POST /verify/resend`. Every outcome but
+ * success is told on the verify page after a 303 (post/redirect/get): a reload never posts again.
+ */
 export async function postVerify(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, resend: boolean): Promise<void> {
   const { core } = app;
   const form = await readForm(req, app.config.server.limits.max_form_body);
@@ -172,23 +223,33 @@ export async function postVerify(app: PortalApp, req: IncomingMessage, res: Serv
     if (!flow) return seeOther(res, loginUrl(app, rd));
     return showVerify(app, req, res, { found, flow }, 403, rd, { error: 'csrf' });
   }
-  if (!flow || flow.user !== found.session.user) return seeOther(res, `${app.prefix}/verify?${rdQuery(rd)}${found.session.level === 'two_factor' ? '&step_up=1' : ''}`);
-  const state: VerifyState = { found, flow };
+  const back = `${app.prefix}/verify?${rdQuery(rd)}${found.session.level === 'two_factor' ? '&step_up=1' : ''}`;
+  if (!flow || flow.user !== found.session.user) return seeOther(res, back);
   const info = requestInfo(app, req, ctx);
   const methodField = form.get('method');
   const method = methodField !== null && app.core.factors.get(methodField) ? app.core.factors.get(methodField)!.method : undefined;
   const code = form.get('code');
+  const locked = () => {
+    clearSessionCookie(app, res, ctx);
+    seeOther(res, `${app.prefix}/login?notice=locked&${rdQuery(rd)}`);
+  };
+  const flashBack = async (flash: FlowFlash | undefined) => {
+    // A step that ran out meanwhile: the verify page starts over or sends the browser to sign in.
+    if (flash) await core.flows.setFlash(flow, flash).catch(() => undefined);
+    seeOther(res, back);
+  };
 
   if (resend || (method && !code)) {
-    let sent: SentInfo | undefined;
     try {
-      sent = await core.secondStep.send(flow, method, info);
+      const sent = await core.secondStep.send(flow, method, info);
+      return await flashBack(sent ? { kind: 'sent', destination: sent.destination, first: !resend } : undefined);
     } catch (err) {
       if (!isPortcullisError(err)) throw err;
-      const e = verifyError(err);
-      return showVerify(app, req, res, state, e.status, rd, e.model, e.headers);
+      if (err.code === 'PORTCULLIS_ERR_LOCKED') return locked();
+      // Within `resend_after`: not an attempt of the user's, only a wait (the page counts it down).
+      if (err.code === 'PORTCULLIS_ERR_RATE_LIMITED') return await flashBack({ kind: 'cooldown' });
+      return await flashBack(errorFlash(verifyError(err).model));
     }
-    return showVerify(app, req, res, state, 200, rd, sent ? { sent: true } : {});
   }
 
   try {
@@ -206,9 +267,8 @@ export async function postVerify(app: PortalApp, req: IncomingMessage, res: Serv
       clearSessionCookie(app, res, ctx);
       return seeOther(res, loginUrl(app, rd));
     }
-    const e = verifyError(err);
-    if (err.code === 'PORTCULLIS_ERR_LOCKED') clearSessionCookie(app, res, ctx);
-    return showVerify(app, req, res, state, e.status, rd, e.model, e.headers);
+    if (err.code === 'PORTCULLIS_ERR_LOCKED') return locked();
+    return await flashBack(errorFlash(verifyError(err).model));
   }
 }
 
@@ -218,10 +278,24 @@ export async function postLogout(app: PortalApp, req: IncomingMessage, res: Serv
   const form = isForm ? await readForm(req, app.config.server.limits.max_form_body) : new URLSearchParams();
   const found = await core.lookup.find(req.headers);
   const everywhere = new URLSearchParams(ctx.query).get('everywhere') === '1' || form.get('everywhere') === '1';
+  let ended: { sessions: number; devices: number } | undefined;
   if (found) {
     if (!verifyCsrf(found.session.csrf, form.get('csrf') ?? undefined)) return csrfRejected(app, req, res);
-    await core.account.signOut(found, everywhere, deviceIdOf(app, req), requestInfo(app, req, ctx));
+    ended = await core.account.signOut(found, everywhere, deviceIdOf(app, req), requestInfo(app, req, ctx));
   }
   clearSessionCookie(app, res, ctx);
-  seeOther(res, `${app.prefix}/login?notice=logged_out`);
+  // Everywhere: the sign-in page says what happened ("3 sessions were ended; 2 trusted devices were forgotten").
+  seeOther(res, everywhere && ended ? `${app.prefix}/login?notice=signed_out_everywhere&sessions=${ended.sessions}&devices=${ended.devices}` : `${app.prefix}/login?notice=logged_out`);
+}
+
+/**
+ * `GET /logout`: a page that asks, with the sign-out form (this browser, or everywhere with
+ * `?everywhere=1`). Links from the application behind the gateway ("Sign out") and the account page's
+ * confirmation without JavaScript come here; a GET never signs out by itself (no cross-site sign-out).
+ */
+export async function getLogout(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+  const everywhere = new URLSearchParams(ctx.query).get('everywhere') === '1';
+  const found = await app.core.lookup.find(req.headers).catch(() => undefined);
+  if (!found || found.viaBearer) return seeOther(res, `${app.prefix}/login`);
+  renderPage(res, 200, signOutPage(sessionView(app, req, found.session), { everywhere, cancel: everywhere ? `${app.prefix}/account` : app.config.portal.default_redirect }));
 }

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { sendError } from '../http/respond.js';
+import { sendError, type ErrorPages } from '../http/respond.js';
 import { buildRequestHeaders, filterResponseHeaders } from './headers.js';
 import type { ProxyContext } from './context.js';
 import { WebSocketProxy } from './websocket.js';
@@ -29,6 +29,7 @@ class WebHandler implements Dispatcher.DispatchHandler {
     private readonly res: ServerResponse,
     private readonly ctx: ProxyContext,
     private readonly active: Set<WebHandler>,
+    private readonly errorPages: ErrorPages | undefined,
   ) {
     active.add(this);
     res.on('close', this.onClientClose);
@@ -117,6 +118,8 @@ class WebHandler implements Dispatcher.DispatchHandler {
       timeout ? 'upstream_timeout' : 'upstream_unavailable',
       timeout ? 'The application did not answer in time' : 'The application is unavailable',
       this.ctx.requestId,
+      undefined,
+      this.errorPages,
     );
     this.done(status);
   }
@@ -145,8 +148,11 @@ export class Proxy {
   private readonly active = new Set<WebHandler>();
   private readonly ws = new WebSocketProxy();
 
+  /** `errorPages`: how a browser is shown a 502/504 (the gateway passes the portal's pages down). */
+  constructor(private readonly o: { errorPages?: ErrorPages } = {}) {}
+
   web(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext): void {
-    const handler = new WebHandler(req, res, ctx, this.active);
+    const handler = new WebHandler(req, res, ctx, this.active, this.o.errorPages);
     const opts: Dispatcher.DispatchOptions = {
       method: req.method ?? 'GET',
       path: ctx.path,

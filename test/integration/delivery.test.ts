@@ -49,8 +49,8 @@ void t.test('Twilio failing without fallback: a clear error page, no session upg
   const stack = await stackFor(t, { config: SMS_FOR_ALICE, fallbackToEmail: false });
   stack.twilio.failAll(503);
   const b = browser(stack);
-  const page = await postPassword(b, ALICE.user, ALICE.password, '/cams');
-  t.equal(page.status, 502, 'the sign-in page reports the delivery failure');
+  const page = await b.follow(await postPassword(b, ALICE.user, ALICE.password, '/cams'));
+  t.equal(page.status, 502, 'the code page reports the delivery failure');
   t.match(page.text, /could not send the code/);
   t.match(page.text, /verify\/resend/, 'with a way to try again');
   t.equal(stack.smtp.messages.length, 0, 'no email fallback');
@@ -70,9 +70,10 @@ void t.test('Twilio failing without fallback: a clear error page, no session upg
 
   // Twilio is back: nothing reached the user, so a new code may be asked for at once (issue 17).
   stack.twilio.recover();
-  const resent = await b.post('/_gateway/verify/resend', { csrf: b.csrf(), rd: '/cams' });
+  const resent = await b.postFollow('/_gateway/verify/resend', { csrf: b.csrf(), rd: '/cams' });
   t.equal(resent.status, 200, 'no resend cooldown after a send that failed');
   t.notMatch(resent.text, /could not send/, 'one clear message: the code was sent');
+  t.match(resent.text, /A new code was sent to/);
   const done = await postCode(b, smsCode(stack, ALICE.phone), '/cams');
   t.equal(done.status, 303);
   t.equal((await b.get('/cams')).status, 200, 'signed in after the provider recovered');
@@ -83,7 +84,7 @@ void t.test('SMTP down: a clear error page, code_sent failure audited, no two-fa
   const stack = await stackFor(t, { smtpPort: closed });
   t.ok(stack.logs.lines.some((l) => l.check === 'delivery' && /email/.test(String(l.message))), 'the start-up check warned about SMTP');
   const b = browser(stack);
-  const page = await postPassword(b, BOB.user, BOB.password, '/cams');
+  const page = await b.follow(await postPassword(b, BOB.user, BOB.password, '/cams'));
   t.equal(page.status, 502, 'the page reports the failure');
   t.match(page.text, /could not send the code/);
   t.match(stack.logs.audits('code_sent').at(-1), { result: 'failure', user: 'bob', method: 'email', reason: 'network' });
@@ -118,12 +119,12 @@ void t.test('SMTP rejecting the recipient: 502 page; once it accepts again a res
   const stack = await stackFor(t);
   stack.smtp.setFailing(550);
   const b = browser(stack);
-  const page = await postPassword(b, BOB.user, BOB.password, '/cams');
+  const page = await b.follow(await postPassword(b, BOB.user, BOB.password, '/cams'));
   t.equal(page.status, 502);
   t.match(stack.logs.audits('code_sent').at(-1), { result: 'failure', user: 'bob', reason: 'rejected' });
   stack.smtp.setFailing();
   advance(stack, 31_000);
-  const resent = await b.post('/_gateway/verify/resend', { csrf: b.csrf(), rd: '/cams' });
+  const resent = await b.postFollow('/_gateway/verify/resend', { csrf: b.csrf(), rd: '/cams' });
   t.equal(resent.status, 200);
   t.equal((await postCode(b, await mailedCode(stack, BOB.email), '/cams')).status, 303);
   t.equal((await b.get('/cams')).status, 200);

@@ -23,9 +23,12 @@ export async function passwordStep(b: Browser, username: string, password: strin
 
 /** The base32 secret shown on the TOTP enrolment page. */
 export function shownSecret(page: string): string {
-  const m = /<code id="totp-secret">([A-Z2-7 ]+)<\/code>/.exec(page);
+  const m = /<code id="totp-secret">([\s\S]*?)<\/code>/.exec(page);
   if (!m) throw new Error('no secret on the page');
-  return m[1]!.replace(/\s+/g, '');
+  // Groups of four, each in its own span (kept whole when the line wraps).
+  const secret = m[1]!.replace(/<[^>]*>/g, '').replace(/\s+/g, '');
+  if (!/^[A-Z2-7]+$/.test(secret)) throw new Error('no secret on the page');
+  return secret;
 }
 
 export function totpCode(secret: string, now: number): string {

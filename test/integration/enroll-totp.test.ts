@@ -105,7 +105,7 @@ void t.test('forced TOTP enrolment: password and first code, recovery codes once
     clock.advance(300_000);
     const third = await passwordStep(b, 'alice', 'alice-password-1', rd);
     await b.get(third.location!);
-    const reused = await b.post('/_gateway/verify', { method: 'recovery_code', code: codes[0]!, csrf: b.csrf(), rd });
+    const reused = await b.postFollow('/_gateway/verify', { method: 'recovery_code', code: codes[0]!, csrf: b.csrf(), rd });
     t.equal(reused.status, 401, 'a used recovery code is refused');
     t.equal(await stack.gateway.gateway.core.recoveryCodes.remaining('alice'), 9);
   });

@@ -194,9 +194,13 @@ void t.test('portal paths: a wrong method is 405 with Allow, an unknown path 404
   t.equal(put.statusCode, 405);
   t.equal(put.headers.allow, 'GET, POST');
   await put.body.dump();
-  const get = await request(`${stack.url}/_gateway/logout`, { headers: { accept: 'application/json' } });
-  t.equal(get.statusCode, 405, 'logout is POST only (no sign-out by a link)');
-  t.equal(get.headers.allow, 'POST');
+  const del = await request(`${stack.url}/_gateway/logout`, { method: 'DELETE', headers: { accept: 'application/json' } });
+  t.equal(del.statusCode, 405);
+  t.equal(del.headers.allow, 'GET, POST');
+  await del.body.dump();
+  // GET /logout only asks (a page with the sign-out form; without a session: to the sign-in page): no sign-out by a link.
+  const get = await request(`${stack.url}/_gateway/logout`, { headers: { accept: 'text/html' } });
+  t.equal(get.statusCode, 303);
   await get.body.dump();
   const unknown = await request(`${stack.url}/_gateway/nothing-here`, { headers: { accept: 'application/json' } });
   t.equal(unknown.statusCode, 404);

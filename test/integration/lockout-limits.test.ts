@@ -17,11 +17,13 @@ void t.test('browser: the wrong code that locks shows the locked page and ends t
   const code = await mailedCode(stack, ALICE.email);
   t.equal((await postCode(b, wrong(code, 0), '/cams')).status, 401);
   t.equal((await postCode(b, wrong(code, 1), '/cams')).status, 401);
-  const locked = await postCode(b, wrong(code, 2), '/cams');
-  t.equal(locked.status, 423);
-  t.match(locked.text, /locked/i);
-  t.notMatch(locked.text, /name="code"/, 'no code form on the locked page');
+  const posted = await postCode(b, wrong(code, 2), '/cams');
+  t.equal(posted.status, 303, 'post/redirect/get: to the sign-in page');
+  t.match(posted.location, /^\/_gateway\/login\?notice=locked&rd=%2Fcams$/);
   t.notOk(b.cookies.has('portcullis_session'), 'the session cookie is cleared');
+  const locked = await b.get(posted.location!);
+  t.match(locked.text, /has been locked after too many wrong codes/);
+  t.notMatch(locked.text, /name="code"/, 'no code form on the locked page');
   t.equal((await b.get('/cams')).status, 302);
   await stack.smtp.waitFor(isLockedMail(ALICE.email), 5000);
 });

@@ -225,9 +225,10 @@ void t.test('the user switches from the emailed code to an SMS on the verify pag
   const page = await toVerifyPage(b, ALICE.user, ALICE.password, '/cams');
   t.match(page.text, /Send a code by text message/, 'SMS is offered as another way');
   await mailedCode(stack, ALICE.email);
-  const switched = await b.post('/_gateway/verify', { method: 'sms', csrf: b.csrf(), rd: '/cams' });
+  const switched = await b.postFollow('/_gateway/verify', { method: 'sms', csrf: b.csrf(), rd: '/cams' });
   t.equal(switched.status, 200);
   t.match(switched.text, /by text message to/);
+  t.match(switched.text, /A code was sent to <strong class="nowrap">\+49/, 'the switch says where the code went');
   t.equal(stack.twilio.messages.length, 1);
   const done = await postCode(b, smsCode(stack, ALICE.phone), '/cams');
   t.equal(done.status, 303);

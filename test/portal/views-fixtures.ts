@@ -6,11 +6,15 @@ import {
   enrollDestinationPage,
   enrollTotpPage,
   enrollWebauthnPage,
+  errorPage,
   invitePage,
   loginPage,
   messagePage,
+  outboxPage,
   recoverPage,
+  recoveryCodesConfirmPage,
   recoveryCodesPage,
+  signOutPage,
   verifyPage,
 } from '../../src/portal/views/index.js';
 
@@ -41,7 +45,11 @@ export function renderAll(ctx: ViewContext, v = 'value'): Array<[string, string]
     ['verify-recovery', verifyPage(ctx, { ...verifyBase, method: 'recovery_code', error: 'rate_limited', retryAfter: 30 })],
     ['verify-webauthn', verifyPage(ctx, { ...verifyBase, method: 'webauthn', webauthnOptions: `{"challenge":"${v}"}` })],
     ['verify-locked', verifyPage(ctx, { ...verifyBase, method: 'email', destination: v, error: 'locked' })],
+    ['verify-resent', verifyPage(ctx, { ...verifyBase, method: 'email', destination: v, notice: 'resent', sentTo: `b***@${v}`, resendIn: 28 })],
+    ['verify-cooldown', verifyPage(ctx, { ...verifyBase, method: 'sms', destination: v, notice: 'cooldown', resendIn: 12 })],
+    ['verify-last-attempt', verifyPage(ctx, { ...verifyBase, method: 'email', destination: v, error: 'invalid_code', attemptsLeft: 0, limit: 'code' })],
     ['enroll-totp', enrollTotpPage(ctx, { qrSvg: QR_SVG, uri: `otpauth://totp/Portal:${encodeURIComponent(v)}?secret=JBSWY3DPEHPK3PXP&issuer=Portal`, secretBase32: 'JBSWY3DPEHPK3PXPJBSWY3DP', error: 'invalid_code', rd: v })],
+    ['enroll-totp-replace', enrollTotpPage(ctx, { qrSvg: QR_SVG, uri: `otpauth://totp/Portal:${encodeURIComponent(v)}?secret=JBSWY3DPEHPK3PXP&issuer=Portal`, secretBase32: 'JBSWY3DPEHPK3PXPJBSWY3DP', rd: v, replaces: true, cancel: `/${v}` })],
     ['enroll-sms-enter', enrollDestinationPage(ctx, { kind: 'sms', step: 'enter', rd: v })],
     ['enroll-email-confirm', enrollDestinationPage(ctx, { kind: 'email', step: 'confirm', destination: v, rd: v, error: 'invalid_code' })],
     ['enroll-choice', enrollChoicePage(ctx, { methods: ['totp', 'email', 'sms', 'webauthn'], rd: `/${v}`, required: true })],
@@ -49,6 +57,12 @@ export function renderAll(ctx: ViewContext, v = 'value'): Array<[string, string]
     ['enroll-webauthn', enrollWebauthnPage(ctx, { rd: v, creationOptions: `{"challenge":"${v}"}`, error: 'failed' })],
     ['enroll-webauthn-unavailable', enrollWebauthnPage(ctx, { rd: v })],
     ['recovery-codes', recoveryCodesPage(ctx, { codes: ['abcd-efgh', v] })],
+    ['recovery-codes-replaced', recoveryCodesPage(ctx, { codes: ['abcd-efgh', v], replaced: true })],
+    ['recovery-codes-confirm', recoveryCodesConfirmPage(ctx, { remaining: 7, cancel: `/${v}` })],
+    ['sign-out', signOutPage(ctx, { everywhere: false, cancel: `/${v}` })],
+    ['sign-out-everywhere', signOutPage(ctx, { everywhere: true, cancel: `/${v}` })],
+    ['error-502', errorPage(ctx, { status: 502, requestId: v, home: '/', retry: `/${v}` })],
+    ['outbox', outboxPage(ctx, { messages: [{ channel: 'email', to: `a@${v}`, subject: v, text: v, code: v, at: '2026-01-02T03:04:05Z' }, { channel: 'sms', to: '+4915112345678', text: v, at: v }] })],
     [
       'account',
       accountPage(ctx, {
@@ -56,10 +70,11 @@ export function renderAll(ctx: ViewContext, v = 'value'): Array<[string, string]
         methods: [
           { type: 'totp', label: v, removable: true, id: `m-${v}` },
           { type: 'email', label: `a***@${v}`, removable: false },
+          { type: 'recovery_code', label: '7 / 10', removable: false },
         ],
         devices: [{ id: `d-${v}`, name: v, ip: v, lastUsedAt: '2026-01-02T03:04:05Z', current: true }],
         sessions: [
-          { id: `s-${v}`, ip: v, userAgent: v, createdAt: v, current: false },
+          { id: `s-${v}`, ip: v, userAgent: v, createdAt: v, current: false, lastSeenAt: v, method: v, app: true },
           { id: 's2', ip: '10.0.0.1', userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/120.0', createdAt: '2026-01-01T00:00:00Z', current: true },
         ],
         canOptOut: true,

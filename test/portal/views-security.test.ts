@@ -63,12 +63,12 @@ void t.test('hostile values are escaped everywhere, in text and attributes', (t)
   t.end();
 });
 
-void t.test('no external URL in any page, except the otpauth URI text', (t) => {
+void t.test('no external URL in any page, except the otpauth URI (its text, and the "Open in authenticator app" link)', (t) => {
   for (const lang of SUPPORTED_LANGUAGES) {
     for (const [name, page] of renderAll(context(lang))) {
       t.notMatch(page, /https?:\/\//i, `${lang}/${name}`);
       t.notMatch(page, /\ssrc="(?!\/_gateway\/static\/)/, `${lang}/${name}: src only from the portal`);
-      t.notMatch(page, /\shref="(?!\/|#)/, `${lang}/${name}: links are same-site`);
+      t.notMatch(page, /\shref="(?!\/|#|otpauth:\/\/totp\/)/, `${lang}/${name}: links are same-site (or the otpauth:// set-up link)`);
     }
   }
   t.end();

@@ -143,8 +143,11 @@ void t.test('verify page: without remember device, other lengths and charsets', 
 
 void t.test('verify page: errors', (t) => {
   const v = (e: VerifyModel['error'], extra: Partial<VerifyModel> = {}) => verifyPage(ctx, { ...base, method: 'email', destination: 'd', error: e, ...extra });
-  t.match(v('invalid_code', { attemptsLeft: 2 }), /That code is not correct\. You have 2 attempts left\./);
-  t.match(v('invalid_code', { attemptsLeft: 1 }), /You have 1 attempt left\./);
+  // One rule, one wording: the count says what runs out — this code (then a new one), or the account (locked).
+  t.match(v('invalid_code', { attemptsLeft: 2, limit: 'code' }), /That code is not correct\. 2 attempts left with this code\./);
+  t.match(v('invalid_code', { attemptsLeft: 0, limit: 'code' }), /this code cannot be used again\. Send a new code\./);
+  t.match(v('invalid_code', { attemptsLeft: 3, limit: 'account' }), /That code is not correct\. 3 attempts left before your account is locked\./);
+  t.match(v('invalid_code', { attemptsLeft: 1 }), /1 attempt left before your account is locked\./);
   t.match(v('invalid_code'), /That code is not correct\.<\/div>/);
   t.match(v('code_expired'), /expired/);
   t.match(v('exhausted'), /Too many wrong attempts/);
@@ -197,7 +200,7 @@ void t.test('enrol TOTP page: QR, URI text, grouped secret, password + code form
   const page = enrollTotpPage(ctx, { qrSvg: QR_SVG, uri, secretBase32: 'JBSWY3DPEHPK3PXP', rd: '/r' });
   t.match(page, /<svg viewBox="0 0 29 29"/, 'the SVG is inserted as markup');
   t.match(page, /otpauth:\/\/totp\/Portcullis:alice\?secret=JBSWY3DPEHPK3PXP&amp;issuer=Portcullis/);
-  t.match(page, />JBSW Y3DP EHPK 3PXP</);
+  t.match(page, /<code id="totp-secret"><span class="secret__group">JBSW<\/span> <span class="secret__group">Y3DP<\/span> <span class="secret__group">EHPK<\/span> <span class="secret__group">3PXP<\/span><\/code>/, 'grouped in fours, a group never split');
   const [form] = byAction(page, '/_gateway/enroll/totp');
   t.same(form!.names.sort(), ['code', 'csrf', 'password', 'rd']);
   t.match(field(form!, 'password')!, /autocomplete="current-password"/);
@@ -367,7 +370,7 @@ void t.test('pages follow the language of the context', (t) => {
   const page = verifyPage(ru, { ...base, method: 'email', destination: 'a***@example.com', sent: true, error: 'invalid_code', attemptsLeft: 3 });
   t.match(page, /<html lang="ru"/);
   t.match(page, /Мы отправили 6-значный код на адрес <strong class="nowrap">a\*\*\*@example\.com<\/strong>/);
-  t.match(page, /Осталось 3 попытки\./);
+  t.match(page, /Осталось 3 попытки до блокировки учётной записи\./);
   const de = loginPage(context('de'), { rd: '/', error: 'rate_limited', retryAfter: 60 });
   t.match(de, /Bitte versuchen Sie es in 1 Minute erneut\./);
   t.match(loginPage(context('fr'), { rd: '/' }), /<button[^>]*>Se connecter<\/button>/);

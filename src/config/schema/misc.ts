@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from './common.js';
+import { duration, httpUrl } from './common.js';
 
 const headerName = z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name');
 
@@ -35,8 +35,33 @@ export const portalSchema = z
     languages: z.array(z.enum(LANGUAGES)).min(1).default([...LANGUAGES]),
     /** Where a signed-in user lands when `rd` is missing or refused. */
     default_redirect: z.string().startsWith('/').default('/'),
+    /** The portal's look: shown in the top bar and on the sign-in card, and the name in emails. */
+    branding: z
+      .strictObject({
+        /** The product's name on every page and in every email (default: `title`). */
+        product_name: z.string().min(1).max(80).optional(),
+        /** An SVG, PNG, JPEG or WebP image (at most 256 KiB), shown at 32 px high. */
+        logo_file: z
+          .string()
+          .min(1)
+          .regex(/\.(svg|png|jpe?g|webp)$/i, 'must be an .svg, .png, .jpg or .webp file')
+          .optional(),
+        /** Buttons, links and focus rings, as `#rrggbb`. */
+        accent_color: z
+          .string()
+          .regex(/^#[0-9a-fA-F]{6}$/, "must be a colour written as '#rrggbb' (for example '#1f5fbf')")
+          .optional(),
+        /** A "Help" link in the top bar: your support page (http or https). */
+        help_url: httpUrl().optional(),
+      })
+      .prefault({}),
   })
   .prefault({});
+
+/** The product's name as pages and emails show it: `portal.branding.product_name`, else `portal.title`. */
+export function productName(portal: { title: string; branding: { product_name?: string | undefined } }): string {
+  return portal.branding.product_name ?? portal.title;
+}
 
 export const loggingSchema = z
   .strictObject({

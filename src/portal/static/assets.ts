@@ -12,8 +12,9 @@ export interface Asset {
   readonly version: string;
 }
 
-function asset(type: string, text: string): Asset {
-  const body = Buffer.from(text, 'utf8');
+/** An asset from its content (text or bytes): the ETag and version come from its hash. */
+export function asset(type: string, content: string | Buffer): Asset {
+  const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const hash = createHash('sha256').update(body).digest('base64url');
   return Object.freeze({ type, body, etag: `"${hash.slice(0, 27)}"`, version: hash.slice(0, 10) });
 }

@@ -69,13 +69,16 @@ a:hover { color: var(--accent-hover); }
 .nowrap { white-space: nowrap; }
 
 .topbar { border-bottom: 1px solid var(--border); background: var(--surface); }
-.topbar__inner { max-width: 28rem; margin: 0 auto; padding: .75rem 1rem; display: flex; align-items: center; justify-content: space-between; gap: 1rem; }
-.brand { display: inline-flex; align-items: center; gap: .5rem; font-weight: 600; color: var(--text); letter-spacing: .01em; }
+.topbar__inner { max-width: 32rem; margin: 0 auto; padding: .75rem 1rem; display: flex; align-items: center; justify-content: space-between; gap: 1rem; }
+.brand { display: inline-flex; align-items: center; gap: .5rem; font-weight: 600; color: var(--text); letter-spacing: .01em; min-width: 0; }
+.brand__name { overflow-wrap: anywhere; }
 .brand__mark { color: var(--accent); flex: none; }
-.topbar__user { color: var(--muted); text-decoration: none; font-size: .9375rem; }
-.topbar__user:hover { color: var(--text); text-decoration: underline; }
+.brand__logo { height: 2rem; width: auto; max-width: 10rem; object-fit: contain; }
+.topbar__nav { display: flex; align-items: center; gap: 1rem; flex: none; }
+.topbar__user, .topbar__link { color: var(--muted); text-decoration: none; font-size: .9375rem; }
+.topbar__user:hover, .topbar__link:hover { color: var(--text); text-decoration: underline; }
 
-.main { flex: 1; width: 100%; max-width: 28rem; margin: 0 auto; padding: 2.5rem 1rem 2rem; }
+.main { flex: 1; width: 100%; max-width: 32rem; margin: 0 auto; padding: 2.5rem 1rem 2rem; }
 .page--wide .main, .page--wide .topbar__inner { max-width: 52rem; }
 .main:focus { outline: none; }
 .footer { text-align: center; color: var(--muted); font-size: .8125rem; padding: 1rem 1rem 1.5rem; }
@@ -84,6 +87,9 @@ a:hover { color: var(--accent-hover); }
 .card { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow); padding: 2rem; }
 .card > :first-child { margin-top: 0; }
 .card > :last-child { margin-bottom: 0; }
+.card__brand { display: flex; align-items: center; gap: .625rem; margin: 0 0 1.25rem; font-weight: 650; font-size: 1.0625rem; }
+.card__mark { flex: none; width: 2.25rem; height: 2.25rem; color: var(--accent); }
+.card__mark.brand__logo { width: auto; height: 2.5rem; }
 .card__foot { margin: 1.5rem 0 0; padding-top: 1rem; border-top: 1px solid var(--border); font-size: .9375rem; text-align: center; color: var(--muted); }
 .title { font-size: 1.5rem; line-height: 1.25; font-weight: 650; margin: 0 0 .5rem; letter-spacing: -.01em; }
 .subtitle { font-size: 1.0625rem; font-weight: 600; margin: 0 0 .75rem; }
@@ -121,6 +127,7 @@ input[readonly] { background: var(--bg); color: var(--muted); }
 .button--danger { color: var(--danger); border-color: color-mix(in srgb, var(--danger) 45%, transparent); }
 .button--danger:hover { background: var(--danger-soft); border-color: var(--danger); color: var(--danger); }
 .button--block { width: 100%; min-height: 2.75rem; }
+.button:disabled, .button:disabled:hover { cursor: not-allowed; color: var(--muted); text-decoration: none; }
 .button--small { min-height: 2rem; padding: .25rem .75rem; font-size: .875rem; }
 .button--link { border: 0; background: none; padding: 0; min-height: 0; color: var(--accent); font-weight: 500; text-decoration: underline; text-underline-offset: 2px; }
 .button--link:hover { color: var(--accent-hover); }
@@ -143,10 +150,14 @@ input[readonly] { background: var(--bg); color: var(--muted); }
 
 .steps { margin: 0; padding-left: 1.25rem; display: flex; flex-direction: column; gap: 1.25rem; }
 .steps > li > p:first-child { margin-top: 0; }
-.qr { margin: .75rem 0; padding: .75rem; background: #fff; border: 1px solid var(--border); border-radius: 8px; width: 14rem; max-width: 100%; }
+.qr { margin: .75rem 0; padding: 0; background: #fff; border: 1px solid var(--border); border-radius: 8px; width: 15rem; max-width: 100%; overflow: hidden; }
 .qr svg { display: block; width: 100%; height: auto; }
+.open-app { margin: 0 0 1rem; display: flex; flex-direction: column; gap: .375rem; }
 .manual summary { cursor: pointer; color: var(--accent); font-size: .9375rem; }
-.secret code { font-family: var(--mono); font-size: 1.125rem; letter-spacing: .08em; word-spacing: .25em; }
+.secret { display: flex; align-items: center; gap: .75rem; margin: .375rem 0 1rem; padding: .5rem .75rem; border: 1px solid var(--border); border-radius: 8px; background: var(--bg); }
+.secret code { flex: 1; min-width: 0; font-family: var(--mono); font-size: 1.0625rem; letter-spacing: .04em; }
+.secret__group { white-space: nowrap; }
+.secret .button { flex: none; }
 .uri code { font-family: var(--mono); font-size: .75rem; word-break: break-all; color: var(--muted); }
 .codes { columns: 2; column-gap: 2rem; padding-left: 1.75rem; margin: 0 0 1rem; font-family: var(--mono); font-size: 1.0625rem; }
 .codes li { padding: .125rem 0; }
@@ -164,6 +175,7 @@ input[readonly] { background: var(--bg); color: var(--muted); }
 .row__main { display: flex; flex-direction: column; min-width: 0; }
 .row__title { font-weight: 550; overflow-wrap: anywhere; }
 .row__detail { color: var(--muted); font-size: .875rem; overflow-wrap: anywhere; }
+.badge--muted { background: var(--accent-soft); color: var(--accent); }
 .badge { display: inline-block; margin-left: .375rem; padding: 0 .5rem; border-radius: 999px; background: var(--success-soft); color: var(--success); font-size: .75rem; font-weight: 600; vertical-align: middle; }
 .links { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; margin: 1rem 0 0; }
 .links .inline-form { display: inline-flex; }
@@ -172,10 +184,31 @@ input[readonly] { background: var(--bg); color: var(--muted); }
 .signout { display: flex; flex-wrap: wrap; gap: .75rem; }
 .signout .inline-form { display: inline; margin: 0; }
 .card--message { text-align: center; }
+.request-id code { font-family: var(--mono); font-size: .8125rem; overflow-wrap: anywhere; }
+
+.dialog { border: 1px solid var(--border); border-radius: var(--radius); padding: 1.5rem; max-width: min(28rem, calc(100vw - 2rem)); background: var(--surface); color: var(--text); box-shadow: var(--shadow); }
+.dialog::backdrop { background: rgba(16, 24, 40, .45); }
+.dialog p { margin: 0 0 1.25rem; color: var(--muted); }
+.dialog__actions { display: flex; flex-wrap: wrap; gap: .75rem; justify-content: flex-end; }
+.dialog__actions > * { flex: 1 1 auto; }
+.dialog__actions .inline-form { display: flex; }
+.dialog__actions .inline-form .button { flex: 1; }
+
+.outbox { list-style: none; margin: 1rem 0 0; padding: 0; display: flex; flex-direction: column; gap: .75rem; }
+.outbox__meta { margin: 0; color: var(--muted); font-size: .875rem; overflow-wrap: anywhere; }
+.outbox__meta strong { color: var(--text); font-weight: 600; }
+.outbox__subject { margin: .375rem 0 0; font-weight: 600; }
+.outbox__code { margin: .5rem 0; }
+.outbox__code code { font-family: var(--mono); font-size: 2rem; font-weight: 700; letter-spacing: .2em; }
+.outbox__text { white-space: pre-wrap; overflow-wrap: anywhere; font-family: var(--mono); font-size: .8125rem; margin: .5rem 0 0; }
 
 @media (max-width: 30rem) {
   .main { padding: 1rem .75rem; }
+  .topbar__inner { padding: .625rem .75rem; }
   .card { padding: 1.25rem; }
+  .steps { padding-left: 1rem; }
+  .secret { padding: .5rem; gap: .5rem; }
+  .secret code { font-size: .9375rem; letter-spacing: 0; }
   .panel { padding: 1rem; }
   .row { flex-direction: column; align-items: flex-start; gap: .5rem; }
   .codes { columns: 1; }

@@ -1,8 +1,8 @@
 /**
  * Optional progressive enhancement, served same-origin (CSP `script-src 'self'`). Every page works
  * without it. It: submits a code form once the code is complete (only when the form has no checkbox left to
- * decide); shows "copy" buttons; runs a passkey
- * assertion where the server supplied WebAuthn options.
+ * decide); shows "copy" buttons; counts down the resend cooldown on its button; asks destructive
+ * confirmations in a dialog; runs a passkey assertion where the server supplied WebAuthn options.
  */
 export const PORTAL_JS = `(function () {
   'use strict';
@@ -32,6 +32,42 @@ export const PORTAL_JS = `(function () {
         button.textContent = button.getAttribute('data-copied') || label;
         setTimeout(function () { button.textContent = label; }, 2000);
       }, function () {});
+    });
+  });
+
+  // "Send a new code" inside the resend cooldown: disabled, counting down on the button itself.
+  each('button[data-countdown]', function (button) {
+    var left = parseInt(button.getAttribute('data-countdown'), 10);
+    var template = button.getAttribute('data-countdown-text') || '';
+    var label = button.textContent;
+    if (!(left > 0) || template.indexOf('{s}') < 0) return;
+    var until = Date.now() + left * 1000;
+    function tick() {
+      var s = Math.ceil((until - Date.now()) / 1000);
+      if (s <= 0) {
+        button.disabled = false;
+        button.textContent = label;
+        return;
+      }
+      button.disabled = true;
+      button.textContent = template.replace('{s}', String(s));
+      setTimeout(tick, 250);
+    }
+    tick();
+  });
+
+  // Confirmations: a link to a page that asks (without JavaScript) opens the same question as a dialog.
+  each('a[data-dialog]', function (link) {
+    var dialog = document.getElementById(link.getAttribute('data-dialog') || '');
+    if (!dialog || typeof dialog.showModal !== 'function') return;
+    link.addEventListener('click', function (event) {
+      event.preventDefault();
+      dialog.showModal();
+      var first = dialog.querySelector('button[type="submit"]');
+      if (first) first.focus();
+    });
+    each('#' + dialog.id + ' [data-dialog-close]', function (close) {
+      close.addEventListener('click', function () { dialog.close(); link.focus(); });
     });
   });
 

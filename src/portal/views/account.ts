@@ -1,14 +1,15 @@
 import type { MessageKey } from '../i18n/types.js';
 import type { ViewContext } from './context.js';
 import { alert, hidden, pageHead, postForm, timeEl } from './components.js';
-import { html, type Html } from './html.js';
+import { html, safeHref, type Html } from './html.js';
 import { layout } from './layout.js';
 
 export interface AccountModel {
   user: { name: string; username: string; email?: string; groups: string[] };
   methods: Array<{ type: string; label: string; removable: boolean; id?: string }>;
   devices: Array<{ id: string; name: string; ip: string; lastUsedAt: string; current: boolean }>;
-  sessions: Array<{ id: string; ip: string; userAgent: string; createdAt: string; current: boolean }>;
+  /** "This session" first. `lastSeenAt`, `method` (the second factor it signed in with) and `app` (a JSON API token) when known. */
+  sessions: Array<{ id: string; ip: string; userAgent: string; createdAt: string; current: boolean; lastSeenAt?: string; method?: string; app?: boolean }>;
   /** The policy is `optional` and the user has two-step on: offer to turn it off. */
   canOptOut: boolean;
   /** The policy is `optional` and the user has it off: offer to turn it on. */
@@ -68,13 +69,36 @@ export function describeUserAgent(ua: string): string {
   return ua.length > 60 ? `${ua.slice(0, 57)}…` : ua || '—';
 }
 
-function removeForm(ctx: ViewContext, action: string, id: string, label: string): Html {
+/** A remove button whose accessible name says what it removes ("End session: Chrome · Linux, 10.0.0.7"). */
+function removeForm(ctx: ViewContext, action: string, id: string, label: string, what: string): Html {
   return postForm(
     ctx,
     `${ctx.prefix}${action}`,
-    html`${hidden('id', id)}<button class="button button--small button--danger" type="submit">${label}</button>`,
+    html`${hidden('id', id)}<button class="button button--small button--danger" type="submit" aria-label="${ctx.t.t('common.action_on', { action: label, what })}">${label}</button>`,
     { className: 'inline-form' },
   );
+}
+
+/** The words for how a session finished signing in (its second factor, a trusted device, ...); never an internal name. */
+function viaName(ctx: ViewContext, method: string | undefined): string {
+  if (method === undefined) return ctx.t.t('account.via.password');
+  const key = `method.${method}`;
+  if (ctx.t.has(key)) return ctx.t.t(key as MessageKey);
+  const via = `account.via.${method}`;
+  return ctx.t.has(via) ? ctx.t.t(via as MessageKey) : ctx.t.t('account.via.other');
+}
+
+/**
+ * A confirmation: without JavaScript `href` leads to a page that asks; with it, the dialog asks here
+ * (portal.js opens it). `form` is the dialog's confirming form.
+ */
+function confirmed(ctx: ViewContext, id: string, href: string, label: string, className: string, title: string, text: string, form: Html): Html {
+  return html`<a class="${className}" href="${href}" data-dialog="${id}">${label}</a>
+<dialog id="${id}" class="dialog" aria-labelledby="${id}-title" aria-describedby="${id}-text">
+<h2 id="${id}-title" class="subtitle">${title}</h2>
+<p id="${id}-text">${text}</p>
+<div class="dialog__actions">${form}<button class="button" type="button" data-dialog-close>${ctx.t.t('common.cancel')}</button></div>
+</dialog>`;
 }
 
 function currentBadge(ctx: ViewContext, current: boolean, key: MessageKey): Html | '' {
@@ -103,32 +127,39 @@ ${m.user.groups.length ? html`<div><dt>${t.t('account.groups')}</dt><dd>${m.user
   const methods = m.methods.length
     ? html`<ul class="rows">${m.methods.map(
         (x) =>
-          html`<li class="row"><div class="row__main"><span class="row__title">${methodName(ctx, x.type)}</span><span class="row__detail">${x.label}</span></div>${x.removable && x.id ? removeForm(ctx, '/account/methods/remove', x.id, t.t('common.remove')) : ''}</li>`,
+          html`<li class="row"><div class="row__main"><span class="row__title">${methodName(ctx, x.type)}</span><span class="row__detail">${x.label}</span></div>${x.removable && x.id ? removeForm(ctx, '/account/methods/remove', x.id, t.t('common.remove'), `${methodName(ctx, x.type)} ${x.label}`.trim()) : ''}</li>`,
       )}</ul>`
     : html`<p class="empty">${t.t('account.methods.none')}</p>`;
   const enrollable = m.enrollable ?? ['totp', 'email', 'sms', 'webauthn'];
-  const actions = html`<div class="links">${enrollable.map((type) => html`<a class="button button--small" href="${p}/enroll/${type}">${t.t(ADD_LABEL[type])}</a>`)}
-${postForm(ctx, `${p}/enroll/recovery-codes`, html`<button class="button button--small" type="submit">${t.t('account.recovery_codes.generate')}</button>`, { className: 'inline-form' })}
+  // A second authenticator app replaces the first (codes from the old one stop working): say so.
+  const hasTotp = m.methods.some((x) => x.type === 'totp');
+  const addLabel = (type: keyof typeof ADD_LABEL): string => t.t(type === 'totp' && hasTotp ? 'account.replace.totp' : ADD_LABEL[type]);
+  const recovery = m.methods.find((x) => x.type === 'recovery_code');
+  const recoveryText = t.t('recovery_codes.confirm.text');
+  const actions = html`<div class="links">${enrollable.map((type) => html`<a class="button button--small" href="${p}/enroll/${type}">${addLabel(type)}</a>`)}
+${recovery ? confirmed(ctx, 'confirm-recovery-codes', `${p}/enroll/recovery-codes`, t.t('account.recovery_codes.generate'), 'button button--small', t.t('recovery_codes.confirm.title'), recoveryText, postForm(ctx, `${p}/enroll/recovery-codes`, html`<button class="button button--primary" type="submit">${t.t('recovery_codes.confirm.submit')}</button>`, { className: 'inline-form' })) : postForm(ctx, `${p}/enroll/recovery-codes`, html`<button class="button button--small" type="submit">${t.t('account.recovery_codes.generate')}</button>`, { className: 'inline-form' })}
 ${m.canOptOut ? postForm(ctx, `${p}/account/second-factor/disable`, html`<button class="button button--small button--danger" type="submit">${t.t('account.second_factor.disable')}</button>`, { className: 'inline-form' }) : ''}</div>
 ${m.canOptIn ? html`<p class="panel__note">${t.t('account.second_factor.off')} <a href="${p}/enroll">${t.t('account.second_factor.enable')}</a></p>` : ''}`;
 
   const devices = m.devices.length
     ? html`<ul class="rows">${m.devices.map(
         (d) =>
-          html`<li class="row"><div class="row__main"><span class="row__title">${d.name}${currentBadge(ctx, d.current, 'account.this_device')}</span><span class="row__detail">${t.t('account.last_used')} ${timeEl(ctx, d.lastUsedAt)} · ${d.ip}</span></div>${removeForm(ctx, '/account/devices/remove', d.id, t.t('common.remove'))}</li>`,
+          html`<li class="row"><div class="row__main"><span class="row__title">${d.name}${currentBadge(ctx, d.current, 'account.this_device')}</span><span class="row__detail">${t.t('account.last_used')} ${timeEl(ctx, d.lastUsedAt)} · ${d.ip}</span></div>${removeForm(ctx, '/account/devices/remove', d.id, t.t('common.remove'), `${d.name}, ${d.ip}`)}</li>`,
       )}</ul>`
     : html`<p class="empty">${t.t('account.devices.none')}</p>`;
 
-  const sessions = m.sessions.length
-    ? html`<ul class="rows">${m.sessions.map(
-        (s) =>
-          html`<li class="row"><div class="row__main"><span class="row__title" title="${s.userAgent}">${describeUserAgent(s.userAgent)}${currentBadge(ctx, s.current, 'account.this_session')}</span><span class="row__detail">${t.t('account.signed_in')} ${timeEl(ctx, s.createdAt)} · ${s.ip}</span></div>${s.current ? '' : removeForm(ctx, '/account/sessions/remove', s.id, t.t('account.sessions.end'))}</li>`,
-      )}</ul>`
+  // "This session" first; each row tells the sessions apart: browser and OS, address, how it signed in, when it was last seen.
+  const ordered = [...m.sessions].sort((a, b) => Number(b.current) - Number(a.current));
+  const sessions = ordered.length
+    ? html`<ul class="rows">${ordered.map((s) => {
+        const client = describeUserAgent(s.userAgent);
+        return html`<li class="row"><div class="row__main"><span class="row__title" title="${s.userAgent}">${client}${s.app ? html` <span class="badge badge--muted">${t.t('account.sessions.app')}</span>` : ''}${currentBadge(ctx, s.current, 'account.this_session')}</span><span class="row__detail">${s.ip || '—'} · ${t.t('account.sessions.via', { method: viaName(ctx, s.method) })}</span><span class="row__detail">${t.t('account.signed_in')} ${timeEl(ctx, s.createdAt)}${s.lastSeenAt ? html` · ${t.t('account.last_seen')} ${timeEl(ctx, s.lastSeenAt)}` : ''}</span></div>${s.current ? '' : removeForm(ctx, '/account/sessions/remove', s.id, t.t('account.sessions.end'), `${client}, ${s.ip}`)}</li>`;
+      })}</ul>`
     : html`<p class="empty">${t.t('account.sessions.none')}</p>`;
 
   const logout = html`<div class="signout">
 ${postForm(ctx, `${p}/logout`, html`<button class="button button--primary" type="submit">${t.t('account.logout')}</button>`, { className: 'inline-form' })}
-${postForm(ctx, `${p}/logout?everywhere=1`, html`<button class="button button--danger" type="submit">${t.t('account.logout_everywhere')}</button>`, { className: 'inline-form' })}
+${confirmed(ctx, 'confirm-everywhere', `${p}/logout?everywhere=1`, t.t('account.logout_everywhere'), 'button button--danger', t.t('signout.everywhere.title'), t.t('signout.everywhere.text'), postForm(ctx, `${p}/logout?everywhere=1`, html`<button class="button button--danger" type="submit">${t.t('account.logout_everywhere')}</button>`, { className: 'inline-form' }))}
 </div>
 <p class="panel__note">${t.t('account.logout_everywhere_hint')}</p>`;
 
@@ -142,4 +173,43 @@ ${section('sessions-title', t.t('account.sessions'), sessions)}
 ${section('signout-title', t.t('account.signout'), logout)}
 </div>`;
   return layout(ctx, title, body, { wide: true });
+}
+
+export interface SignOutModel {
+  /** Every session and trusted device of the user, not only this browser. */
+  everywhere: boolean;
+  /** Where "Cancel" leads. */
+  cancel: string;
+}
+
+/** `GET /logout`: asks before signing out (the application's "Sign out" link, the account page without JavaScript). */
+export function signOutPage(ctx: ViewContext, m: SignOutModel): string {
+  const t = ctx.t;
+  const p = ctx.prefix;
+  const title = t.t(m.everywhere ? 'signout.everywhere.title' : 'signout.title');
+  const body = html`<div class="card">
+${pageHead(title, t.t(m.everywhere ? 'signout.everywhere.text' : 'signout.text', { product: ctx.productTitle }))}
+${postForm(ctx, m.everywhere ? `${p}/logout?everywhere=1` : `${p}/logout`, html`<button class="button ${m.everywhere ? 'button--danger' : 'button--primary'} button--block" type="submit">${t.t(m.everywhere ? 'account.logout_everywhere' : 'account.logout')}</button>`, { className: 'stack' })}
+<p class="card__foot"><a href="${safeHref(m.cancel)}">${t.t('common.cancel')}</a></p>
+</div>`;
+  return layout(ctx, title, body);
+}
+
+export interface RecoveryCodesConfirmModel {
+  /** Codes of the current set still unused. */
+  remaining?: number;
+  cancel: string;
+}
+
+/** `GET /enroll/recovery-codes`: asks before a new set replaces the current one (without JavaScript). */
+export function recoveryCodesConfirmPage(ctx: ViewContext, m: RecoveryCodesConfirmModel): string {
+  const t = ctx.t;
+  const title = t.t('recovery_codes.confirm.title');
+  const body = html`<div class="card">
+${pageHead(title, t.t('recovery_codes.confirm.text'))}
+${m.remaining !== undefined ? html`<p class="hint">${t.t('recovery_codes.confirm.remaining', { count: m.remaining })}</p>` : ''}
+${postForm(ctx, `${ctx.prefix}/enroll/recovery-codes`, html`<button class="button button--primary button--block" type="submit">${t.t('recovery_codes.confirm.submit')}</button>`, { className: 'stack' })}
+<p class="card__foot"><a href="${safeHref(m.cancel)}">${t.t('common.cancel')}</a></p>
+</div>`;
+  return layout(ctx, title, body);
 }

@@ -12,4 +12,14 @@ export interface ViewContext {
   csrf?: string;
   /** The signed-in user, when there is one (shows the account link in the header). */
   user?: { name: string };
+  /** `portal.branding`: logo, accent stylesheet and help link (the name is `productTitle`). */
+  brand?: BrandView;
+}
+
+/** What the views show of `portal.branding`: the name, and where the logo, the accent stylesheet and the help page are. */
+export interface BrandView {
+  name: string;
+  logoUrl?: string;
+  cssUrl?: string;
+  helpUrl?: string;
 }

@@ -16,6 +16,10 @@ export interface EnrollTotpModel {
   rd: string;
   /** Digits of the TOTP code (second_factor.totp.digits); 6 when not given. */
   digits?: number;
+  /** An authenticator app is already set up: this one replaces it (codes from the old app stop working). */
+  replaces?: boolean;
+  /** Where "Cancel" leads (the account page, or the way out of a required set-up). */
+  cancel?: string;
 }
 
 export interface EnrollDestinationModel {
@@ -39,6 +43,18 @@ export interface EnrollChoiceModel {
 /** Base32 secret in groups of four for reading aloud or typing. */
 export function groupSecret(secret: string): string {
   return secret.replace(/\s+/g, '').replace(/(.{4})(?=.)/g, '$1 ');
+}
+
+/** The secret's groups of four, each kept whole when the line wraps. */
+function secretGroups(secret: string): Html {
+  return html`${groupSecret(secret)
+    .split(' ')
+    .map((g, i) => html`${i > 0 ? ' ' : ''}<span class="secret__group">${g}</span>`)}`;
+}
+
+/** An `otpauth://` link for phones ("Open in authenticator app"); anything else is not linked. */
+function otpauthHref(uri: string): string | undefined {
+  return /^otpauth:\/\/totp\/[^\s"<>]*$/i.test(uri) ? uri : undefined;
 }
 
 /** The SVG namespace URI is implied for inline SVG in HTML; dropping it keeps pages free of URLs. */
@@ -66,16 +82,20 @@ export function enrollTotpPage(ctx: ViewContext, m: EnrollTotpModel): string {
   const t = ctx.t;
   const title = t.t('enroll.totp.title');
   const digits = m.digits ?? 6;
+  const title2 = m.replaces ? t.t('enroll.totp.replace_title') : title;
+  const open = otpauthHref(m.uri);
   const body = html`<div class="card">
-${pageHead(title, t.t('enroll.totp.lead'))}
+${pageHead(title2, t.t('enroll.totp.lead'))}
+${m.replaces ? alert('warning', t.t('enroll.totp.replaces')) : ''}
 ${errorAlert(ctx, m.error)}
 <ol class="steps">
 <li><p>${t.t('enroll.totp.step_scan')}</p>
 <figure class="qr">${inlineSvg(m.qrSvg)}<figcaption class="visually-hidden">${t.t('enroll.totp.qr_alt')}</figcaption></figure>
+${open ? html`<p class="open-app"><a class="button button--block" href="${open}">${t.t('enroll.totp.open_app')}</a><span class="hint">${t.t('enroll.totp.open_app_hint')}</span></p>` : ''}
 <details class="manual">
 <summary>${t.t('enroll.totp.manual')}</summary>
 <p class="hint">${t.t('enroll.totp.secret_label')}</p>
-<p class="secret"><code id="totp-secret">${groupSecret(m.secretBase32)}</code> <button class="button button--small" type="button" data-copy="${m.secretBase32}" data-copied="${t.t('common.copied')}" hidden>${t.t('common.copy')}</button></p>
+<div class="secret"><code id="totp-secret">${secretGroups(m.secretBase32)}</code><button class="button button--small" type="button" data-copy="${m.secretBase32}" data-copied="${t.t('common.copied')}" hidden>${t.t('common.copy')}</button></div>
 <p class="hint">${t.t('enroll.totp.uri_label')}</p>
 <p class="uri"><code>${m.uri}</code></p>
 </details>
@@ -94,8 +114,9 @@ ${codeInput(ctx, { length: digits, charset: 'digits', invalid: m.error === 'inva
 )}
 </li>
 </ol>
+${m.cancel ? html`<p class="card__foot"><a href="${safeHref(m.cancel)}">${t.t('common.cancel')}</a></p>` : ''}
 </div>`;
-  return layout(ctx, title, body);
+  return layout(ctx, title2, body);
 }
 
 export function enrollDestinationPage(ctx: ViewContext, m: EnrollDestinationModel): string {
@@ -164,6 +185,8 @@ export interface RecoveryCodesModel {
   codes: string[];
   /** Where "continue" leads (default: the account page). */
   next?: string;
+  /** This set replaced an earlier one (whose codes no longer work): say so. */
+  replaced?: boolean;
 }
 
 export function recoveryCodesPage(ctx: ViewContext, m: RecoveryCodesModel): string {
@@ -171,6 +194,7 @@ export function recoveryCodesPage(ctx: ViewContext, m: RecoveryCodesModel): stri
   const title = t.t('recovery_codes.title');
   const body = html`<div class="card">
 ${pageHead(title, t.t('recovery_codes.lead'))}
+${m.replaced ? alert('success', t.t('account.notice.recovery_codes_generated')) : ''}
 ${alert('warning', t.t('recovery_codes.warning'))}
 <ol class="codes" id="recovery-codes">${m.codes.map((c) => html`<li><code>${c}</code></li>`)}</ol>
 <p class="actions"><button class="button button--small" type="button" data-copy="${m.codes.join('\n')}" data-copied="${t.t('common.copied')}" hidden>${t.t('common.copy')}</button></p>

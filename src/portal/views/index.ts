@@ -18,5 +18,5 @@ export {
   type EnrollMethod,
   type RecoveryCodesModel,
 } from './enroll.js';
-export { accountPage, describeUserAgent, type AccountModel } from './account.js';
-export { recoverPage, invitePage, messagePage, type RecoverModel, type InviteModel, type MessageModel } from './pages.js';
+export { accountPage, describeUserAgent, signOutPage, recoveryCodesConfirmPage, type AccountModel, type SignOutModel, type RecoveryCodesConfirmModel } from './account.js';
+export { recoverPage, invitePage, messagePage, errorPage, outboxPage, type RecoverModel, type InviteModel, type MessageModel, type ErrorPageModel, type OutboxModel } from './pages.js';

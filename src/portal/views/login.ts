@@ -1,7 +1,7 @@
 import type { ViewContext } from './context.js';
 import { alert, formatWait, pageHead, postForm } from './components.js';
-import { html } from './html.js';
-import { layout } from './layout.js';
+import { html, type Html } from './html.js';
+import { brandMark, layout } from './layout.js';
 
 export type LoginError =
   | 'invalid_credentials'
@@ -18,7 +18,27 @@ export interface LoginModel {
   error?: LoginError;
   /** Seconds, for `rate_limited` (and `overloaded`). */
   retryAfter?: number;
-  notice?: 'logged_out' | 'session_expired';
+  /** Why the browser was sent here: signed out (here or everywhere), session over, account locked. */
+  notice?: 'logged_out' | 'session_expired' | 'locked' | 'signed_out_everywhere';
+  /** With `signed_out_everywhere`: what ended. */
+  signedOut?: { sessions: number; devices: number };
+}
+
+function noticeAlert(ctx: ViewContext, m: LoginModel): Html | '' {
+  const t = ctx.t;
+  switch (m.notice) {
+    case undefined:
+      return '';
+    case 'locked':
+      return alert('error', t.t('verify.error.locked'));
+    case 'signed_out_everywhere': {
+      const s = m.signedOut ?? { sessions: 0, devices: 0 };
+      const devices = s.devices > 0 ? ` ${t.t('login.notice.devices_forgotten', { count: s.devices })}` : '';
+      return alert('success', `${t.t('login.notice.signed_out_everywhere', { count: s.sessions })}${devices}`);
+    }
+    default:
+      return alert('info', t.t(`login.notice.${m.notice}`));
+  }
 }
 
 function errorText(ctx: ViewContext, m: LoginModel): string {
@@ -48,7 +68,7 @@ export function loginPage(ctx: ViewContext, m: LoginModel): string {
   const { t, prefix } = ctx;
   const invalid = m.error === 'invalid_credentials';
   const focusPassword = Boolean(m.username);
-  const messages = html`${m.notice ? alert('info', t.t(`login.notice.${m.notice}`)) : ''}${m.error ? alert('error', errorText(ctx, m)) : ''}`;
+  const messages = html`${noticeAlert(ctx, m)}${m.error ? alert('error', errorText(ctx, m)) : ''}`;
   const form = postForm(
     ctx,
     `${prefix}/login`,
@@ -64,6 +84,7 @@ export function loginPage(ctx: ViewContext, m: LoginModel): string {
     { rd: m.rd, className: 'stack' },
   );
   const body = html`<div class="card">
+<p class="card__brand">${brandMark(ctx, 'card__mark')}<span>${ctx.productTitle}</span></p>
 ${pageHead(t.t('login.title'), t.t('login.lead', { product: ctx.productTitle }))}
 ${messages}
 ${form}

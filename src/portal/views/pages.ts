@@ -1,6 +1,6 @@
 import type { MessageKey } from '../i18n/types.js';
 import type { ViewContext } from './context.js';
-import { alert, hidden, pageHead, postForm } from './components.js';
+import { alert, hidden, pageHead, postForm, timeEl } from './components.js';
 import { html, safeHref } from './html.js';
 import { layout } from './layout.js';
 
@@ -126,4 +126,58 @@ ${pageHead(m.title)}
 ${m.link ? html`<p><a class="button button--primary" href="${safeHref(m.link.href)}">${m.link.label}</a></p>` : ''}
 </div>`;
   return layout(ctx, m.title, body);
+}
+
+/** The statuses with their own words; any other error uses the generic ones. */
+const ERROR_STATUSES = new Set([400, 403, 404, 405, 429, 500, 502, 503, 504]);
+
+export interface ErrorPageModel {
+  status: number;
+  /** The request id to quote to support. */
+  requestId: string;
+  /** Where "Go to the start page" leads (`portal.default_redirect`). */
+  home: string;
+  /** A same-site path to try again (temporary failures of a GET), else none. */
+  retry?: string;
+}
+
+/** An error page in the portal's layout: what happened in the visitor's language, the request id to quote, a way on. */
+export function errorPage(ctx: ViewContext, m: ErrorPageModel): string {
+  const t = ctx.t;
+  const key = ERROR_STATUSES.has(m.status) ? String(m.status) : 'other';
+  const title = t.t(`errorpage.${key}.title` as MessageKey);
+  const link = m.retry
+    ? html`<a class="button button--primary" href="${safeHref(m.retry)}">${t.t('errorpage.retry')}</a>`
+    : html`<a class="button button--primary" href="${safeHref(m.home)}">${t.t('errorpage.home')}</a>`;
+  const body = html`<div class="card card--message">
+<p class="eyebrow">${t.t('message.status', { status: m.status })}</p>
+${pageHead(title)}
+<p>${t.t(`errorpage.${key}.text` as MessageKey)}</p>
+<p class="actions">${link}</p>
+<p class="hint request-id">${t.t('errorpage.request_id')} <code>${m.requestId}</code></p>
+</div>`;
+  return layout(ctx, title, body);
+}
+
+export interface OutboxModel {
+  /** Oldest first, as the outbox keeps them (the page shows the newest first). */
+  messages: Array<{ channel: 'email' | 'sms'; to: string; subject?: string; text: string; code?: string; at: string }>;
+}
+
+/** `/_gateway/dev/outbox` in demo mode: the messages console delivery "sent", newest first, the code large. */
+export function outboxPage(ctx: ViewContext, m: OutboxModel): string {
+  const t = ctx.t;
+  const title = t.t('outbox.title');
+  const items = [...m.messages].reverse().map(
+    (x) => html`<li class="panel outbox__item">
+<p class="outbox__meta"><span class="badge badge--muted">${t.t(x.channel === 'sms' ? 'outbox.sms' : 'outbox.email')}</span> <span>${t.t('outbox.to')} <strong>${x.to}</strong></span> · ${timeEl(ctx, x.at)}</p>
+${x.subject ? html`<p class="outbox__subject">${x.subject}</p>` : ''}
+${x.code ? html`<p class="outbox__code"><span class="visually-hidden">${t.t('outbox.code')}: </span><code>${x.code}</code></p>` : ''}
+<details><summary>${t.t('outbox.full_text')}</summary><pre class="outbox__text">${x.text}</pre></details>
+</li>`,
+  );
+  const body = html`${pageHead(title, t.t('outbox.lead'))}
+<p><a class="button button--small" href="${ctx.prefix}/dev/outbox">${t.t('outbox.refresh')}</a></p>
+${items.length ? html`<ol class="outbox">${items}</ol>` : html`<p class="empty">${t.t('outbox.empty')}</p>`}`;
+  return layout(ctx, title, body, { wide: true });
 }

@@ -28,6 +28,17 @@ export interface VerifyModel {
   fellBack?: boolean;
   error?: VerifyError;
   attemptsLeft?: number;
+  /** What runs out when `attemptsLeft` reaches 0: this code (send a new one) or the account (locked). */
+  limit?: 'code' | 'account';
+  /**
+   * Said once after a POST (post/redirect/get): a code was sent (`sent`, after choosing a method), a new
+   * code was sent (`resent`), or a new code cannot be sent yet (`cooldown`, see `resendIn`).
+   */
+  notice?: 'sent' | 'resent' | 'cooldown';
+  /** Masked address the `sent`/`resent` notice names. */
+  sentTo?: string;
+  /** Seconds until "Send a new code" works again (the button counts down with JavaScript). */
+  resendIn?: number;
   /** Seconds. */
   retryAfter?: number;
   /** Offer "trust this device". */
@@ -86,9 +97,10 @@ function errorText(ctx: ViewContext, m: VerifyModel): string {
   const t = ctx.t;
   switch (m.error) {
     case 'invalid_code':
-      return m.attemptsLeft !== undefined
-        ? t.t('verify.error.invalid_code_left', { count: m.attemptsLeft })
-        : t.t('verify.error.invalid_code');
+      // One rule (auth/second-step.ts): the fewer of this code's attempts and the account's; the words say which.
+      if (m.attemptsLeft === undefined) return t.t('verify.error.invalid_code');
+      if (m.limit === 'code') return m.attemptsLeft > 0 ? t.t('verify.error.invalid_code_left_code', { count: m.attemptsLeft }) : t.t('verify.error.invalid_code_last');
+      return t.t('verify.error.invalid_code_left', { count: m.attemptsLeft });
     case 'code_expired':
       return t.t('verify.error.code_expired');
     case 'exhausted':
@@ -150,12 +162,24 @@ function webauthnForm(ctx: ViewContext, m: VerifyModel): Html {
 
 function resendForm(ctx: ViewContext, m: VerifyModel): Html {
   if (!isDelivered(m.method) || m.error === 'locked') return html``;
+  // Inside the cooldown portal.js disables the button and counts down on it; without JavaScript the
+  // button stays usable and the server answers with the wait.
+  const wait = m.resendIn && m.resendIn > 0 ? html` data-countdown="${m.resendIn}" data-countdown-text="${ctx.t.t('verify.resend_wait', { seconds: '{s}' })}"` : '';
   return postForm(
     ctx,
     `${ctx.prefix}/verify/resend`,
-    html`${hidden('method', m.method)}<button class="button button--link" type="submit">${ctx.t.t(m.sent === false ? 'verify.send' : 'verify.resend')}</button>`,
-    { rd: m.rd, className: 'inline-form' },
+    html`${hidden('method', m.method)}<button class="button button--link" type="submit"${wait}>${ctx.t.t(m.sent === false ? 'verify.send' : 'verify.resend')}</button>`,
+    { rd: m.rd, className: 'inline-form resend' },
   );
+}
+
+/** The one-time message after a POST: a code was (re)sent, or when the next one can be sent. */
+function noticeAlert(ctx: ViewContext, m: VerifyModel): Html | '' {
+  const to = html`<strong class="nowrap">${m.sentTo ?? ''}</strong>`;
+  if (m.notice === 'resent' && m.sentTo) return alert('success', tf(ctx, 'verify.notice.resent', { destination: to }));
+  if (m.notice === 'sent' && m.sentTo) return alert('success', tf(ctx, 'verify.notice.sent', { destination: to }));
+  if (m.notice === 'cooldown') return alert('info', m.resendIn && m.resendIn > 0 ? ctx.t.t('verify.notice.cooldown', { wait: formatWait(ctx, m.resendIn) }) : ctx.t.t('verify.notice.cooldown_over'));
+  return '';
 }
 
 function methodChooser(ctx: ViewContext, m: VerifyModel): Html {
@@ -179,7 +203,7 @@ function methodChooser(ctx: ViewContext, m: VerifyModel): Html {
 export function verifyPage(ctx: ViewContext, m: VerifyModel): string {
   const t = ctx.t;
   const title = t.t('verify.title');
-  const errorAlert = m.error ? alert('error', errorText(ctx, m)) : '';
+  const errorAlert = m.error ? alert('error', errorText(ctx, m)) : noticeAlert(ctx, m);
   const main =
     m.error === 'locked'
       ? html`<p><a class="button button--block" href="${ctx.prefix}/login">${t.t('common.back_to_login')}</a></p>`
