@@ -178,16 +178,22 @@ export class Account {
   }
 
   /** Signs out this session, or everywhere: every session and trusted device of the user, and this browser's grace. */
-  async signOut(found: FoundSession, everywhere: boolean, deviceId: string | undefined, info: RequestInfo): Promise<{ sessions: number; devices: number }> {
+  async signOut(found: FoundSession, everywhere: boolean, deviceId: string | undefined, info: RequestInfo): Promise<{ everywhere: boolean; sessions: number; devices: number }> {
     const user = found.session.user;
-    let result = { sessions: 1, devices: 0 };
+    let result = { everywhere: false, sessions: 1, devices: 0 };
+    // Only a session that finished signing in may end the others: a password alone must not sign the
+    // user out of every device and forget their trusted browsers (SPEC §3: a half-signed-in session is none).
+    if (everywhere && found.session.level !== 'two_factor') {
+      this.d.notices.audit(info, 'logout', user, 'failure', 'everywhere_needs_second_factor');
+      everywhere = false;
+    }
     if (everywhere) {
       const devices = (await this.d.devices.list(user)).length;
       const sessions = await this.d.sessions.revokeUser(user);
       await this.d.devices.revokeAll(user);
       // A complete logout (seed 001): this device is asked for a code next time, grace or not.
       if (deviceId) await this.d.grace.clear(user, deviceId);
-      result = { sessions, devices };
+      result = { everywhere: true, sessions, devices };
     } else {
       await this.d.sessions.revoke(found.id);
     }

@@ -278,14 +278,14 @@ export async function postLogout(app: PortalApp, req: IncomingMessage, res: Serv
   const form = isForm ? await readForm(req, app.config.server.limits.max_form_body) : new URLSearchParams();
   const found = await core.lookup.find(req.headers);
   const everywhere = new URLSearchParams(ctx.query).get('everywhere') === '1' || form.get('everywhere') === '1';
-  let ended: { sessions: number; devices: number } | undefined;
+  let ended: { everywhere: boolean; sessions: number; devices: number } | undefined;
   if (found) {
     if (!verifyCsrf(found.session.csrf, form.get('csrf') ?? undefined)) return csrfRejected(app, req, res);
     ended = await core.account.signOut(found, everywhere, deviceIdOf(app, req), requestInfo(app, req, ctx));
   }
   clearSessionCookie(app, res, ctx);
   // Everywhere: the sign-in page says what happened ("3 sessions were ended; 2 trusted devices were forgotten").
-  seeOther(res, everywhere && ended ? `${app.prefix}/login?notice=signed_out_everywhere&sessions=${ended.sessions}&devices=${ended.devices}` : `${app.prefix}/login?notice=logged_out`);
+  seeOther(res, ended?.everywhere ? `${app.prefix}/login?notice=signed_out_everywhere&sessions=${ended.sessions}&devices=${ended.devices}` : `${app.prefix}/login?notice=logged_out`);
 }
 
 /**

@@ -158,3 +158,18 @@ void t.test('the dev outbox: a page (newest first, the code large) for browsers,
   t.teardown(() => off.close());
   t.equal((await new Browser(off.url).get('/_gateway/dev/outbox')).status, 404, 'only in demo mode');
 });
+
+void t.test('a password-only session cannot sign the user out everywhere', async (t) => {
+  const stack = await startStack({ users: USERS });
+  t.teardown(() => stack.close());
+  const signedIn = new Browser(stack.url);
+  await signIn(stack, signedIn);
+  const half = new Browser(stack.url);
+  const login = await passwordStep(half, 'alice', 'alice-password-1', '/');
+  t.equal(login.status, 303);
+  await half.get(login.location!);
+  const out = await half.post('/_gateway/logout?everywhere=1', { csrf: half.csrf() });
+  t.equal(out.location, '/_gateway/login?notice=logged_out', 'only this half-signed-in browser is signed out');
+  t.equal((await signedIn.get('/_gateway/account')).status, 200, 'the signed-in browser keeps its session');
+  t.ok(stack.logs.audits('logout').some((l) => l.reason === 'everywhere_needs_second_factor'));
+});
