@@ -11,7 +11,7 @@ export const identitySchema = z
         groups: headerName.default('Remote-Groups'),
         email: headerName.default('Remote-Email'),
         name: headerName.default('Remote-Name'),
-        /** How the caller authenticated: `session`, `api_key`, `bearer_jwt`, `basic` or `network`. */
+        /** How the caller authenticated: `session`, `oidc:NAME` (a session begun at identity provider NAME), `api_key`, `bearer_jwt`, `basic` or `network`. */
         method: headerName.default('Remote-Auth-Method'),
       })
       .prefault({}),
@@ -35,6 +35,8 @@ export const portalSchema = z
     languages: z.array(z.enum(LANGUAGES)).min(1).default([...LANGUAGES]),
     /** Where a signed-in user lands when `rd` is missing or refused. */
     default_redirect: z.string().startsWith('/').default('/'),
+    /** Show the username and password form on the sign-in page (false: identity provider buttons only). */
+    password_form: z.boolean().default(true),
   })
   .prefault({});
 
