@@ -7,6 +7,7 @@ import { Proxy } from '../proxy/forward.js';
 import { UpstreamRouter } from '../proxy/router.js';
 import { NetworkSet } from '../util/net.js';
 import { LOGIN_CSRF_COOKIE } from '../portal/csrf.js';
+import { OIDC_BINDING_COOKIE } from '../portal/oidc.js';
 import { IdentityHeaders, identityHeaderNames } from './identity.js';
 import type { Compiled } from './runtime.js';
 
@@ -43,7 +44,7 @@ export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'password
     trusted: new NetworkSet(config.server.trusted_proxies),
     identity: new IdentityHeaders(config.identity),
     stripHeaders: identityHeaderNames(config.identity),
-    stripCookies: [config.session.cookie.name, config.session.cookie.device_name, LOGIN_CSRF_COOKIE],
+    stripCookies: [config.session.cookie.name, config.session.cookie.device_name, LOGIN_CSRF_COOKIE, OIDC_BINDING_COOKIE],
     servedHosts: servedHosts(config),
     servedOrigins: servedOrigins(config),
     prefix,
