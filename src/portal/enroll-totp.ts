@@ -10,7 +10,8 @@ import { enrollTotpPage, type EnrollTotpModel } from './views/enroll.js';
 
 async function showTotp(app: PortalApp, req: IncomingMessage, res: ServerResponse, e: Enrolling, status: number, rd: string, error?: EnrollTotpModel['error']): Promise<void> {
   const setup = await app.core.enrolment.totpSetup(e.user);
-  const model: EnrollTotpModel = { qrSvg: setup.qrSvg, uri: setup.uri, secretBase32: setup.secretBase32, rd, digits: app.config.second_factor.totp.digits, ...(error ? { error } : {}) };
+  const passwordless = !app.core.enrolment.needsPassword(e.user);
+  const model: EnrollTotpModel = { qrSvg: setup.qrSvg, uri: setup.uri, secretBase32: setup.secretBase32, rd, digits: app.config.second_factor.totp.digits, ...(error ? { error } : {}), ...(passwordless ? { passwordless } : {}) };
   renderPage(res, status, enrollTotpPage(sessionView(app, req, e.found.session), model));
 }
 
@@ -37,6 +38,7 @@ export async function postEnrollTotp(app: PortalApp, req: IncomingMessage, res: 
   } catch (err) {
     if (isPortcullisError(err, 'PORTCULLIS_ERR_INVALID_CREDENTIALS')) return showTotp(app, req, res, e, 401, rd, 'invalid_password');
     if (isPortcullisError(err, 'PORTCULLIS_ERR_INVALID_CODE')) return showTotp(app, req, res, e, 401, rd, 'invalid_code');
+    if (isPortcullisError(err, 'PORTCULLIS_ERR_REAUTH_REQUIRED')) return renderMessage(app, req, res, 401, 'enroll.error.reauth');
     if (isPortcullisError(err, 'PORTCULLIS_ERR_RATE_LIMITED')) return renderMessage(app, req, res, 429, 'verify.error.rate_limited', { 'retry-after': String(Number(err.details.retry_after ?? 60)) });
     throw err;
   }

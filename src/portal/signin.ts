@@ -15,7 +15,8 @@ import { clearSessionCookie, csrfRejected, deviceIdOf, ensureDevice, loginUrl, p
 
 function showLogin(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, status: number, model: LoginModel, headers: Record<string, string> = {}): void {
   const token = preSessionCsrf(app, res, ctx);
-  renderPage(res, status, loginPage(viewContext(app, req, { csrf: token }), model), headers);
+  const sso = { providers: app.core.identityProviders.buttons(), passwordForm: app.config.portal.password_form };
+  renderPage(res, status, loginPage(viewContext(app, req, { csrf: token }), { ...sso, ...model }), headers);
 }
 
 export async function getLogin(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
@@ -218,10 +219,13 @@ export async function postLogout(app: PortalApp, req: IncomingMessage, res: Serv
   const form = isForm ? await readForm(req, app.config.server.limits.max_form_body) : new URLSearchParams();
   const found = await core.lookup.find(req.headers);
   const everywhere = new URLSearchParams(ctx.query).get('everywhere') === '1' || form.get('everywhere') === '1';
+  let endSession: string | undefined;
   if (found) {
     if (!verifyCsrf(found.session.csrf, form.get('csrf') ?? undefined)) return csrfRejected(app, req, res);
     await core.account.signOut(found, everywhere, deviceIdOf(app, req), requestInfo(app, req, ctx));
+    // Begun at an identity provider with `end_session: true`: on to its end_session_endpoint, then back to the sign-in page.
+    endSession = core.identityProviders.endSessionUrl(found.session, `${app.publicBase(ctx.client.host, ctx.client.proto) ?? `${ctx.client.proto}://${ctx.client.host}`}${app.prefix}/login`);
   }
   clearSessionCookie(app, res, ctx);
-  seeOther(res, `${app.prefix}/login?notice=logged_out`);
+  seeOther(res, endSession ?? `${app.prefix}/login?notice=logged_out`);
 }

@@ -19,6 +19,10 @@ export interface LoginModel {
   /** Seconds, for `rate_limited` (and `overloaded`). */
   retryAfter?: number;
   notice?: 'logged_out' | 'session_expired';
+  /** "Sign in with ..." buttons, one per identity provider (each starts at `/oidc/NAME/start`, keeping `rd`). */
+  providers?: ReadonlyArray<{ name: string; displayName: string }>;
+  /** false: no username and password form (`portal.password_form: false`). */
+  passwordForm?: boolean;
 }
 
 function errorText(ctx: ViewContext, m: LoginModel): string {
@@ -63,10 +67,19 @@ export function loginPage(ctx: ViewContext, m: LoginModel): string {
 <button class="button button--primary button--block" type="submit">${t.t('login.submit')}</button>`,
     { rd: m.rd, className: 'stack' },
   );
+  const showForm = m.passwordForm !== false;
+  const providers = m.providers ?? [];
+  const buttons = providers.length
+    ? html`<div class="stack">
+${providers.map((p) => html`<a class="button button--block${showForm ? '' : ' button--primary'}" href="${prefix}/oidc/${encodeURIComponent(p.name)}/start?rd=${encodeURIComponent(m.rd)}">${t.t('login.oidc.button', { provider: p.displayName })}</a>`)}
+</div>
+${showForm ? html`<p class="hint">${t.t('login.oidc.or')}</p>` : ''}`
+    : '';
   const body = html`<div class="card">
 ${pageHead(t.t('login.title'), t.t('login.lead', { product: ctx.productTitle }))}
 ${messages}
-${form}
+${buttons}
+${showForm ? form : ''}
 <p class="card__foot"><a href="${prefix}/recover">${t.t('login.lost_factor')}</a></p>
 </div>`;
   return layout(ctx, t.t('login.title'), body);
