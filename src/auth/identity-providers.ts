@@ -211,10 +211,11 @@ export function readClaims(cfg: Pick<IdentityProviderConfig, 'claims'>, identity
   if (username) out.username = username;
   const displayName = text(cfg.claims.display_name, TEXT);
   if (displayName) out.displayName = displayName;
+  // `email` comes with `email_verified`, `phone_number` with `phone_number_verified` (OIDC Core §5.1).
   const email = text(cfg.claims.email, NAME);
-  if (email && email.includes('@') && c.email_verified !== false) out.email = email;
+  if (email && email.includes('@') && c[`${cfg.claims.email}_verified`] !== false) out.email = email;
   const phone = text(cfg.claims.phone, NAME);
-  if (phone && isE164(phone) && c.phone_number_verified !== false) out.phone = phone;
+  if (phone && isE164(phone) && c[`${cfg.claims.phone}_verified`] !== false) out.phone = phone;
   return out;
 }
 

@@ -143,6 +143,10 @@ export class IdentityProvider {
       conf[client.customFetch] = this.fetch;
       conf.timeout = timeout;
       if (insecure) client.allowInsecureRequests(conf);
+      // The ID token's signature is checked against the provider's JWKS even though it comes straight
+      // from the token endpoint (openid-client would otherwise rely on TLS alone, and a loopback
+      // provider has none).
+      client.enableNonRepudiationChecks(conf);
       if (this.closed) throw new Error('closed');
       this.configuration = conf;
       this.failures = 0;
@@ -211,8 +215,13 @@ export class IdentityProvider {
     if (missing.length > 0 && conf.serverMetadata().userinfo_endpoint && tokens.access_token) {
       try {
         const info = await client.fetchUserInfo(conf, tokens.access_token, idToken.sub);
-        // Only the claims the config maps, and only where the ID token is silent: the ID token wins.
-        for (const c of missing) if (info[c] !== undefined) claims[c] = info[c];
+        // Only the claims the config maps (with their `_verified` companions), and only where the ID
+        // token is silent: the ID token wins.
+        for (const c of missing) {
+          if (info[c] === undefined) continue;
+          claims[c] = info[c];
+          if (info[`${c}_verified`] !== undefined) claims[`${c}_verified`] = info[`${c}_verified`];
+        }
       } catch (err) {
         throw classify(err);
       }
@@ -258,6 +267,12 @@ export function classify(err: unknown): IdpError {
   if (err instanceof IdpError) return err;
   if (err instanceof client.AuthorizationResponseError || err instanceof client.ResponseBodyError) {
     const code = /^[a-z_]{1,64}$/.test(err.error) ? err.error : 'error';
+    return new IdpError('provider_error', `the provider answered '${code}'`, code);
+  }
+  if (err instanceof client.WWWAuthenticateChallengeError) {
+    // A 401 with a challenge (a wrong client secret): the challenge's `error`, else the status.
+    const error = err.cause.map((c) => c.parameters.error).find((e): e is string => typeof e === 'string' && /^[a-z_]{1,64}$/.test(e));
+    const code = error ?? `http_${err.status}`;
     return new IdpError('provider_error', `the provider answered '${code}'`, code);
   }
   if (isNetworkFailure(err)) return new IdpError('unavailable', describe(err));
