@@ -50,7 +50,7 @@ export async function loadAssertionKey(p: IdentityProviderConfig): Promise<Asser
   try {
     key = await importPKCS8(keyObject.export({ format: 'pem', type: 'pkcs8' }).toString(), alg);
   } catch (err) {
-    throw new Error(`${where}: a ${String(keyObject.asymmetricKeyType)} key cannot sign ${alg} (${(err as Error).message})`);
+    throw new Error(`${where}: an ${String(keyObject.asymmetricKeyType).toUpperCase()} key cannot sign ${alg} (${(err as Error).message})`);
   }
   const publicJwk = await exportJWK(createPublicKey(keyObject));
   const kid = spec.kid ?? (await calculateJwkThumbprint(publicJwk));
