@@ -27,7 +27,7 @@ export interface ProviderButton {
 }
 
 /** `binding`: the browser's binding value to keep in its cookie (the one it brought, or a new one). */
-export type StartOutcome = { kind: 'redirect'; url: string; binding: string } | { kind: 'unknown_provider' } | { kind: 'unavailable' };
+export type StartOutcome = { kind: 'redirect'; url: string; binding: string } | { kind: 'unknown_provider' } | { kind: 'unavailable' } | { kind: 'rate_limited'; retryAfter: number };
 
 /**
  * Why a callback was refused (the portal shows a plain page for each; the audit line says more):
@@ -87,6 +87,10 @@ export class IdentityProviderSignIn {
   async start(name: string, o: { rd: string; redirectUri: string; binding: string | undefined; info: RequestInfo }): Promise<StartOutcome> {
     const provider = this.d.providers.get(name);
     if (!provider) return { kind: 'unknown_provider' };
+    if (!(await this.d.states.admit(o.info.clientIp))) {
+      this.refused(provider.name, o.info, 'rate_limited', undefined, undefined);
+      return { kind: 'rate_limited', retryAfter: 60 };
+    }
     const binding = SignInStates.wellFormed(o.binding) ? o.binding : this.d.states.newBinding();
     const checks = this.d.states.newChecks();
     let url: URL;
@@ -174,7 +178,7 @@ export class IdentityProviderSignIn {
     return provider.endSessionUrl(postLogoutRedirectUri)?.href;
   }
 
-  private refused(provider: string, info: RequestInfo, reason: CallbackRefusal, user: string | undefined, detail: string | undefined): void {
+  private refused(provider: string, info: RequestInfo, reason: CallbackRefusal | 'rate_limited', user: string | undefined, detail: string | undefined): void {
     this.d.metrics.idpSignIns.inc({ provider, outcome: reason });
     this.d.notices.audit(info, 'idp_login', user, 'failure', reason, { method: 'oidc', provider, ...(detail ? { detail: detail.slice(0, 300) } : {}) });
   }

@@ -1,9 +1,17 @@
+import { ipKey } from '../regulation/keys.js';
 import type { KeyValueStore } from '../store/store.js';
 import { hmacSha256, safeEqual } from '../util/compare.js';
 import { cryptoRandom, randomToken, type Random } from '../util/random.js';
 
 /** How long a browser has between "Sign in with ..." and the provider's callback. */
 export const SIGN_IN_STATE_TTL_MS = 10 * 60_000;
+
+/**
+ * Sign-ins one client address (an IPv6 /64) may start per minute. Each start writes a record, so this
+ * bounds what an anonymous flood can put in the store; it is generous because whole offices sign in
+ * through one NAT address.
+ */
+export const STARTS_PER_CLIENT_PER_MINUTE = 600;
 
 /** The browser-binding cookie's value and the `state` parameter: 32 random bytes, base64url. */
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -55,6 +63,11 @@ export class SignInStates {
   /** Fresh random values for one sign-in: `state`, `nonce` and the PKCE verifier. */
   newChecks(): { state: string; nonce: string; codeVerifier: string } {
     return { state: randomToken(32, this.random), nonce: randomToken(32, this.random), codeVerifier: randomToken(32, this.random) };
+  }
+
+  /** Counts a start from this client; false past {@link STARTS_PER_CLIENT_PER_MINUTE}. */
+  async admit(clientIp: string): Promise<boolean> {
+    return (await this.store.incr(`oidc-starts:${ipKey(clientIp)}`, 60_000)) <= STARTS_PER_CLIENT_PER_MINUTE;
   }
 
   async save(state: string, binding: string, data: SignInState): Promise<void> {

@@ -15,7 +15,7 @@ export const OIDC_BINDING_COOKIE = 'portcullis_oidc';
 
 const ROUTE = /^([a-z0-9-]{1,32})\/(start|callback)$/;
 
-const REFUSALS: Record<CallbackRefusal | 'unavailable_start', { status: number; message: MessageKey }> = {
+const REFUSALS: Record<CallbackRefusal | 'unavailable_start' | 'rate_limited', { status: number; message: MessageKey }> = {
   unknown_provider: { status: 404, message: 'oidc.error.unknown_provider' },
   state: { status: 400, message: 'oidc.error.state' },
   cancelled: { status: 401, message: 'oidc.error.cancelled' },
@@ -27,24 +27,26 @@ const REFUSALS: Record<CallbackRefusal | 'unavailable_start', { status: number; 
   not_allowed: { status: 403, message: 'oidc.error.not_allowed' },
   disabled: { status: 403, message: 'oidc.error.unknown_user' },
   locked: { status: 423, message: 'login.error.locked' },
+  rate_limited: { status: 429, message: 'login.error.rate_limited' },
 };
 
 /** SPEC §3 `GET /_gateway/oidc/NAME/start?rd=URL` and `GET /_gateway/oidc/NAME/callback`. */
 export async function handleOidc(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string): Promise<void> {
   const m = ROUTE.exec(rest);
   if (!m) return sendError(req, res, 404, 'not_found', 'Not found', ctx.requestId);
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
+  // GET only: a HEAD (a link checker, a prefetch) must not start a sign-in or use up a callback.
+  if (req.method !== 'GET') {
     res.setHeader('allow', 'GET');
     return sendError(req, res, 405, 'method_not_allowed', 'Method not allowed', ctx.requestId);
   }
   return m[2] === 'start' ? start(app, req, res, ctx, m[1]!) : callback(app, req, res, ctx, m[1]!);
 }
 
-function refusal(app: PortalApp, req: IncomingMessage, res: ServerResponse, reason: keyof typeof REFUSALS, rd: string): void {
+function refusal(app: PortalApp, req: IncomingMessage, res: ServerResponse, reason: keyof typeof REFUSALS, rd: string, headers: Record<string, string> = {}): void {
   const { status, message } = REFUSALS[reason];
   const view = viewContext(app, req);
   const page = messagePage(view, { title: view.t.t('oidc.error.title'), message: view.t.t(message), status, link: { href: `${app.prefix}/login?${rdQuery(rd)}`, label: view.t.t('common.back_to_login') } });
-  renderPage(res, status, page, { 'cache-control': 'no-store' });
+  renderPage(res, status, page, { 'cache-control': 'no-store', ...headers });
 }
 
 /** The redirect URI this provider is told: the `public_url` of this host (else the request's own origin) + the callback path. */
@@ -63,6 +65,7 @@ async function start(app: PortalApp, req: IncomingMessage, res: ServerResponse, 
   const outcome = await app.core.identityProviders.start(name, { rd, redirectUri: redirectUri(app, ctx, name), binding: bindingOf(req), info: requestInfo(app, req, ctx) });
   if (outcome.kind === 'unknown_provider') return refusal(app, req, res, 'unknown_provider', rd);
   if (outcome.kind === 'unavailable') return refusal(app, req, res, 'unavailable_start', rd);
+  if (outcome.kind === 'rate_limited') return refusal(app, req, res, 'rate_limited', rd, { 'retry-after': String(outcome.retryAfter) });
   addCookie(res, serializeCookie(OIDC_BINDING_COOKIE, outcome.binding, { httpOnly: true, secure: isSecure(app, ctx), sameSite: 'Lax', path: `${app.prefix}/oidc/`, maxAge: SIGN_IN_STATE_TTL_MS / 1000 }));
   seeOther(res, outcome.url);
 }

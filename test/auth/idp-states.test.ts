@@ -1,5 +1,5 @@
 import t from 'tap';
-import { SignInStates, SIGN_IN_STATE_TTL_MS, type SignInState } from '../../src/auth/idp-states.js';
+import { SignInStates, SIGN_IN_STATE_TTL_MS, STARTS_PER_CLIENT_PER_MINUTE, type SignInState } from '../../src/auth/idp-states.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { ManualClock } from '../../src/util/clock.js';
 
@@ -57,4 +57,14 @@ void t.test('a state made with another key is unknown', async (t) => {
   await states.save(state, binding, data);
   const rotated = new SignInStates(store, Buffer.alloc(32, 8));
   t.same(await rotated.take(state, binding), { status: 'missing' });
+});
+
+void t.test('starts are counted per client address (an IPv6 /64) and refused past the limit for a minute', async (t) => {
+  const { clock, states } = setup();
+  for (let i = 0; i < STARTS_PER_CLIENT_PER_MINUTE; i++) if (!(await states.admit('2001:db8::1'))) t.fail(`refused at ${i}`);
+  t.notOk(await states.admit('2001:db8::2'), 'the same /64');
+  t.ok(await states.admit('2001:db8:0:1::1'), 'another /64');
+  t.ok(await states.admit('192.0.2.1'));
+  clock.advance(60_001);
+  t.ok(await states.admit('2001:db8::1'), 'a minute later');
 });

@@ -241,6 +241,8 @@ void t.test('refusals: unknown directory user, disabled user, locked user, cance
   t.equal((await b.get('/_gateway/oidc/nope/callback?state=x&code=y')).status, 404);
   t.equal((await b.get('/_gateway/oidc/test/other')).status, 404);
   t.equal((await b.post('/_gateway/oidc/test/start', {})).status, 405);
+  t.equal((await b.fetch('/_gateway/oidc/test/start?rd=/', { method: 'HEAD' })).status, 405, 'a HEAD starts nothing');
+  t.equal((await b.fetch('/_gateway/oidc/test/callback?state=x&code=y', { method: 'HEAD' })).status, 405, 'nor uses up a callback');
   t.same(s.idp.errors, []);
 });
 
@@ -309,4 +311,40 @@ void t.test('portal.password_form: false shows the provider buttons only', async
   t.equal(page.status, 200);
   t.notMatch(page.text, /name="password"/);
   t.match(page.text, /<a class="button button--block button--primary" href="\/_gateway\/oidc\/test\/start\?rd=%2Fx">Sign in with Test IdP<\/a>/);
+});
+
+void t.test('after the provider, everything that follows a password applies: reverify grace, trusted devices, lockout on wrong codes', async (t) => {
+  const s = await startOidcStack({ config: { second_factor: { ...OPERATORS_BY_EMAIL.second_factor, lockout: { max_failures: 2 } } } });
+  t.teardown(() => s.close());
+  s.idp.accounts.set('alice', { claims: { preferred_username: 'alice' } });
+  const b = new Browser(s.stack.url);
+  const first = await b.get(await throughProvider(b, '/_gateway/oidc/test/start?rd=/', 'alice'));
+  await b.get(first.location!);
+  const done = await b.post('/_gateway/verify', { code: outboxCode(s.stack, 'alice@example.com'), csrf: b.csrf(), rd: '/', remember_device: '1' });
+  t.equal(done.status, 303);
+  await b.get('/_gateway/account');
+  await b.post('/_gateway/logout', { csrf: b.csrf() });
+  t.notOk(hasSession(b));
+
+  const again = await b.get(await throughProvider(b, '/_gateway/oidc/test/start?rd=/', 'alice'));
+  t.equal(again.location, '/', 'within the reverify grace: no code');
+  t.match((await b.fetch('/_gateway/api/v1/session')).json(), { factors: ['oidc', 'grace'], identity_provider: 'test' });
+  await b.get('/_gateway/account');
+  await b.post('/_gateway/logout', { csrf: b.csrf() });
+
+  (s.stack.clock as ManualClock).advance(4 * 60_000);
+  const later = await b.get(await throughProvider(b, '/_gateway/oidc/test/start?rd=/', 'alice'));
+  t.equal(later.location, '/', 'past the grace, a trusted device: no code either');
+  t.match((await b.fetch('/_gateway/api/v1/session')).json(), { factors: ['oidc', 'trusted_device'], identity_provider: 'test' });
+
+  const other = new Browser(s.stack.url);
+  const step = await other.get(await throughProvider(other, '/_gateway/oidc/test/start?rd=/', 'alice'));
+  await other.get(step.location!);
+  await other.post('/_gateway/verify', { code: '000000', csrf: other.csrf(), rd: '/' });
+  const locked = await other.post('/_gateway/verify', { code: '000001', csrf: other.csrf(), rd: '/' });
+  t.equal(locked.status, 423, 'wrong codes lock the account, as after a password');
+  const third = new Browser(s.stack.url);
+  const refused = await third.get(await throughProvider(third, '/_gateway/oidc/test/start?rd=/', 'alice'));
+  t.equal(refused.status, 423, 'and a locked user cannot sign in through the provider either');
+  t.notOk(hasSession(third));
 });
