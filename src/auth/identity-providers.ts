@@ -84,7 +84,7 @@ export class IdentityProviderSignIn {
   }
 
   /** `binding`: the value of the browser's binding cookie, if it has one (sign-ins started in other tabs keep working). */
-  async start(name: string, o: { rd: string; redirectUri: string; binding: string | undefined; info: RequestInfo }): Promise<StartOutcome> {
+  async start(name: string, o: { rd: string; redirectUri: string; binding: string | undefined; info: RequestInfo; reauth?: boolean }): Promise<StartOutcome> {
     const provider = this.d.providers.get(name);
     if (!provider) return { kind: 'unknown_provider' };
     if (!(await this.d.states.admit(o.info.clientIp))) {
@@ -95,13 +95,13 @@ export class IdentityProviderSignIn {
     const checks = this.d.states.newChecks();
     let url: URL;
     try {
-      url = await provider.authorizationUrl({ ...checks, redirectUri: o.redirectUri });
+      url = await provider.authorizationUrl({ ...checks, redirectUri: o.redirectUri, reauth: o.reauth });
     } catch (err) {
       if (!(err instanceof IdpError)) throw err;
       this.refused(provider.name, o.info, 'unavailable', undefined, err.message);
       return { kind: 'unavailable' };
     }
-    await this.d.states.save(checks.state, binding, { provider: provider.name, codeVerifier: checks.codeVerifier, nonce: checks.nonce, rd: o.rd, redirectUri: o.redirectUri });
+    await this.d.states.save(checks.state, binding, { provider: provider.name, codeVerifier: checks.codeVerifier, nonce: checks.nonce, rd: o.rd, redirectUri: o.redirectUri, ...(o.reauth ? { reauth: true } : {}) });
     this.d.notices.audit(o.info, 'idp_login_started', undefined, 'info', undefined, { method: 'oidc', provider: provider.name });
     return { kind: 'redirect', url: url.href, binding };
   }
@@ -122,7 +122,7 @@ export class IdentityProviderSignIn {
 
     let identity: VerifiedIdentity;
     try {
-      identity = await provider.signIn(o.query, { redirectUri: s.redirectUri, state: o.query.get('state')!, nonce: s.nonce, codeVerifier: s.codeVerifier });
+      identity = await provider.signIn(o.query, { redirectUri: s.redirectUri, state: o.query.get('state')!, nonce: s.nonce, codeVerifier: s.codeVerifier, reauth: s.reauth });
     } catch (err) {
       if (!(err instanceof IdpError)) throw err;
       if (err.kind === 'provider_error' && err.detail === 'access_denied') return this.refuse(provider.name, o.info, 'cancelled', undefined, 'access_denied');
@@ -168,6 +168,15 @@ export class IdentityProviderSignIn {
     this.d.metrics.idpSignIns.inc({ provider: provider.name, outcome });
     this.d.notices.audit(o.info, 'idp_login', user.username, 'success', outcome, { method: 'oidc', provider: provider.name, amr: identity.amr });
     return { kind: 'signed_in', step, rd: s.rd, idp };
+  }
+
+  /**
+   * Step-up for a session begun at a provider whose MFA was trusted and whose user has no second factor
+   * of Portcullis' own: the provider is asked to sign the user in again. Undefined when that does not apply.
+   */
+  stepUpProvider(session: Pick<SessionData, 'idp' | 'factors'>): string | undefined {
+    if (!session.idp || !session.factors.some((f) => f.method === 'idp_mfa')) return undefined;
+    return this.d.providers.get(session.idp.name)?.config.second_factor === 'trust_idp_mfa' ? session.idp.name : undefined;
   }
 
   /** Where the browser goes after logout: the provider's end_session_endpoint when `end_session` is on. */

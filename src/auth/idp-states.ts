@@ -26,6 +26,8 @@ export interface SignInState {
   rd: string;
   /** The redirect URI sent to the provider (the code exchange repeats it). */
   redirectUri: string;
+  /** A re-authentication (step-up) was asked of the provider. */
+  reauth?: boolean;
 }
 
 interface StoredState extends SignInState {

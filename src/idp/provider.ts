@@ -44,6 +44,8 @@ export interface AuthorizationChecks {
   state: string;
   nonce: string;
   codeVerifier: string;
+  /** Re-authentication: the provider must sign the user in afresh (`prompt=login`, `max_age=0`), and `auth_time` shows it. */
+  reauth?: boolean | undefined;
 }
 
 /** A sign-in the provider vouched for: the ID token's claims (completed from UserInfo where a mapped claim was missing). */
@@ -181,6 +183,7 @@ export class IdentityProvider {
       nonce: checks.nonce,
       code_challenge: await client.calculatePKCECodeChallenge(checks.codeVerifier),
       code_challenge_method: 'S256',
+      ...(checks.reauth ? { prompt: 'login', max_age: '0' } : {}),
     });
   }
 
@@ -199,6 +202,8 @@ export class IdentityProvider {
         expectedState: checks.state,
         expectedNonce: checks.nonce,
         idTokenExpected: true,
+        // max_age=0 was asked: auth_time must be now (within the clock tolerance).
+        ...(checks.reauth ? { maxAge: 0 } : {}),
       });
     } catch (err) {
       throw classify(err);

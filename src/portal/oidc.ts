@@ -61,8 +61,10 @@ function bindingOf(req: IncomingMessage): string | undefined {
 }
 
 async function start(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, name: string): Promise<void> {
-  const rd = safeRd(app, ctx, new URLSearchParams(ctx.query).get('rd'));
-  const outcome = await app.core.identityProviders.start(name, { rd, redirectUri: redirectUri(app, ctx, name), binding: bindingOf(req), info: requestInfo(app, req, ctx) });
+  const params = new URLSearchParams(ctx.query);
+  const rd = safeRd(app, ctx, params.get('rd'));
+  const reauth = params.get('reauth') === '1';
+  const outcome = await app.core.identityProviders.start(name, { rd, redirectUri: redirectUri(app, ctx, name), binding: bindingOf(req), info: requestInfo(app, req, ctx), reauth });
   if (outcome.kind === 'unknown_provider') return refusal(app, req, res, 'unknown_provider', rd);
   if (outcome.kind === 'unavailable') return refusal(app, req, res, 'unavailable_start', rd);
   if (outcome.kind === 'rate_limited') return refusal(app, req, res, 'rate_limited', rd, { 'retry-after': String(outcome.retryAfter) });

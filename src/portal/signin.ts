@@ -98,7 +98,11 @@ async function verifyState(app: PortalApp, req: IncomingMessage, ctx: RequestCon
   const user = await core.directory.lookup(found.session.user);
   if (!user || user.disabled) return { redirect: loginUrl(app, rd) };
   const started = await core.secondStep.stepUp(user, requestInfo(app, req, ctx));
-  if (!started) return { redirect: rd };
+  if (!started) {
+    // Trusted for its MFA, the identity provider does the step-up when Portcullis has no factor of the user's own.
+    const provider = core.identityProviders.stepUpProvider(found.session);
+    return { redirect: provider ? `${app.prefix}/oidc/${provider}/start?${rdQuery(rd)}&reauth=1` : rd };
+  }
   await core.sessions.update(found.id, { flow: started.flow.id });
   const state = { found: { ...found, session: { ...found.session, flow: started.flow.id } }, flow: started.flow };
   return started.sendError ? { sendError: started.sendError, state } : state;

@@ -348,3 +348,32 @@ void t.test('after the provider, everything that follows a password applies: rev
   t.equal(refused.status, 423, 'and a locked user cannot sign in through the provider either');
   t.notOk(hasSession(third));
 });
+
+void t.test('step-up (max_auth_age) for a user trusted on the provider\'s MFA with no factor of their own: the provider signs them in again', async (t) => {
+  const s = await startOidcStack({
+    provider: { users: 'claims', second_factor: 'trust_idp_mfa' },
+    config: { access: { rules: [{ paths: ['/admin'], policy: 'two_factor', max_auth_age: '5m' }] } },
+  });
+  t.teardown(() => s.close());
+  s.idp.accounts.set('mia', { claims: { preferred_username: 'mia' }, amr: ['pwd', 'mfa'] });
+  const b = new Browser(s.stack.url);
+  const first = await b.get(await throughProvider(b, '/_gateway/oidc/test/start?rd=/admin', 'mia'));
+  t.equal(first.location, '/admin');
+  t.equal((await b.get('/admin')).status, 200);
+
+  (s.stack.clock as ManualClock).advance(6 * 60_000);
+  const stale = await b.get('/admin');
+  t.equal(stale.status, 302);
+  t.match(stale.location, /\/_gateway\/verify\?step_up=1&rd=/);
+  const verify = await b.get(stale.location!);
+  t.equal(verify.status, 303);
+  t.match(verify.location, /^\/_gateway\/oidc\/test\/start\?rd=.*&reauth=1$/, 'no own factor: back to the provider, not round in circles');
+  const start = await b.get(verify.location!);
+  const authorize = new URL(start.location!);
+  t.equal(authorize.searchParams.get('prompt'), 'login');
+  t.equal(authorize.searchParams.get('max_age'), '0');
+  const back = await b.get(await throughProvider(b, verify.location!, 'mia'));
+  t.equal(back.status, 303);
+  t.match(back.location, /\/admin$/);
+  t.equal((await b.get('/admin')).status, 200, 'fresh again');
+});
