@@ -9,7 +9,7 @@ const LAYERS = [
   ['config'],
   ['keys', 'observability', 'http'],
   ['store'],
-  ['session', 'regulation', 'policy', 'delivery'],
+  ['session', 'regulation', 'policy', 'delivery', 'idp'],
   ['users'],
   ['factors', 'apiclients'],
   ['auth'],

@@ -58,7 +58,7 @@ function listen(server: http.Server, address: string): Promise<string> {
 }
 
 /** Sections whose change needs a restart: their services hold connections or state. */
-const RESTART_SECTIONS = ['session', 'users', 'delivery', 'regulation', 'second_factor', 'admin'] as const;
+const RESTART_SECTIONS = ['session', 'users', 'delivery', 'regulation', 'second_factor', 'admin', 'identity_providers'] as const;
 
 /** Starts one gateway process: services → start-up checks → listeners. */
 export async function startGateway(o: StartOptions): Promise<RunningGateway> {

@@ -129,6 +129,7 @@ async function session(app: ApiApp, req: IncomingMessage, res: ServerResponse, c
     ...(s.secondFactorAt ? { second_factor_at: iso(s.secondFactorAt) } : {}),
     expires_at: iso(s.expiresAt),
     factors: s.factors.map((f) => f.method),
+    ...(s.idp ? { identity_provider: s.idp.name, amr: s.idp.amr, ...(s.idp.acr !== undefined ? { acr: s.idp.acr } : {}) } : {}),
   });
 }
 

@@ -68,12 +68,15 @@ export class AccessDecider {
   }
 
   subjectOf(id: string, s: SessionData): Subject {
-    const amr = ['pwd'];
+    // A session begun at an identity provider: the provider's amr stands for the first step (RFC 8176 `fed`
+    // when it sent none), and the method names the provider.
+    const amr = s.idp ? (s.idp.amr.length ? [...s.idp.amr] : ['fed']) : ['pwd'];
     for (const f of s.factors) {
       const value = this.d.amr(f.method);
       if (value !== undefined && !amr.includes(value)) amr.push(value);
     }
-    return { user: s.user, groups: s.groups, email: s.email, name: s.displayName, method: 'session', amr, cacheKey: id };
+    const method = s.idp ? `oidc:${s.idp.name}` : 'session';
+    return { user: s.user, groups: s.groups, email: s.email, name: s.displayName, method, amr, cacheKey: id, ...(s.idp ? { idp: s.idp.name } : {}) };
   }
 
   async decide(input: AccessRequest): Promise<AccessResult> {

@@ -13,16 +13,20 @@ import { Metrics } from '../observability/metrics.js';
 import { Regulator } from '../regulation/regulator.js';
 import { DeviceCookies } from '../session/cookie-options.js';
 import { SessionManager } from '../session/sessions.js';
+import { IdentityProviders } from '../idp/index.js';
 import { createStore } from '../store/create-store.js';
 import type { KeyValueStore } from '../store/store.js';
 import { createDirectories } from '../users/chain.js';
 import type { UserDirectory } from '../users/directory.js';
+import { claimsNamespace, ExternalUserDirectory, ExternalUsers } from '../users/external.js';
 import { OverridingDirectory, PasswordOverrides } from '../users/overrides.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { cryptoRandom, type Random } from '../util/random.js';
 import { Account } from './account.js';
 import { Enrolment } from './enrolment.js';
 import { FlowStore } from './flows.js';
+import { IdentityProviderSignIn } from './identity-providers.js';
+import { SignInStates } from './idp-states.js';
 import { Invitations } from './invitations.js';
 import { Invites } from './invites.js';
 import { Notices } from './notices.js';
@@ -47,6 +51,8 @@ export interface CoreOptions {
   store?: KeyValueStore;
   /** Watch the users file for changes (the gateway does; one-shot commands do not). */
   watchUsers?: boolean;
+  /** Discover the identity providers in the background (the gateway does; one-shot commands do not). */
+  discoverProviders?: boolean;
 }
 
 /**
@@ -84,6 +90,7 @@ export interface AuthCore {
   readonly invitations: Invitations;
   readonly invites: Invites;
   readonly operator: Operator;
+  readonly identityProviders: IdentityProviderSignIn;
   close(): Promise<void>;
 }
 
@@ -94,12 +101,17 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
   const logger = o.logger;
   const metrics = o.metrics ?? new Metrics();
   const keyring = Keyring.fromSession(cfg.session);
+  // Before anything opens a connection: an unusable private_key_jwt key stops the start with its file named.
+  const providers = await IdentityProviders.create(cfg.identity_providers, { logger, clock });
   const store = o.store ?? createStore(cfg.session, logger, clock);
   const sessions = new SessionManager(store, cfg.session, { clock, random, logger, keyring });
   const chain = await createDirectories(cfg.users, { logger, watch: o.watchUsers ?? true, ...(o.configPath ? { configDir: dirname(o.configPath) } : {}) });
   // Passwords set through invite links (seed 001) win over the users file's.
   const overrides = new PasswordOverrides(store);
-  const directory = new OverridingDirectory(chain, overrides, chain.verifier);
+  // Users made from identity providers' claims (`entra:alice`) are found again beside the directories.
+  const externalUsers = new ExternalUsers(store);
+  const claimsProviders = cfg.identity_providers.filter((p) => p.users === 'claims').map((p) => p.name);
+  const directory = new ExternalUserDirectory(new OverridingDirectory(chain, overrides, chain.verifier), externalUsers, claimsNamespace(claimsProviders), chain.verifier);
   const delivery = createDelivery(cfg.delivery, { logger, title: productName(cfg.portal), clock, ...(cfg.delivery.email.templates_dir ? { templatesDir: cfg.delivery.email.templates_dir } : {}) });
   const regulator = new Regulator(store, { regulation: cfg.regulation, lockout: cfg.second_factor.lockout }, clock);
   const { registry: factors, codes, totp, recovery: recoveryCodes } = createFactors({ store, keyring, delivery, clock, random, config });
@@ -111,6 +123,9 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
   const secondStep = new SecondStep({ config, clock, metrics, notices, directory, regulator, factors, codes, devices, grace, sessions, flows });
   const invites = new Invites(store, keyring.atRest('invites'), clock, random);
   const links = new RecoveryLinks(store, keyring.atRest('invites'), clock, random);
+  const signIn = new SignIn({ config, passwords, factors, secondStep, devices, grace, notices });
+  const identityProviders = new IdentityProviderSignIn({ config, providers, states: new SignInStates(store, keyring.signing('oidc-state'), random), directory, externalUsers, signIn, regulator, notices, metrics });
+  if (o.discoverProviders ?? true) providers.startDiscovery();
   return {
     logger,
     metrics,
@@ -132,7 +147,7 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
     flows,
     notices,
     passwords,
-    signIn: new SignIn({ config, passwords, factors, secondStep, devices, grace, notices }),
+    signIn,
     secondStep,
     enrolment: new Enrolment({ config, clock, metrics, notices, store, directory, regulator, passwords, factors, totp, recovery: recoveryCodes, codes, sessions, grace }),
     account: new Account({ config, directory, factors, devices, grace, sessions, notices }),
@@ -140,7 +155,9 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
     invitations: new Invitations({ clock, directory, regulator, invites, overrides, sessions, devices, notices, forgetPassword: (u) => passwords.forget(u) }),
     invites,
     operator: new Operator({ config, directory, regulator, factors, devices, sessions, invites, notices, delivery }),
+    identityProviders,
     async close() {
+      providers.close();
       await Promise.allSettled([sessions.close(), directory.close(), delivery.close()]);
       await store.close().catch(() => undefined);
     },

@@ -11,6 +11,7 @@ import type { Regulator } from '../regulation/regulator.js';
 import { sessionRef, type SessionData, type SessionManager } from '../session/sessions.js';
 import type { KeyValueStore } from '../store/store.js';
 import type { UserDirectory, UserRecord } from '../users/directory.js';
+import { isExternalUser } from '../users/external.js';
 import type { Clock } from '../util/clock.js';
 import type { Notices } from './notices.js';
 import type { Passwords } from './passwords.js';
@@ -19,6 +20,9 @@ import { promoteSession } from './sessions.js';
 import type { FoundSession } from './session-lookup.js';
 
 export type DestinationKind = 'email' | 'sms';
+
+/** How recent an identity provider's sign-in must be to stand in for the password (SPEC §2 `sensitive_action_age`'s default). */
+export const FRESH_SIGN_IN_MS = 5 * 60_000;
 
 /** Who may use the enrolment pages, decided here alone. */
 export type EnrolmentAccess =
@@ -106,13 +110,31 @@ export class Enrolment {
    * Throws INVALID_CREDENTIALS, RATE_LIMITED, INVALID_CODE.
    */
   async confirmTotp(found: FoundSession, user: UserRecord, password: string, code: string, info: RequestInfo): Promise<EnrolmentDone> {
-    await this.d.passwords.confirmPassword(user.username, password, info, { event: 'enrolment', method: 'totp', expectedUser: user.username });
+    if (this.needsPassword(user)) await this.d.passwords.confirmPassword(user.username, password, info, { event: 'enrolment', method: 'totp', expectedUser: user.username });
+    else this.requireFreshSignIn(found, user, info);
     await this.d.regulator.checkCode(info.clientIp);
     if (!code || !(await this.d.totp.confirmEnrolment(user.username, code.slice(0, 64)))) {
       this.d.notices.audit(info, 'enrolment', user.username, 'failure', 'invalid_code', { method: 'totp' });
       throw new PortcullisError('PORTCULLIS_ERR_INVALID_CODE');
     }
     return this.complete(found, user, 'totp', info);
+  }
+
+  /** Whether setting up an authenticator app asks for the password: not for users who have none (made from an identity provider's claims). */
+  needsPassword(user: UserRecord): boolean {
+    return !isExternalUser(user);
+  }
+
+  /**
+   * A user without a local password proves it is them by a recent sign-in at their identity provider
+   * instead: the forced enrolment right after it, or a sign-in younger than {@link FRESH_SIGN_IN_MS}.
+   * Throws REAUTH_REQUIRED.
+   */
+  private requireFreshSignIn(found: FoundSession, user: UserRecord, info: RequestInfo): void {
+    const age = this.d.clock.now() - found.session.authenticatedAt;
+    if (isForcedEnrolment(found.session) || age <= FRESH_SIGN_IN_MS) return;
+    this.d.notices.audit(info, 'enrolment', user.username, 'failure', 'reauth_required', { method: 'totp' });
+    throw new PortcullisError('PORTCULLIS_ERR_REAUTH_REQUIRED');
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { FactorMethod } from '../config/schema/index.js';
 import type { SessionData, SessionManager } from '../session/sessions.js';
+import type { SessionIdp } from '../session/session-data.js';
 import type { UserRecord } from '../users/directory.js';
 
 export interface IssueOptions {
@@ -17,19 +18,22 @@ export interface IssueOptions {
   enrol?: FactorMethod | undefined;
   /** The session being replaced: ids rotate at every change of authentication level. */
   replace?: string | undefined;
+  /** Signed in through this identity provider instead of a password (the first factor is then `oidc`). */
+  idp?: SessionIdp | undefined;
 }
 
 /** Makes the session for a user who passed a step; the old one (if any) is ended. */
 export async function issueSession(sessions: SessionManager, user: UserRecord, o: IssueOptions): Promise<{ id: string; cookie: string; session: SessionData }> {
   if (o.replace) await sessions.revoke(o.replace);
-  const second = o.factors.filter((f) => f !== 'password');
+  const first = o.idp ? 'oidc' : 'password';
+  const second = o.factors.filter((f) => f !== 'password' && f !== 'oidc');
   return sessions.create({
     user: user.username,
     displayName: user.displayName,
     email: user.email,
     groups: user.groups,
     authenticatedAt: o.now,
-    factors: [{ method: 'password', at: o.now }, ...second.map((method) => ({ method, at: o.now }))],
+    factors: [{ method: first, at: o.now }, ...second.map((method) => ({ method, at: o.now }))],
     level: o.level,
     // A trusted device stands in for the code at sign-in, but it is not a fresh second factor: rules
     // with `max_auth_age` (step-up) still ask for one.
@@ -41,6 +45,7 @@ export async function issueSession(sessions: SessionManager, user: UserRecord, o
     ...(o.exempt ? { secondFactorExempt: true } : {}),
     ...(o.flow ? { flow: o.flow } : {}),
     ...(o.enrol ? { enrol: o.enrol } : {}),
+    ...(o.idp ? { idp: { name: o.idp.name, amr: [...o.idp.amr], ...(o.idp.acr !== undefined ? { acr: o.idp.acr } : {}) } } : {}),
   });
 }
 

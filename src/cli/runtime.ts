@@ -75,7 +75,7 @@ export async function withRuntime(configPath: string, io: CommandIo, command: st
   const quiet = pino({ level: 'silent' });
   let core: AuthCore | undefined;
   try {
-    core = await createAuthCore(() => config, { logger: quiet, auditLogger: logger, metrics: new Metrics({ defaultMetrics: false }), configPath, watchUsers: false });
+    core = await createAuthCore(() => config, { logger: quiet, auditLogger: logger, metrics: new Metrics({ defaultMetrics: false }), configPath, watchUsers: false, discoverProviders: false });
     try {
       await core.store.ping();
     } catch (err) {

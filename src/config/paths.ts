@@ -16,6 +16,7 @@ export const RELATIVE_PATH_KEYS = [
   'api_clients[].bearer_jwt.jwks_file',
   'identity.jwt_assertion.private_key_file',
   'portal.branding.logo_file',
+  'identity_providers[].private_key_jwt.key_file',
 ] as const;
 
 type Holder = Record<string, unknown>;

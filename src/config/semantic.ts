@@ -20,6 +20,7 @@ export function checkSemantics(data: unknown, out: ProblemCollector): void {
   checkSecondFactor(root, out);
   checkSession(root, out);
   checkDelivery(root, out);
+  checkIdentityProviders(root, out);
 }
 
 /** Console delivery writes one-time codes to the log: fine for development, never for production. */
@@ -103,5 +104,23 @@ function checkSession(root: Obj, out: ProblemCollector): void {
   const lifetime = typeof session.lifetime === 'string' || typeof session.lifetime === 'number' ? parseDuration(session.lifetime) : undefined;
   if (lifetime !== undefined && lifetime > 30 * DAY) {
     out.warn(['session', 'lifetime'], `sessions that last ${Math.round(lifetime / DAY)} days outlive the 30 days that a second factor should be trusted for; consider 12h with trusted devices`);
+  }
+}
+
+function checkIdentityProviders(root: Obj, out: ProblemCollector): void {
+  const providers = list(root.identity_providers);
+  const names = new Map<string, number>();
+  providers.forEach((p, i) => {
+    const name = obj(p)?.name;
+    if (typeof name !== 'string') return;
+    const first = names.get(name);
+    if (first !== undefined) out.error(['identity_providers', i, 'name'], `duplicate identity provider name '${name}' (also identity_providers[${first}])`);
+    else names.set(name, i);
+  });
+  if (providers.length > 0 && obj(root.server)?.public_url === undefined) {
+    out.warn(['identity_providers'], 'server.public_url is not set: the redirect URI sent to the provider follows the host each browser asked for; set public_url so it is the one registered at the provider');
+  }
+  if (obj(root.portal)?.password_form === false && providers.length === 0) {
+    out.warn(['portal', 'password_form'], 'the password form is hidden and no identity_providers are configured: nobody can sign in from a browser');
   }
 }

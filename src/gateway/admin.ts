@@ -17,13 +17,17 @@ export function createAdminServer(gw: () => Gateway | undefined): http.Server {
           res.writeHead(503, { 'content-type': 'application/json' });
           return void res.end('{"status":"starting"}');
         }
+        // Identity providers are reported, not required: one that is down takes away its button, not the
+        // gateway (sessions, passwords and the other providers keep working).
+        const health = g.core.identityProviders.health();
+        const providers = Object.keys(health).length ? { identity_providers: Object.fromEntries(Object.entries(health).map(([name, h]) => [name, h.status])) } : {};
         try {
           await g.core.store.ping();
           res.writeHead(200, { 'content-type': 'application/json' });
-          return void res.end(JSON.stringify({ status: 'ready', store: 'ok', config: 'loaded' }));
+          return void res.end(JSON.stringify({ status: 'ready', store: 'ok', config: 'loaded', ...providers }));
         } catch {
           res.writeHead(503, { 'content-type': 'application/json' });
-          return void res.end(JSON.stringify({ status: 'not_ready', store: 'unreachable', config: 'loaded' }));
+          return void res.end(JSON.stringify({ status: 'not_ready', store: 'unreachable', config: 'loaded', ...providers }));
         }
       }
       if (path === '/metrics' && g) {

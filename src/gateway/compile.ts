@@ -9,6 +9,7 @@ import { NetworkSet } from '../util/net.js';
 import { compileBranding } from '../portal/branding.js';
 import { LOGIN_CSRF_COOKIE } from '../portal/csrf.js';
 import { createErrorPages } from '../portal/error-pages.js';
+import { OIDC_BINDING_COOKIE } from '../portal/oidc.js';
 import { IdentityHeaders, identityHeaderNames } from './identity.js';
 import type { Compiled } from './runtime.js';
 
@@ -48,7 +49,7 @@ export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'password
     trusted: new NetworkSet(config.server.trusted_proxies),
     identity: new IdentityHeaders(config.identity),
     stripHeaders: identityHeaderNames(config.identity),
-    stripCookies: [config.session.cookie.name, config.session.cookie.device_name, LOGIN_CSRF_COOKIE],
+    stripCookies: [config.session.cookie.name, config.session.cookie.device_name, LOGIN_CSRF_COOKIE, OIDC_BINDING_COOKIE],
     servedHosts: servedHosts(config),
     servedOrigins: servedOrigins(config),
     prefix,

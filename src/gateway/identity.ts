@@ -73,7 +73,7 @@ export class IdentityHeaders {
     if (cached && cached.until > now) return cached.token;
     const iat = Math.floor(now / 1000);
     const ttl = Math.max(1, Math.floor(a.ttl / 1000));
-    let jwt = new SignJWT({ groups: [...subject.groups], ...(subject.email ? { email: subject.email } : {}), ...(subject.name ? { name: subject.name } : {}), amr: [...subject.amr] })
+    let jwt = new SignJWT({ groups: [...subject.groups], ...(subject.email ? { email: subject.email } : {}), ...(subject.name ? { name: subject.name } : {}), amr: [...subject.amr], ...(subject.idp ? { idp: subject.idp } : {}) })
       .setProtectedHeader({ alg: this.alg!, kid: this.kid!, typ: 'JWT' })
       .setSubject(subject.user)
       .setIssuer('portcullis')

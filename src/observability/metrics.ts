@@ -14,6 +14,7 @@ export class Metrics {
   readonly storeLatency: Histogram<'op'>;
   readonly storeErrors: Counter;
   readonly decisions: Counter<'policy' | 'result'>;
+  readonly idpSignIns: Counter<'provider' | 'outcome'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -35,5 +36,6 @@ export class Metrics {
     this.storeLatency = new Histogram({ name: 'portcullis_store_latency_seconds', help: 'Session store operation latency', labelNames: ['op'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers });
     this.storeErrors = new Counter({ name: 'portcullis_store_errors_total', help: 'Session store errors', registers });
     this.decisions = new Counter({ name: 'portcullis_access_decisions_total', help: 'Access decisions by policy and result', labelNames: ['policy', 'result'], registers });
+    this.idpSignIns = new Counter({ name: 'portcullis_idp_sign_ins_total', help: 'Sign-ins through identity providers by provider and outcome', labelNames: ['provider', 'outcome'], registers });
   }
 }

@@ -13,7 +13,8 @@ async function showTotp(app: PortalApp, req: IncomingMessage, res: ServerRespons
   // Cancel: back to the account page; a required set-up can only be left by signing out (or choosing another method).
   const others = app.core.enrolment.enrollable(e.user).length > 1;
   const cancel = !e.forced ? `${app.prefix}/account` : others ? `${app.prefix}/enroll?${rdQuery(rd)}` : `${app.prefix}/logout`;
-  const model: EnrollTotpModel = { qrSvg: setup.qrSvg, uri: setup.uri, secretBase32: setup.secretBase32, rd, digits: app.config.second_factor.totp.digits, replaces: setup.replaces, cancel, ...(error ? { error } : {}) };
+  const passwordless = !app.core.enrolment.needsPassword(e.user);
+  const model: EnrollTotpModel = { qrSvg: setup.qrSvg, uri: setup.uri, secretBase32: setup.secretBase32, rd, digits: app.config.second_factor.totp.digits, replaces: setup.replaces, cancel, ...(error ? { error } : {}), ...(passwordless ? { passwordless } : {}) };
   renderPage(res, status, enrollTotpPage(sessionView(app, req, e.found.session), model));
 }
 
@@ -40,6 +41,7 @@ export async function postEnrollTotp(app: PortalApp, req: IncomingMessage, res: 
   } catch (err) {
     if (isPortcullisError(err, 'PORTCULLIS_ERR_INVALID_CREDENTIALS')) return showTotp(app, req, res, e, 401, rd, 'invalid_password');
     if (isPortcullisError(err, 'PORTCULLIS_ERR_INVALID_CODE')) return showTotp(app, req, res, e, 401, rd, 'invalid_code');
+    if (isPortcullisError(err, 'PORTCULLIS_ERR_REAUTH_REQUIRED')) return renderMessage(app, req, res, 401, 'enroll.error.reauth');
     if (isPortcullisError(err, 'PORTCULLIS_ERR_RATE_LIMITED')) return renderMessage(app, req, res, 429, 'verify.error.rate_limited', { 'retry-after': String(Number(err.details.retry_after ?? 60)) });
     throw err;
   }

@@ -6,6 +6,7 @@ import { dispatchTable, type MethodTable } from './dispatch.js';
 import { handleAccount } from './account.js';
 import { handleEnroll } from './enroll.js';
 import { handleInvite } from './invite.js';
+import { handleOidc } from './oidc.js';
 import { handleRecover } from './recover.js';
 import { renderPage, viewContext } from './page.js';
 import { outboxPage } from './views/pages.js';
@@ -40,6 +41,7 @@ const sections: Array<[string, Section]> = [
   ['/account', handleAccount],
   ['/recover', handleRecover],
   ['/invite/', handleInvite],
+  ['/oidc/', handleOidc],
 ];
 
 const top = dispatchTable(pages);

@@ -15,7 +15,8 @@ import { clearSessionCookie, csrfRejected, deviceIdOf, ensureDevice, loginUrl, p
 
 function showLogin(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, status: number, model: LoginModel, headers: Record<string, string> = {}): void {
   const token = preSessionCsrf(app, res, ctx);
-  renderPage(res, status, loginPage(viewContext(app, req, { csrf: token }), model), headers);
+  const sso = { providers: app.core.identityProviders.buttons(), passwordForm: app.config.portal.password_form };
+  renderPage(res, status, loginPage(viewContext(app, req, { csrf: token }), { ...sso, ...model }), headers);
 }
 
 export async function getLogin(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
@@ -107,7 +108,11 @@ async function verifyState(app: PortalApp, req: IncomingMessage, ctx: RequestCon
   const user = await core.directory.lookup(found.session.user);
   if (!user || user.disabled) return { redirect: loginUrl(app, rd) };
   const started = await core.secondStep.stepUp(user, requestInfo(app, req, ctx));
-  if (!started) return { redirect: rd };
+  if (!started) {
+    // Trusted for its MFA, the identity provider does the step-up when Portcullis has no factor of the user's own.
+    const provider = core.identityProviders.stepUpProvider(found.session);
+    return { redirect: provider ? `${app.prefix}/oidc/${provider}/start?${rdQuery(rd)}&reauth=1` : rd };
+  }
   await core.sessions.update(found.id, { flow: started.flow.id });
   const state = { found: { ...found, session: { ...found.session, flow: started.flow.id } }, flow: started.flow };
   return started.sendError ? { sendError: started.sendError, state } : state;
@@ -279,13 +284,16 @@ export async function postLogout(app: PortalApp, req: IncomingMessage, res: Serv
   const found = await core.lookup.find(req.headers);
   const everywhere = new URLSearchParams(ctx.query).get('everywhere') === '1' || form.get('everywhere') === '1';
   let ended: { everywhere: boolean; sessions: number; devices: number } | undefined;
+  let endSession: string | undefined;
   if (found) {
     if (!verifyCsrf(found.session.csrf, form.get('csrf') ?? undefined)) return csrfRejected(app, req, res);
     ended = await core.account.signOut(found, everywhere, deviceIdOf(app, req), requestInfo(app, req, ctx));
+    // Begun at an identity provider with `end_session: true`: on to its end_session_endpoint, then back to the sign-in page.
+    endSession = core.identityProviders.endSessionUrl(found.session, `${app.publicBase(ctx.client.host, ctx.client.proto) ?? `${ctx.client.proto}://${ctx.client.host}`}${app.prefix}/login`);
   }
   clearSessionCookie(app, res, ctx);
   // Everywhere: the sign-in page says what happened ("3 sessions were ended; 2 trusted devices were forgotten").
-  seeOther(res, ended?.everywhere ? `${app.prefix}/login?notice=signed_out_everywhere&sessions=${ended.sessions}&devices=${ended.devices}` : `${app.prefix}/login?notice=logged_out`);
+  seeOther(res, endSession ?? (ended?.everywhere ? `${app.prefix}/login?notice=signed_out_everywhere&sessions=${ended.sessions}&devices=${ended.devices}` : `${app.prefix}/login?notice=logged_out`));
 }
 
 /**

@@ -9,9 +9,9 @@ export interface SessionData {
   createdAt: number;
   expiresAt: number;
   lastSeenAt: number;
-  /** When the password was checked. */
+  /** When the password (or the identity provider's sign-in) was checked. */
   authenticatedAt: number;
-  /** Completed factors, e.g. {method:'password'}, {method:'email'}. */
+  /** Completed factors, e.g. {method:'password'}, {method:'email'}; `oidc` first for an identity provider's sign-in. */
   factors: { method: string; at: number }[];
   level: 'one_factor' | 'two_factor';
   secondFactorAt?: number;
@@ -28,6 +28,15 @@ export interface SessionData {
   flow?: string | undefined;
   /** A method the user must enrol before the second step can be done. */
   enrol?: string | undefined;
+  /** Signed in through an identity provider (instead of a password): its name and what its ID token said. */
+  idp?: SessionIdp | undefined;
+}
+
+/** The identity provider a session began at, and the ID token's `amr` and `acr`. */
+export interface SessionIdp {
+  name: string;
+  amr: string[];
+  acr?: string | undefined;
 }
 
 /** What `create` takes: the store sets the times and the CSRF secret. */

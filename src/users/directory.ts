@@ -11,7 +11,7 @@ export interface UserRecord {
   disabled: boolean;
   /** Per-user override from the users file. */
   secondFactor?: { method?: FactorMethod | undefined; enabled?: boolean | undefined } | undefined;
-  /** Which directory answered: 'file' or 'ldap'. */
+  /** Which directory answered: 'file', 'ldap', or 'idp:NAME' for a user made from identity provider NAME's claims. */
   source: string;
 }
 

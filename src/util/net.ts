@@ -40,3 +40,18 @@ export class NetworkSet {
     return this.list.check(addr, version === 4 ? 'ipv4' : 'ipv6');
   }
 }
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * A URL host name that names this machine: `localhost`, `127.0.0.0/8`, `::1` (with or without brackets,
+ * as `URL.hostname` writes it). Plain-http identity providers are accepted only here.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = normalizeIp(hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1'));
+  if (h === 'localhost') return true;
+  const version = isIP(h);
+  return version !== 0 && LOOPBACK.check(h, version === 4 ? 'ipv4' : 'ipv6');
+}

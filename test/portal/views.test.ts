@@ -65,6 +65,26 @@ void t.test('login page: form, fields, autocomplete, rd, recover link', (t) => {
   t.end();
 });
 
+void t.test('login page: one button per identity provider keeping rd; password_form false leaves the buttons only', (t) => {
+  const providers = [
+    { name: 'entra', displayName: 'Microsoft Entra ID' },
+    { name: 'kc', displayName: 'Keycloak <staff>' },
+  ];
+  const both = loginPage(ctx, { rd: '/cams?id=1&x=2', providers });
+  t.match(both, /<a class="button button--block" href="\/_gateway\/oidc\/entra\/start\?rd=%2Fcams%3Fid%3D1%26x%3D2">Sign in with Microsoft Entra ID<\/a>/);
+  t.match(both, />Sign in with Keycloak &lt;staff&gt;<\/a>/, 'the display name is escaped');
+  t.ok(byAction(both, '/_gateway/login')[0], 'the password form is still there');
+  t.match(both, /<p class="hint">or<\/p>/);
+  const only = loginPage(ctx, { rd: '/', providers: providers.slice(0, 1), passwordForm: false });
+  t.equal(forms(only).filter((f) => f.action === '/_gateway/login').length, 0, 'no password form');
+  t.notMatch(only, /name="password"/);
+  t.notMatch(only, /<p class="hint">or<\/p>/);
+  t.match(only, /class="button button--block button--primary" href="\/_gateway\/oidc\/entra\/start\?rd=%2F"/);
+  t.notMatch(loginPage(ctx, { rd: '/' }), /\/oidc\//, 'no providers, no buttons');
+  t.match(loginPage(context('de'), { rd: '/', providers }), /Anmelden mit Microsoft Entra ID/);
+  t.end();
+});
+
 void t.test('login page: errors and notices', (t) => {
   const bad = loginPage(ctx, { rd: '/', username: 'alice', error: 'invalid_credentials' });
   t.match(bad, /role="alert">Incorrect username or password\./);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { accessSchema } from './access.js';
 import { apiClientsSchema } from './api-clients.js';
 import { deliverySchema } from './delivery.js';
+import { identityProvidersSchema } from './identity-providers.js';
 import { identitySchema, loggingSchema, portalSchema } from './misc.js';
 import { secondFactorSchema } from './second-factor.js';
 import { adminSchema, serverSchema } from './server.js';
@@ -15,6 +16,7 @@ export const configSchema = z.strictObject({
   admin: adminSchema,
   session: sessionSchema,
   users: usersSchema,
+  identity_providers: identityProvidersSchema,
   regulation: regulationSchema,
   second_factor: secondFactorSchema,
   delivery: deliverySchema,
@@ -33,3 +35,4 @@ export { FACTOR_METHODS, type FactorMethod } from './second-factor.js';
 export { POLICIES, type Policy, type RuleConfig } from './access.js';
 export type { UpstreamConfig } from './upstreams.js';
 export type { ApiClientConfig } from './api-clients.js';
+export type { IdentityProviderConfig } from './identity-providers.js';

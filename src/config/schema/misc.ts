@@ -11,7 +11,7 @@ export const identitySchema = z
         groups: headerName.default('Remote-Groups'),
         email: headerName.default('Remote-Email'),
         name: headerName.default('Remote-Name'),
-        /** How the caller authenticated: `session`, `api_key`, `bearer_jwt`, `basic` or `network`. */
+        /** How the caller authenticated: `session`, `oidc:NAME` (a session begun at identity provider NAME), `api_key`, `bearer_jwt`, `basic` or `network`. */
         method: headerName.default('Remote-Auth-Method'),
       })
       .prefault({}),
@@ -55,6 +55,8 @@ export const portalSchema = z
         help_url: httpUrl().optional(),
       })
       .prefault({}),
+    /** Show the username and password form on the sign-in page (false: identity provider buttons only). */
+    password_form: z.boolean().default(true),
   })
   .prefault({});
 

@@ -182,6 +182,19 @@ export const de: Catalogue = {
   'invite.error.too_short': { one: 'Das Passwort muss mindestens {count} Zeichen haben.', other: 'Das Passwort muss mindestens {count} Zeichen haben.' },
   'invite.error.expired': 'Dieser Link ist abgelaufen oder wurde bereits verwendet. Bitte fragen Sie Ihre Administration nach einem neuen.',
 
+  'login.oidc.button': 'Anmelden mit {provider}',
+  'login.oidc.or': 'oder',
+  'oidc.error.title': 'Anmeldung nicht möglich',
+  'oidc.error.unknown_provider': 'Diese Anmeldemöglichkeit ist nicht verfügbar.',
+  'oidc.error.state': 'Dieser Anmeldeversuch ist abgelaufen oder wurde bereits abgeschlossen. Bitte beginnen Sie erneut auf der Anmeldeseite.',
+  'oidc.error.cancelled': 'Die Anmeldung wurde beim Identitätsanbieter abgebrochen.',
+  'oidc.error.provider': 'Der Identitätsanbieter hat eine Antwort gesendet, die nicht akzeptiert werden kann. Bitte versuchen Sie es erneut; wenn das wiederholt passiert, wenden Sie sich an Ihre Administration.',
+  'oidc.error.unavailable': 'Der Identitätsanbieter ist gerade nicht erreichbar. Bitte versuchen Sie es gleich noch einmal.',
+  'oidc.error.unknown_user': 'Ihr Konto ist für diese Anwendung nicht eingerichtet. Bitte wenden Sie sich an Ihre Administration.',
+  'oidc.error.not_allowed': 'Ihr Konto gehört keiner Gruppe an, die diese Anwendung nutzen darf. Bitte wenden Sie sich an Ihre Administration.',
+  'enroll.totp.step_confirm_code': 'Bestätigen Sie mit dem {length}-stelligen Code, den die App anzeigt.',
+  'enroll.error.reauth': 'Melden Sie sich zu Ihrer Sicherheit ab und wieder an, bevor Sie eine Authenticator-App einrichten.',
+
   'message.status': 'Fehler {status}',
 
   'layout.help': 'Hilfe',

@@ -228,6 +228,19 @@ export const en = {
   'invite.error.too_short': { one: 'The password must have at least {count} character.', other: 'The password must have at least {count} characters.' },
   'invite.error.expired': 'This link has expired or has already been used. Please ask your administrator for a new one.',
 
+  'login.oidc.button': 'Sign in with {provider}',
+  'login.oidc.or': 'or',
+  'oidc.error.title': 'Sign-in did not work',
+  'oidc.error.unknown_provider': 'This sign-in option is not available.',
+  'oidc.error.state': 'This sign-in attempt has expired or was already completed. Please start again from the sign-in page.',
+  'oidc.error.cancelled': 'Sign-in was cancelled at the identity provider.',
+  'oidc.error.provider': 'The identity provider sent an answer that could not be accepted. Please try again; if this keeps happening, contact your administrator.',
+  'oidc.error.unavailable': 'The identity provider cannot be reached right now. Please try again in a moment.',
+  'oidc.error.unknown_user': 'Your account is not set up for this application. Please contact your administrator.',
+  'oidc.error.not_allowed': 'Your account is not in a group that may use this application. Please contact your administrator.',
+  'enroll.totp.step_confirm_code': 'Confirm with the {length}-digit code the app shows.',
+  'enroll.error.reauth': 'For your security, sign out and sign in again before setting up an authenticator app.',
+
   'message.status': 'Error {status}',
 
   'errorpage.400.title': 'This address cannot be used',

@@ -182,6 +182,19 @@ export const es: Catalogue = {
   'invite.error.too_short': { one: 'La contraseña debe tener al menos {count} carácter.', other: 'La contraseña debe tener al menos {count} caracteres.' },
   'invite.error.expired': 'Este enlace ha caducado o ya se ha utilizado. Pida uno nuevo a su administrador.',
 
+  'login.oidc.button': 'Iniciar sesión con {provider}',
+  'login.oidc.or': 'o',
+  'oidc.error.title': 'No se pudo iniciar sesión',
+  'oidc.error.unknown_provider': 'Esta opción de inicio de sesión no está disponible.',
+  'oidc.error.state': 'Este intento de inicio de sesión ha caducado o ya se completó. Vuelva a empezar desde la página de inicio de sesión.',
+  'oidc.error.cancelled': 'El inicio de sesión se canceló en el proveedor de identidad.',
+  'oidc.error.provider': 'El proveedor de identidad envió una respuesta que no se puede aceptar. Inténtelo de nuevo; si vuelve a ocurrir, póngase en contacto con su administrador.',
+  'oidc.error.unavailable': 'No se puede contactar con el proveedor de identidad en este momento. Inténtelo de nuevo en un momento.',
+  'oidc.error.unknown_user': 'Su cuenta no está configurada para esta aplicación. Póngase en contacto con su administrador.',
+  'oidc.error.not_allowed': 'Su cuenta no pertenece a ningún grupo autorizado a usar esta aplicación. Póngase en contacto con su administrador.',
+  'enroll.totp.step_confirm_code': 'Confirme con el código de {length} dígitos que muestra la aplicación.',
+  'enroll.error.reauth': 'Por su seguridad, cierre la sesión y vuelva a iniciarla antes de configurar una aplicación de autenticación.',
+
   'message.status': 'Error {status}',
 
   'layout.help': 'Ayuda',

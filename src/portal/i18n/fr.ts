@@ -182,6 +182,19 @@ export const fr: Catalogue = {
   'invite.error.too_short': { one: 'Le mot de passe doit comporter au moins {count} caractère.', other: 'Le mot de passe doit comporter au moins {count} caractères.' },
   'invite.error.expired': 'Ce lien a expiré ou a déjà été utilisé. Demandez-en un nouveau à votre administrateur.',
 
+  'login.oidc.button': 'Se connecter avec {provider}',
+  'login.oidc.or': 'ou',
+  'oidc.error.title': 'La connexion n’a pas abouti',
+  'oidc.error.unknown_provider': 'Cette option de connexion n’est pas disponible.',
+  'oidc.error.state': 'Cette tentative de connexion a expiré ou est déjà terminée. Veuillez recommencer depuis la page de connexion.',
+  'oidc.error.cancelled': 'La connexion a été annulée auprès du fournisseur d’identité.',
+  'oidc.error.provider': 'Le fournisseur d’identité a envoyé une réponse qui ne peut pas être acceptée. Veuillez réessayer ; si cela se reproduit, contactez votre administrateur.',
+  'oidc.error.unavailable': 'Le fournisseur d’identité est injoignable pour le moment. Veuillez réessayer dans un instant.',
+  'oidc.error.unknown_user': 'Votre compte n’est pas configuré pour cette application. Veuillez contacter votre administrateur.',
+  'oidc.error.not_allowed': 'Votre compte ne fait partie d’aucun groupe autorisé à utiliser cette application. Veuillez contacter votre administrateur.',
+  'enroll.totp.step_confirm_code': 'Confirmez avec le code à {length} chiffres affiché par l’application.',
+  'enroll.error.reauth': 'Pour votre sécurité, déconnectez-vous puis reconnectez-vous avant de configurer une application d’authentification.',
+
   'message.status': 'Erreur {status}',
 
   'layout.help': 'Aide',

@@ -182,6 +182,19 @@ export const nl: Catalogue = {
   'invite.error.too_short': { one: 'Het wachtwoord moet minstens {count} teken hebben.', other: 'Het wachtwoord moet minstens {count} tekens hebben.' },
   'invite.error.expired': 'Deze link is verlopen of al gebruikt. Vraag uw beheerder om een nieuwe.',
 
+  'login.oidc.button': 'Inloggen met {provider}',
+  'login.oidc.or': 'of',
+  'oidc.error.title': 'Inloggen is niet gelukt',
+  'oidc.error.unknown_provider': 'Deze manier van inloggen is niet beschikbaar.',
+  'oidc.error.state': 'Deze inlogpoging is verlopen of al afgerond. Begin opnieuw vanaf de inlogpagina.',
+  'oidc.error.cancelled': 'Het inloggen is bij de identiteitsprovider geannuleerd.',
+  'oidc.error.provider': 'De identiteitsprovider stuurde een antwoord dat niet kan worden geaccepteerd. Probeer het opnieuw; neem contact op met uw beheerder als dit blijft gebeuren.',
+  'oidc.error.unavailable': 'De identiteitsprovider is nu niet bereikbaar. Probeer het zo meteen opnieuw.',
+  'oidc.error.unknown_user': 'Uw account is niet ingesteld voor deze toepassing. Neem contact op met uw beheerder.',
+  'oidc.error.not_allowed': 'Uw account zit niet in een groep die deze toepassing mag gebruiken. Neem contact op met uw beheerder.',
+  'enroll.totp.step_confirm_code': 'Bevestig met de code van {length} cijfers die de app toont.',
+  'enroll.error.reauth': 'Log voor uw veiligheid uit en opnieuw in voordat u een authenticator-app instelt.',
+
   'message.status': 'Fout {status}',
 
   'layout.help': 'Help',

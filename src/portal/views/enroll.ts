@@ -20,6 +20,8 @@ export interface EnrollTotpModel {
   replaces?: boolean;
   /** Where "Cancel" leads (the account page, or the way out of a required set-up). */
   cancel?: string;
+  /** The user has no local password (made from an identity provider's claims): the first code alone confirms. */
+  passwordless?: boolean;
 }
 
 export interface EnrollDestinationModel {
@@ -100,14 +102,14 @@ ${open ? html`<p class="open-app"><a class="button button--block" href="${open}"
 <p class="uri"><code>${m.uri}</code></p>
 </details>
 </li>
-<li><p>${t.t('enroll.totp.step_confirm', { length: digits })}</p>
+<li><p>${m.passwordless ? t.t('enroll.totp.step_confirm_code', { length: digits }) : t.t('enroll.totp.step_confirm', { length: digits })}</p>
 ${postForm(
   ctx,
   `${ctx.prefix}/enroll/totp`,
-  html`<div class="field">
+  html`${m.passwordless ? '' : html`<div class="field">
 <label for="password">${t.t('login.password')}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${m.error === 'invalid_password' ? html` aria-invalid="true"` : ''}>
-</div>
+</div>`}
 ${codeInput(ctx, { length: digits, charset: 'digits', invalid: m.error === 'invalid_code', autofocus: false, label: t.t('enroll.totp.code_label') })}
 <button class="button button--primary button--block" type="submit">${t.t('enroll.totp.submit')}</button>`,
   { rd: m.rd, className: 'stack' },

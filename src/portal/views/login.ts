@@ -22,6 +22,10 @@ export interface LoginModel {
   notice?: 'logged_out' | 'session_expired' | 'locked' | 'signed_out_everywhere';
   /** With `signed_out_everywhere`: what ended. */
   signedOut?: { sessions: number; devices: number };
+  /** "Sign in with ..." buttons, one per identity provider (each starts at `/oidc/NAME/start`, keeping `rd`). */
+  providers?: ReadonlyArray<{ name: string; displayName: string }>;
+  /** false: no username and password form (`portal.password_form: false`). */
+  passwordForm?: boolean;
 }
 
 function noticeAlert(ctx: ViewContext, m: LoginModel): Html | '' {
@@ -83,11 +87,20 @@ export function loginPage(ctx: ViewContext, m: LoginModel): string {
 <button class="button button--primary button--block" type="submit">${t.t('login.submit')}</button>`,
     { rd: m.rd, className: 'stack' },
   );
+  const showForm = m.passwordForm !== false;
+  const providers = m.providers ?? [];
+  const buttons = providers.length
+    ? html`<div class="stack">
+${providers.map((p) => html`<a class="button button--block${showForm ? '' : ' button--primary'}" href="${prefix}/oidc/${encodeURIComponent(p.name)}/start?rd=${encodeURIComponent(m.rd)}">${t.t('login.oidc.button', { provider: p.displayName })}</a>`)}
+</div>
+${showForm ? html`<p class="hint">${t.t('login.oidc.or')}</p>` : ''}`
+    : '';
   const body = html`<div class="card">
 <p class="card__brand">${brandMark(ctx, 'card__mark')}<span>${ctx.productTitle}</span></p>
 ${pageHead(t.t('login.title'), t.t('login.lead', { product: ctx.productTitle }))}
 ${messages}
-${form}
+${buttons}
+${showForm ? form : ''}
 <p class="card__foot"><a href="${prefix}/recover">${t.t('login.lost_factor')}</a></p>
 </div>`;
   return layout(ctx, t.t('login.title'), body);
