@@ -13,7 +13,7 @@ import type { Clock } from '../util/clock.js';
 import { codeChallengeKey } from '../factors/code.js';
 import type { Flow, FlowStore } from './flows.js';
 import type { Notices } from './notices.js';
-import type { RequestInfo } from './request.js';
+import { describeDevice, type RequestInfo } from './request.js';
 
 export interface SentInfo {
   channel: 'email' | 'sms';
@@ -217,7 +217,8 @@ export class SecondStep {
     await this.d.sessions.revokeUser(user.username);
     this.d.metrics.lockouts.inc();
     this.d.notices.audit(info, 'account_locked', user.username, 'failure', 'too_many_wrong_codes');
-    if (this.d.config().second_factor.lockout.notify) await this.d.notices.user(user, 'locked', info);
+    // When, from which address (`ip`, added by Notices) and which browser or app (issue 17).
+    if (this.d.config().second_factor.lockout.notify) await this.d.notices.user(user, 'locked', info, { device: describeDevice(info.userAgent) });
   }
 }
 
