@@ -1,7 +1,7 @@
 /**
  * Adversarial table: user enumeration (issue 12) on every sign-in and recovery route — the portal form,
  * the JSON API login, an HTTP Basic API client at the proxy and at forward-auth, and the recovery-link
- * request. Rows: an unknown user, a known user with a wrong password, a locked user (right and wrong
+ * request (Basic also at the WebSocket upgrade). Rows: an unknown user, a known user with a wrong password, a locked user (right and wrong
  * password), a disabled user (right and wrong password), a listed client user missing from the directory.
  * Every row must get the same status, the same headers (but date and request id) and the same body (but
  * the request id, the CSRF token and the echoed username).
@@ -106,7 +106,7 @@ void t.test('enumeration: one answer and the same work for unknown, wrong, locke
   );
 
   const basic = (row: Row): Array<[string, string]> => [['Authorization', `Basic ${Buffer.from(`${row.user}:${row.password}`).toString('base64')}`]];
-  for (const entrance of ['proxy', 'authz full URL', 'traefik/caddy'] as const) {
+  for (const entrance of ['proxy', 'websocket', 'authz path', 'authz full URL', 'traefik/caddy'] as const) {
     await t.test(`HTTP Basic API client at ${entrance}`, (t) => sameForAll(t, stack, `Basic at ${entrance}`, async (row) => fromRaw(await through(stack, entrance, '/cams', basic(row)))));
   }
 
