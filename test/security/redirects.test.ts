@@ -1,7 +1,8 @@
 /**
  * Adversarial table: redirect targets (`rd`, issue 12) at every place the gateway sends a browser on —
  * the sign-in page (its form keeps `rd`), the password POST (303), the sign-in page of a signed-in
- * browser (303), the second-step page (its form) and its sign-in redirect, sign-out (which takes no
+ * browser (303), the second-step page (its form) and its sign-in redirect, the enrolment pages (links
+ * and form), sign-out (which takes no
  * target at all), and forward-auth's sign-in link (built from public_url, never from a forwarded host,
  * whose `rd` the portal then judges). The JSON API takes no return URL.
  *
@@ -9,7 +10,7 @@
  */
 import t from 'tap';
 import { Browser } from '../fixtures/browser.js';
-import { startStack } from '../fixtures/gateway.js';
+import { DEFAULT_USERS, startStack } from '../fixtures/gateway.js';
 import { rawGet } from './tables.js';
 
 const PUBLIC = 'http://vms.example.com';
@@ -63,7 +64,7 @@ function rdOf(location: string | undefined): string | null {
 }
 
 void t.test('redirect targets at every place the gateway sends a browser', async (t) => {
-  const stack = await startStack({ config: { server: { listen: '127.0.0.1:0', trusted_proxies: ['127.0.0.1/32'], public_url: PUBLIC }, access: { default_policy: 'two_factor' } } });
+  const stack = await startStack({ users: { ...DEFAULT_USERS, dave: { password: 'dave-password-1', groups: [] } }, config: { server: { listen: '127.0.0.1:0', trusted_proxies: ['127.0.0.1/32'], public_url: PUBLIC }, access: { default_policy: 'two_factor' } } });
   t.teardown(() => stack.close());
   const port = Number(new URL(stack.url).port);
 
@@ -71,6 +72,10 @@ void t.test('redirect targets at every place the gateway sends a browser', async
   const full = new Browser(stack.url);
   await full.get('/_gateway/login');
   await full.post('/_gateway/login', { username: 'svc', password: 'svc-password-1', csrf: full.csrf(), rd: '/' });
+  // dave has no second factor yet: his password step leads to enrolment.
+  const enrolling = new Browser(stack.url);
+  await enrolling.get('/_gateway/login');
+  await enrolling.post('/_gateway/login', { username: 'dave', password: 'dave-password-1', csrf: enrolling.csrf(), rd: '/' });
   const half = new Browser(stack.url);
   await half.get('/_gateway/login');
   await half.post('/_gateway/login', { username: 'alice', password: 'alice-password-1', csrf: half.csrf(), rd: '/' });
@@ -89,6 +94,8 @@ void t.test('redirect targets at every place the gateway sends a browser', async
     ['sign-in page of a signed-in browser (303)', async (rd) => (await full.get(`/_gateway/login?rd=${encodeURIComponent(rd)}`)).location],
     ['second-step page form', async (rd) => hiddenRd((await half.get(`/_gateway/verify?rd=${encodeURIComponent(rd)}`)).text)],
     ['second-step page without a session (to sign-in)', async (rd) => rdOf((await new Browser(stack.url).get(`/_gateway/verify?rd=${encodeURIComponent(rd)}`)).location)],
+    ['enrolment page links', async (rd) => rdOf(/href="(\/_gateway\/enroll\/[a-z]+\?rd=[^"]*)"/.exec((await enrolling.get(`/_gateway/enroll?rd=${encodeURIComponent(rd)}`)).text)?.[1]?.replace(/&amp;/g, '&'))],
+    ['enrolment method page form', async (rd) => hiddenRd((await enrolling.get(`/_gateway/enroll/totp?rd=${encodeURIComponent(rd)}`)).text)],
     ['second-step page of a signed-in browser (303)', async (rd) => (await full.get(`/_gateway/verify?rd=${encodeURIComponent(rd)}`)).location],
   ];
 
