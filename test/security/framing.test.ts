@@ -2,7 +2,7 @@
  * Adversarial table: HTTP/1.1 framing over raw sockets (issue 12) — CL+TE, duplicate Content-Length,
  * odd Transfer-Encoding (`chunked, identity`, `xchunked`, tab, case, repeated), bare LF, chunk
  * extensions, oversized chunk sizes, obs-fold and other malformed header lines — at the built-in proxy,
- * the portal, the JSON API and forward-auth. Each payload hides a second request (`GET /public/smuggled`)
+ * the portal, the JSON API and forward-auth, and WebSocket upgrades (pipelined bytes, `h2c`). Each payload hides a second request (`GET /public/smuggled`)
  * where a wrong reading of the framing would find it.
  *
  * Asserted with a real upstream counting what it receives: a smuggled request never reaches it, and no
@@ -87,7 +87,7 @@ void t.test('HTTP framing: a smuggled request never reaches the upstream', async
   const stack = await startStack({
     config: {
       server: { listen: '127.0.0.1:0', trusted_proxies: ['127.0.0.1/32'] },
-      access: { default_policy: 'two_factor', rules: [{ paths: ['/public'], policy: 'bypass' }] },
+      access: { default_policy: 'two_factor', rules: [{ paths: ['/public', '/ws'], policy: 'bypass' }] },
     },
   });
   t.teardown(() => stack.close());
@@ -127,6 +127,24 @@ void t.test('HTTP framing: a smuggled request never reaches the upstream', async
       }
     });
   }
+
+  await t.test('WebSocket upgrades: bytes after the handshake are never read as a request', async (t) => {
+    const upgrade = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: ${HOST}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://${HOST}\r\n${extra}`;
+    const rows: Array<[string, string, (status: number) => boolean]> = [
+      ['a request pipelined after an accepted upgrade', `${upgrade('/ws')}\r\n${SMUGGLED}`, (s) => s === 101],
+      ['a request pipelined after an upgrade the upstream refuses', `${upgrade('/public/not-a-socket')}\r\n${SMUGGLED}`, (s) => s >= 400],
+      ['an upgrade with a Content-Length covering a request', `${upgrade('/public/not-a-socket', `Content-Length: ${SMUGGLED.length}\r\n`)}\r\n${SMUGGLED}`, (s) => s >= 400],
+      ['an upgrade with CL + TE', `${upgrade('/ws', 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n')}\r\n0\r\n\r\n${SMUGGLED}`, (s) => s === 400],
+      ['h2c upgrade (a tunnel past the gateway)', `GET /public/x HTTP/1.1\r\nHost: ${HOST}\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nConnection: Upgrade, HTTP2-Settings\r\n\r\n${SMUGGLED}`, (s) => s !== 101],
+      ['two upgrade tokens, websocket last', `GET /ws HTTP/1.1\r\nHost: ${HOST}\r\nUpgrade: h2c, websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n${SMUGGLED}`, (s) => s !== 101],
+    ];
+    for (const [name, payload, expected] of rows) {
+      const a = await rawExchange(stack.url, Buffer.from(payload, 'latin1'), { waitMs: 1500 });
+      t.ok(expected(a.status), `${name}: ${a.status}`);
+      t.equal(a.statuses.filter((s) => s === 200).length, 0, `${name}: no second answer from the smuggled request`);
+    }
+    t.equal(smuggledSeen(), 0, 'no smuggled request reached the upstream');
+  });
 
   await t.test('control: a pipelined second request on a well-framed connection is answered (the check can see one)', async (t) => {
     const first = `POST /public/form HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 5\r\n\r\nhello`;
