@@ -118,6 +118,25 @@ void t.test('enumeration: one answer and the same work for unknown, wrong, locke
     t.equal(verifier(stack).stats.verifications, before, 'an unlisted user costs no verification (documented: the upstream checks it)');
   });
 
+  // A longer look at the clock, for people (never asserted: the project has no timing assertions):
+  // TIMING_SAMPLES=200 prints the median and p90 of each row's answer time on the JSON API login.
+  const samples = Number(process.env.TIMING_SAMPLES ?? 0);
+  if (Number.isSafeInteger(samples) && samples > 0) {
+    await t.test(`timing diagnostic: ${samples} samples per row (printed, not asserted)`, async (t) => {
+      const times = new Map<string, number[]>(ROWS.map((r) => [r.name, []]));
+      for (let i = 0; i < samples; i++) {
+        for (const row of ROWS) {
+          const started = process.hrtime.bigint();
+          await new Browser(stack.url).json('/_gateway/api/v1/login', { username: row.user, password: row.password });
+          times.get(row.name)!.push(Number(process.hrtime.bigint() - started) / 1e6);
+        }
+      }
+      const at = (list: number[], q: number) => [...list].sort((a, b) => a - b)[Math.min(list.length - 1, Math.floor(q * list.length))]!;
+      for (const [name, list] of times) t.comment(`${name}: median ${at(list, 0.5).toFixed(1)} ms, p90 ${at(list, 0.9).toFixed(1)} ms`);
+      t.pass('printed');
+    });
+  }
+
   await t.test('recovery-link request: the same page for every row, and again when asked twice', async (t) => {
     const ask = async (user: string): Promise<Seen> => {
       const b = new Browser(stack.url);
