@@ -153,3 +153,20 @@ void t.test('enumeration: one answer and the same work for unknown, wrong, locke
     for (const user of users.slice(1)) t.same(await ask(user), again, `second request for ${user}: the same throttle`);
   });
 });
+
+void t.test('the password throttle answers the same sequence for a known and an unknown name', async (t) => {
+  const stack = await startStack({ config: { regulation: { max_failures: 3, max_failures_per_client: 1000, window: '10m', block: '5m' } } });
+  t.teardown(() => stack.close());
+  const sequence = async (user: string): Promise<Seen[]> => {
+    const out: Seen[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await new Browser(stack.url).json('/_gateway/api/v1/login', { username: user, password: `wrong-password-${i}` });
+      out.push({ status: res.status, headers: comparableHeaders(res.headers), body: comparableBody(res.text) });
+    }
+    return out;
+  };
+  const known = await sequence('alice');
+  t.same(known.map((s) => s.status), [401, 401, 401, 429, 429, 429], 'known: three wrong answers, then throttled');
+  t.same(await sequence('nobody'), known, 'unknown: the same statuses, headers and bodies');
+  t.same(await sequence('carol'), known, 'disabled: the same');
+});
