@@ -190,3 +190,18 @@ void t.test('Redis keys from anonymous and half-finished flows: all expire, and 
   });
 
 });
+
+void t.test('a client outside trusted_proxies cannot escape its throttle with X-Forwarded-For', async (t) => {
+  const stack = await startStack({ config: { server: { listen: '127.0.0.1:0', trusted_proxies: ['127.0.0.1/32'] }, regulation: { max_failures: 1000, max_failures_per_client: 5, window: '10m', block: '5m' } } });
+  t.teardown(() => stack.close());
+  const statuses: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const body = JSON.stringify({ username: `ghost-${i}`, password: 'wrong-password-1' });
+    const payload = `POST /_gateway/api/v1/login HTTP/1.1\r\nHost: ${HOST}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Forwarded-For: 10.9.${i}.${i}\r\nX-Real-IP: 10.9.${i}.${i}\r\nForwarded: for=10.9.${i}.${i}\r\nConnection: close\r\n\r\n${body}`;
+    statuses.push((await rawExchange(stack.url, Buffer.from(payload, 'latin1'), { waitMs: 10_000, localAddress: '127.0.0.2' })).status);
+  }
+  t.same(statuses.slice(0, 5), [401, 401, 401, 401, 401], 'five wrong passwords');
+  t.ok(statuses.slice(5).every((s) => s === 429), `then throttled whatever the forwarded address says (${statuses.slice(5).join(' ')})`);
+  const audited = stack.logs.audits('login').map((l) => l.client_ip);
+  t.ok(audited.every((ip) => ip === '127.0.0.2'), 'the audit names the real peer');
+});
