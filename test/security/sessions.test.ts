@@ -168,6 +168,36 @@ void t.test('sessions: tampering, fixation and half-signed-in sessions on every 
     t.equal((await through(stack, 'proxy', '/x', bearer(half))).status, 401, 'the half id as a bearer token at the proxy: 401');
   });
 
+  await t.test('trusted-device cookies: only the exact cookie, for its own user, skips the second step', async (t) => {
+    const DEVICE = 'portcullis_device';
+    const b = new Browser(stack.url);
+    await passwordOnly(b);
+    const done = await b.post('/_gateway/verify', { code: aliceCode(stack), csrf: b.csrf(), rd: '/cams', remember_device: '1' });
+    t.equal(done.status, 303);
+    const device = b.cookies.get(DEVICE)!;
+    t.ok(device, 'a device cookie');
+    const passwordWith = async (user: string, password: string, value: string) => {
+      const x = new Browser(stack.url);
+      x.cookies.set(DEVICE, value);
+      await x.get('/_gateway/login');
+      return (await x.post('/_gateway/login', { username: user, password, csrf: x.csrf(), rd: '/cams' })).location;
+    };
+    t.equal(await passwordWith('alice', 'alice-password-1', device), '/cams', 'control: the trusted device skips the code');
+    const [did, dsig] = device.split('.') as [string, string];
+    const sessionKey = signer(new Keyring([SECRET]).cookie('session'));
+    for (const [name, value] of [
+      ['signature bit flipped', `${did}.${flip(dsig, 3)}`],
+      ['id bit flipped', `${flip(did, 3)}.${dsig}`],
+      ['signed with another secret', other.sign(did)],
+      ['signed with the session cookie key', sessionKey.sign(did)],
+      ['the session cookie as a device cookie', good],
+      ['truncated', device.slice(0, -1)],
+    ] as const) {
+      t.match(await passwordWith('alice', 'alice-password-1', value), /^\/_gateway\/verify/, `${name}: the second step is asked`);
+    }
+    t.match(await passwordWith('bob', 'bob-password-1', device), /^\/_gateway\/verify/, "alice's trusted device does not skip bob's second step");
+  });
+
   await t.test('an expired session is refused at every entrance', async (t) => {
     (stack.clock as ManualClock).advance(12 * 3600_000 + 60_000);
     for (const entrance of ENTRANCES) {
