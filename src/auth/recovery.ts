@@ -7,6 +7,7 @@ import type { Regulator } from '../regulation/regulator.js';
 import type { SessionManager } from '../session/sessions.js';
 import type { UserDirectory } from '../users/directory.js';
 import type { Notices } from './notices.js';
+import type { UserRevocation } from './revocation.js';
 import type { Passwords } from './passwords.js';
 import { recoveryPath, type RecoveryLinks } from './recovery-links.js';
 import type { RequestInfo } from './request.js';
@@ -33,6 +34,7 @@ export class Recovery {
       sessions: SessionManager;
       links: RecoveryLinks;
       notices: Notices;
+      revocation: UserRevocation;
     },
   ) {}
 
@@ -107,8 +109,7 @@ export class Recovery {
     const claimed = await links.consume(token);
     if (claimed.status !== 'valid' || claimed.user !== username) throw gone(claimed);
     await this.d.factors.reset(username);
-    await this.d.devices.revokeAll(username);
-    const ended = await this.d.sessions.revokeUser(username);
+    const { sessions: ended } = await this.d.revocation.endEverythingOfUser(username, 'second_factor_reset');
     if (deviceId) await this.d.grace.clear(username, deviceId);
     notices.audit(info, 'second_factor_reset', username, 'success', `sessions_ended:${ended}`, { method: 'email' });
     await notices.user(record, 'factor_changed', info, { change: 'reset' });
