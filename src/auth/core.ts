@@ -31,11 +31,13 @@ import { IdentityProviderSignIn } from './identity-providers.js';
 import { SignInStates } from './idp-states.js';
 import { Invitations } from './invitations.js';
 import { Invites } from './invites.js';
+import { NotMe } from './not-me.js';
 import { Notices } from './notices.js';
 import { Operator } from './operator.js';
 import { Passwords } from './passwords.js';
 import { Recovery } from './recovery.js';
 import { RecoveryLinks } from './recovery-links.js';
+import { ReportLinks } from './report-links.js';
 import { UserRevocation } from './revocation.js';
 import { SecondStep } from './second-step.js';
 import { SessionLookup } from './session-lookup.js';
@@ -95,6 +97,8 @@ export interface AuthCore {
   readonly account: Account;
   readonly recovery: Recovery;
   readonly invitations: Invitations;
+  /** "This wasn't me": the link in security emails that shuts everything of the user. */
+  readonly notMe: NotMe;
   readonly invites: Invites;
   readonly operator: Operator;
   readonly identityProviders: IdentityProviderSignIn;
@@ -125,7 +129,8 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
   const devices = new TrustedDevices(store, cfg.second_factor.trusted_devices, clock);
   const grace = new ReverifyGrace(store, cfg.session.reverify_grace);
   const flows = new FlowStore(store, clock);
-  const notices = new Notices({ config, logger: o.auditLogger ?? logger, metrics, delivery });
+  const reportLinks = new ReportLinks(store, keyring.atRest('report-links'), clock, random);
+  const notices = new Notices({ config, logger: o.auditLogger ?? logger, metrics, delivery, reportLinks });
   const passwords = new Passwords({ directory, regulator, metrics, notices, clock });
   const revocation = new UserRevocation({ sessions, devices, forgetPassword: (u) => passwords.forget(u) });
   const connections = liveConnections(sessions, cfg.session, clock, metrics);
@@ -175,6 +180,7 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
     recovery: new Recovery({ config, logger, directory, regulator, passwords, factors, devices, grace, sessions, links, notices, revocation }),
     invitations: new Invitations({ clock, directory, regulator, invites, overrides, sessions, devices, notices, forgetPassword: (u) => passwords.forget(u), revocation }),
     invites,
+    notMe: new NotMe({ config, clock, logger, links: reportLinks, revocation, regulator, codes, recoveryLinks: links, invites, notices, delivery }),
     operator: new Operator({ config, directory, regulator, factors, devices, sessions, invites, notices, delivery, revocation }),
     identityProviders,
     async close() {

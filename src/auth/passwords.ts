@@ -22,6 +22,8 @@ export interface ConfirmOptions {
    * keyed by a keyed hash of the credentials. The regulation and lock checks still run every time.
    */
   cacheTtl?: number;
+  /** A lock with this reason does not refuse (a recovery link lifts a "this wasn't me" lock). */
+  allowLock?: string;
 }
 
 /**
@@ -76,7 +78,7 @@ export class Passwords {
       }
       user = checked;
     }
-    if (await regulator.isLocked(user.username)) return refuse('locked', user.username);
+    if (o.allowLock === undefined ? await regulator.isLocked(user.username) : ((await regulator.lockInfo(user.username))?.reason ?? o.allowLock) !== o.allowLock) return refuse('locked', user.username);
     if (fromCache) return user;
     await regulator.passwordSucceeded(user.username);
     if (cacheKey !== undefined) this.cache.set(cacheKey, user, o.cacheTtl!);
