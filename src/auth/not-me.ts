@@ -46,12 +46,17 @@ export class NotMe {
     return this.d.links.peek(token);
   }
 
+  /** A POST of a link that no longer works (audited like a failed report). */
+  refused(status: Exclude<ReportLookup['status'], 'valid'>, info: RequestInfo): void {
+    this.d.notices.audit(info, 'account_reported', undefined, 'failure', status, { method: 'email_link' });
+  }
+
   /** Uses the link and shuts everything of its user. Store errors propagate (the page answers 503). */
   async report(token: string, info: RequestInfo): Promise<ReportOutcome> {
     const { notices } = this.d;
     const found = await this.d.links.consume(token, this.d.config().second_factor.report.link_ttl);
     if (found.status !== 'valid') {
-      notices.audit(info, 'account_reported', undefined, 'failure', found.status, { method: 'email_link' });
+      this.refused(found.status, info);
       return { status: found.status };
     }
     const user = found.user;

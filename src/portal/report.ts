@@ -30,7 +30,9 @@ export async function handleReport(app: PortalApp, req: IncomingMessage, res: Se
   const form = await readForm(req, app.config.server.limits.max_form_body);
   if (!preSessionCsrfOk(app, req, form)) {
     const found = await app.core.notMe.check(rest);
-    return show(app, req, res, ctx, found.status === 'valid' ? 403 : 410, { step: found.status === 'valid' ? 'csrf' : 'gone', token: rest });
+    if (found.status === 'valid') return show(app, req, res, ctx, 403, { step: 'csrf', token: rest });
+    app.core.notMe.refused(found.status, requestInfo(app, req, ctx));
+    return show(app, req, res, ctx, 410, { step: 'gone', token: rest });
   }
   const outcome = await app.core.notMe.report(rest, requestInfo(app, req, ctx));
   if (outcome.status !== 'done') return show(app, req, res, ctx, 410, { step: 'gone', token: rest });
