@@ -132,7 +132,7 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
   const reportLinks = new ReportLinks(store, keyring.atRest('report-links'), clock, random);
   const notices = new Notices({ config, logger: o.auditLogger ?? logger, metrics, delivery, reportLinks });
   const passwords = new Passwords({ directory, regulator, metrics, notices, clock });
-  const revocation = new UserRevocation({ sessions, devices, forgetPassword: (u) => passwords.forget(u) });
+  const revocation = new UserRevocation({ sessions, devices, grace, forgetPassword: (u) => passwords.forget(u) });
   const connections = liveConnections(sessions, cfg.session, clock, metrics);
   // `disabled: true` in the users file: sessions are none at once on lookup, and the reload ends them everywhere.
   const usersFile = chain.directories.find((d): d is FileDirectory => d instanceof FileDirectory);

@@ -1,4 +1,4 @@
-import type { TrustedDevices } from '../factors/devices.js';
+import type { ReverifyGrace, TrustedDevices } from '../factors/devices.js';
 import type { SessionManager } from '../session/sessions.js';
 
 /** Why everything of a user ends (audit lines and the callers' own records say it). */
@@ -20,7 +20,8 @@ export type AccessRevoker = (user: string, reason: EndReason) => Promise<unknown
 
 /**
  * "End everything of user U", in one place: every session of the user on every instance (the fan-out
- * closes the WebSockets and streams they opened, within a second), the trusted devices (unless kept),
+ * closes the WebSockets and streams they opened, within a second), the trusted devices and the reverify
+ * grace of every device (unless kept),
  * cached Basic credentials, and whatever else registered with `alsoRevoke` (app passwords). Every path
  * that must cut a user off — logout everywhere, operator revoke, second-factor reset, a password change,
  * lockout, `disabled: true`, "this wasn't me" — calls `endEverythingOfUser`.
@@ -32,6 +33,7 @@ export class UserRevocation {
     private readonly d: {
       sessions: SessionManager;
       devices: TrustedDevices;
+      grace: ReverifyGrace;
       /** Forgets cached HTTP Basic credentials of the user. */
       forgetPassword: (user: string) => void;
     },
@@ -46,7 +48,11 @@ export class UserRevocation {
   async endEverythingOfUser(user: string, reason: EndReason, o: EndOptions = {}): Promise<Ended> {
     const devices = o.keepDevices ? 0 : (await this.d.devices.list(user)).length;
     const sessions = await this.d.sessions.revokeUser(user);
-    if (!o.keepDevices) await this.d.devices.revokeAll(user);
+    if (!o.keepDevices) {
+      await this.d.devices.revokeAll(user);
+      // The reverify grace lets a device skip the code for a few minutes: it ends with the trust.
+      await this.d.grace.revokeAll(user);
+    }
     this.d.forgetPassword(user);
     for (const revoke of this.extra) await revoke(user, reason);
     return { sessions, devices };
