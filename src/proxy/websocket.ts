@@ -127,7 +127,7 @@ export class WebSocketProxy {
       socket.write(reply + '\r\n');
       if (upHead.length > 0) socket.write(upHead);
       if (head.length > 0) upSocket.write(head);
-      const close = this.join(socket, upSocket, upstream.timeouts.idle);
+      const close = this.join(socket, upSocket, upstream.timeouts.idle, upHead);
       ctx.onWebSocketOpen?.(close);
       ctx.onDone?.(101);
     });
@@ -138,7 +138,7 @@ export class WebSocketProxy {
    * Pipes two sockets both ways; either side closing or failing (or an idle timeout) ends both. Answers
    * how the gateway closes the pair itself: a close frame to the client between two upstream frames.
    */
-  private join(client: Duplex, up: Socket, idleMs: number): (code: number, reason: string) => void {
+  private join(client: Duplex, up: Socket, idleMs: number, upHead: Buffer): (code: number, reason: string) => void {
     const clientSocket = client as Socket;
     clientSocket.setNoDelay?.(true);
     up.setNoDelay(true);
@@ -157,6 +157,7 @@ export class WebSocketProxy {
     client.once('close', end);
     up.once('close', end);
     const boundary = new FrameBoundary();
+    boundary.feed(upHead); // bytes of the upstream's that arrived with its 101, already sent to the client
     const track = (chunk: Buffer): void => boundary.feed(chunk);
     up.on('data', track);
     up.pipe(client);

@@ -40,6 +40,8 @@ interface Entry {
   kind: LiveKind;
   close: () => void;
   done: boolean;
+  /** The session it belongs to now (a rotated id moves it). */
+  group: Group;
 }
 
 interface Group {
@@ -80,7 +82,6 @@ export class LiveConnections {
 
   /** Registers a connection of session `ref` (user `user`, absolute expiry `expiresAt`); `close` ends it. */
   open(session: { ref: string; user: string; expiresAt: number; lastSeenAt: number }, kind: LiveKind, close: () => void): LiveHandle {
-    const entry: Entry = { kind, close, done: false };
     if (this.closed) return { release: () => {}, setCloser: () => {} };
     let group = this.groups.get(session.ref);
     if (!group) {
@@ -90,14 +91,14 @@ export class LiveConnections {
       if (!refs) this.byUser.set(session.user, (refs = new Set()));
       refs.add(session.ref);
     }
+    const entry: Entry = { kind, close, done: false, group };
     group.entries.add(entry);
     this.schedule();
-    const g = group;
     return {
       release: () => {
         if (entry.done) return;
         entry.done = true;
-        this.remove(g, entry);
+        this.remove(entry.group, entry);
       },
       setCloser: (fn) => {
         entry.close = fn;
@@ -157,8 +158,10 @@ export class LiveConnections {
     const refs = this.byUser.get(group.user);
     refs?.delete(from);
     if (existing) {
-      for (const entry of group.entries) existing.entries.add(entry);
-      group.entries = existing.entries;
+      for (const entry of group.entries) {
+        entry.group = existing;
+        existing.entries.add(entry);
+      }
       return;
     }
     group.ref = to;

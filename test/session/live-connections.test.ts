@@ -78,6 +78,23 @@ void t.test('a rotated id carries its connections: ending the new id closes them
   t.end();
 });
 
+void t.test('a rotation message arriving after the new id already opened connections here merges them', (t) => {
+  const { live } = setUp();
+  const ended: string[] = [];
+  const old = live.open(session(REF_A, 'alice'), 'websocket', () => ended.push('old'));
+  live.open(session(REF_B, 'alice'), 'stream', () => ended.push('new'));
+  live.apply({ kind: 'rotated', ref: REF_A, next: REF_B });
+  old.release();
+  t.equal(live.size, 1, 'releasing a moved connection forgets it');
+  live.apply({ kind: 'ref', ref: REF_B });
+  t.same(ended, ['new']);
+  t.equal(live.size, 0, 'nothing left behind');
+  live.open(session(REF_C, 'alice'), 'stream', () => ended.push('c'));
+  live.apply({ kind: 'user', user: 'alice' });
+  t.same(ended, ['new', 'c'], 'the user index is intact');
+  t.end();
+});
+
 void t.test('lifetime: closed once the clock passes the expiry, not before', async (t) => {
   const { live, clock, closed } = setUp();
   let ended = false;
