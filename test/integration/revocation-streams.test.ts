@@ -72,13 +72,17 @@ async function assertClosed(t: Test, s: Awaited<ReturnType<typeof openBoth>>, wh
 void t.test('`portcullis sessions revoke --user U` (another process on the same Redis) closes the streams U opened through A', async (t) => {
   const br = await signIn(a.url, 'cli');
   const s = await openBoth(br);
+  const sse = await openStream(a.url, '/sse', { cookie: br.cookieHeader() });
   const before = await closedMetric(a, 'websocket', 'revoked');
   const file = join(a.dir, 'cli.yaml');
   await writeFile(file, stringify({ server: { listen: '127.0.0.1:0' }, session: { store: 'redis', secret: SECRET, redis: { url: redis.url, key_prefix: 'rev:' } }, users: { file: a.usersFile }, upstreams: [{ name: 'vms', url: upstream.url }] }));
   const out = await inProcess(['sessions', 'revoke', '--user', 'cli', '--config', file]);
   t.equal(out.code, 0, out.stderr);
   await assertClosed(t, s, 'sessions revoke');
+  await within(sse.closed, BOUND, 'sessions revoke: the SSE stream');
+  t.pass('sessions revoke: the SSE stream is closed');
   t.equal(await closedMetric(a, 'websocket', 'revoked'), before + 1, 'the metric counts the WebSocket closed by revocation');
+  t.ok((await closedMetric(a, 'stream', 'revoked')) >= 2, 'and the streams');
   t.equal((await br.get('/x')).status, 302, 'the cookie no longer works');
 });
 
@@ -88,7 +92,7 @@ void t.test('"sign out everywhere" in another browser on B closes the streams th
   const other = await signIn(b.url, 'everywhere');
   await other.get('/_gateway/account');
   const res = await other.post('/_gateway/logout?everywhere=1', { csrf: other.csrf() });
-  t.equal(res.status, 303);
+  t.equal(res.status, 303, 'signed out everywhere from the other browser');
   await assertClosed(t, s, 'sign out everywhere');
 });
 
@@ -98,7 +102,7 @@ void t.test('a plain logout closes only what that session opened', async (t) => 
   const s1 = await openBoth(first);
   const s2 = await openBoth(second);
   await first.get('/_gateway/account');
-  t.equal((await first.post('/_gateway/logout', { csrf: first.csrf() })).status, 303);
+  t.equal((await first.post('/_gateway/logout', { csrf: first.csrf() })).status, 303, 'the first browser signs out');
   await assertClosed(t, s1, 'logout');
   const echoed = new Promise<string>((r) => s2.ws.ws.on('message', (m, binary) => !binary && r(wsText(m))));
   s2.ws.ws.send('still here');
@@ -122,7 +126,7 @@ void t.test('a lockout on B (wrong codes) closes the streams opened through A', 
   let last;
   for (let i = 0; i < 3; i++) last = await postCode(attacker, wrong(code, i));
   t.equal(last?.status, 303, 'the third wrong code locks the account');
-  t.ok(await b.gateway.gateway.core.regulator.isLocked('alice'));
+  t.ok(await b.gateway.gateway.core.regulator.isLocked('alice'), 'alice is locked');
   await assertClosed(t, s, 'lockout');
   await b.gateway.gateway.core.operator.unlock('alice');
 });
@@ -136,7 +140,7 @@ void t.test('a stream open at the session lifetime is closed at expiry (manual c
     clock.advance(8 * 60_000);
     t.equal((await br.get('/x')).status, 200, `still signed in after ${(i + 1) * 8} minutes`);
   }
-  t.ok(s.mjpeg.bytes() > 0 && s.ws.received() >= 0);
+  t.ok(s.mjpeg.bytes() > 0 && s.ws.received() > 0, 'both streams flowed');
   clock.advance(8 * 60_000);
   await assertClosed(t, s, 'lifetime expiry');
   t.equal(await closedMetric(a, 'stream', 'expired'), before + 1, 'counted as expired');
@@ -150,7 +154,6 @@ void t.test('idle expiry: streams of a session with no request for idle_timeout 
   clock.advance(IDLE / 2 + 1000);
   // Not idle yet: the request above moved the deadline.
   await new Promise((r) => setTimeout(r, 600));
-  t.equal(s.mjpeg.bytes() > 0, true);
   const flowing = s.mjpeg.bytes();
   await new Promise((r) => setTimeout(r, 200));
   t.ok(s.mjpeg.bytes() > flowing, 'the stream is still open after the first deadline passed');
@@ -178,7 +181,7 @@ void t.test('`disabled: true` in the users file: cookies and bearer tokens stop 
   const br = await signIn(a.url, 'disabled');
   const s = await openBoth(br);
   const login = await new Browser(b.url).json('/_gateway/api/v1/login', { username: 'disabled', password: 'disabled-password-1' });
-  t.equal(login.status, 200);
+  t.equal(login.status, 200, 'a bearer token from the JSON API on B');
   const token = login.json<{ token: string }>().token;
   const viaBearer = () => request(`${b.url}/x`, { headers: { authorization: `Bearer ${token}` } }).then(async (r) => (await r.body.text(), r.statusCode));
   t.equal(await viaBearer(), 200, 'the bearer token works before');
