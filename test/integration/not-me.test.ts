@@ -66,20 +66,20 @@ void t.test("the new-device email's link, after a confirmation page, shuts every
   // A mail scanner (or the user) opening the link changes nothing.
   const reporter = new Browser(stack.url);
   const page = await reporter.get(reportPath);
-  t.equal(page.status, 200);
-  t.match(page.text, /Sign me out everywhere and lock my account/);
-  t.equal(page.headers['referrer-policy'], 'no-referrer');
+  t.equal(page.status, 200, 'GET shows the confirmation page');
+  t.match(page.text, /Sign me out everywhere and lock my account/, 'with its button');
+  t.equal(page.headers['referrer-policy'], 'no-referrer', 'the token never leaks as a referrer');
   t.equal((await b.get('/x')).status, 200, 'GET did nothing: still signed in');
-  t.notOk(await core.regulator.isLocked(ALICE.user));
+  t.notOk(await core.regulator.isLocked(ALICE.user), 'GET did nothing: not locked');
 
   // A POST without the page's CSRF token does nothing either.
   const forged = await new Browser(stack.url).post(reportPath, { csrf: 'x' });
-  t.equal(forged.status, 403);
+  t.equal(forged.status, 403, 'a POST without the CSRF token is refused');
   t.equal((await b.get('/x')).status, 200, 'a forged POST did nothing');
 
   const done = await reporter.post(reportPath, { csrf: reporter.csrf() });
-  t.equal(done.status, 200);
-  t.match(done.text, /Every session was ended and your account is locked/);
+  t.equal(done.status, 200, 'the confirmed POST is done');
+  t.match(done.text, /Every session was ended and your account is locked/, 'and says so');
   t.notOk(reporter.cookies.get('portcullis_session'), 'the link gives no session');
 
   t.equal(await within(ws.closed, 3000, 'the WebSocket'), 1008, 'the open WebSocket is closed with 1008');
@@ -101,17 +101,17 @@ void t.test("the new-device email's link, after a confirmation page, shuts every
   t.match(audit, { user: ALICE.user, reason: 'not_me', sessions_ended: 2, devices_forgotten: 1, codes_withdrawn: 1, locked: true }, 'audited for the operator');
   const ops = await stack.smtp.waitFor(to(OPS), 5000);
   t.match(ops.subject, /alice reported activity as not theirs/, 'notify_operators is emailed');
-  t.match(ops.text, /portcullis users unlock alice/);
+  t.match(ops.text, /portcullis users unlock alice/, 'telling how to unlock');
 
   // Used twice.
   const again = await reporter.get(reportPath);
   t.equal(again.status, 410, 'a used link is gone');
-  t.match(again.text, /expired, has already been used, or is not valid/);
+  t.match(again.text, /expired, has already been used, or is not valid/, 'with a plain explanation');
   t.equal((await new Browser(stack.url).post(reportPath, { csrf: 'x' })).status, 410, 'and cannot be posted again');
   t.ok(stack.logs.audits('account_reported').some((l) => l.result === 'failure'), 'a second use is audited as a failure');
 });
 
-void t.test('completing the recovery flow lifts the lock; a link issued before the report stays void', async (t) => {
+void t.test('completing the recovery flow lifts the lock', async (t) => {
   t.ok(await core.regulator.isLocked(ALICE.user), 'locked by the report above');
   clock.advance(60_000);
   const recoverPath = await requestRecovery();
@@ -120,7 +120,10 @@ void t.test('completing the recovery flow lifts the lock; a link issued before t
   const reset = await r.post(recoverPath, { password: ALICE.password, csrf: r.csrf() });
   t.equal(reset.status, 200, 'the recovery link with the password works on a reported account');
   t.notOk(await core.regulator.isLocked(ALICE.user), 'the lock is lifted');
-  t.ok(stack.logs.audits('account_unlocked').some((l) => l.user === ALICE.user && l.reason === 'reported' && l.method === 'recovery'));
+  t.ok(stack.logs.audits('account_unlocked').some((l) => l.user === ALICE.user && l.reason === 'reported' && l.method === 'recovery'), 'the unlock is audited');
+  const changed = await stack.smtp.waitFor((m) => to(ALICE.email)(m) && /second factor was changed/.test(m.subject ?? ''), 5000);
+  const fresh = linkIn(changed, 'report');
+  t.equal((await new Browser(stack.url).get(fresh)).status, 200, 'the factor-changed email carries a report link too, and one issued after the report works');
 });
 
 void t.test('an expired link and a tampered one do nothing', async (t) => {
