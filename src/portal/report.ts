@@ -5,7 +5,7 @@ import { readForm } from '../http/body.js';
 import { sendError } from '../http/respond.js';
 import type { PortalApp } from './app.js';
 import { clearSessionCookie, preSessionCsrf, preSessionCsrfOk, renderPage, requestInfo, viewContext } from './page.js';
-import { reportPage, type ReportModel } from './views/pages.js';
+import { reportPage, type ReportModel } from './views/index.js';
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{1,1000}\.[A-Za-z0-9_-]{1,64}$/;
 /** Token pages never leak their URL to other sites, and are never cached. */
