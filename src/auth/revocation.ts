@@ -2,7 +2,7 @@ import type { ReverifyGrace, TrustedDevices } from '../factors/devices.js';
 import type { SessionManager } from '../session/sessions.js';
 
 /** Why everything of a user ends (audit lines and the callers' own records say it). */
-export type EndReason = 'logout_everywhere' | 'operator' | 'second_factor_reset' | 'password_changed' | 'locked' | 'disabled' | 'reported';
+export type EndReason = 'logout_everywhere' | 'operator' | 'second_factor_reset' | 'password_changed' | 'locked' | 'disabled' | 'removed' | 'reported';
 
 export interface EndOptions {
   /** Keep the user's trusted devices (a lockout: the browsers stay the user's own). Default: forget them. */

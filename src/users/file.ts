@@ -27,8 +27,9 @@ export interface FileDirectoryOptions {
  * The file is watched (its directory, so editors that replace the file are seen too) and reloaded: a valid
  * new file swaps in at once, an invalid one is logged and the old users stay.
  *
- * Events: `reload` ({ users: number, disabled: string[] } — `disabled`: users the new file disables that the
- * old one did not) after a new file was swapped in; `reload-error` (Error) after a
+ * Events: `reload` ({ users: number, disabled: string[], removed: string[] } — users the new file disables
+ * that the old one did not, and users the old file had that the new one does not) after a new file was
+ * swapped in; `reload-error` (Error) after a
  * change that could not be used.
  */
 export class FileDirectory extends EventEmitter implements OutcomeDirectory {
@@ -120,8 +121,9 @@ export class FileDirectory extends EventEmitter implements OutcomeDirectory {
     this.users = users;
     this.lastText = text;
     const disabled = [...users].filter(([name, u]) => u.disabled && before.get(name)?.disabled !== true).map(([name]) => name);
+    const removed = [...before.keys()].filter((name) => !users.has(name));
     this.logger.info({ file: this.path, users: users.size }, 'users file reloaded');
-    this.emit('reload', { users: users.size, disabled });
+    this.emit('reload', { users: users.size, disabled, removed });
     return true;
   }
 

@@ -20,7 +20,7 @@ import { MemoryStore } from '../../src/store/memory-store.js';
 import { hashPassword } from '../../src/users/password.js';
 
 const users = (n: string): TestUser => ({ password: `${n}-password-1`, email: `${n}@example.com`, groups: [] });
-const USERS: Record<string, TestUser> = { dave: users('dave'), erin: users('erin'), fay: users('fay') };
+const USERS: Record<string, TestUser> = { dave: users('dave'), erin: users('erin'), fay: users('fay'), hank: users('hank') };
 
 const redis = await startRedis();
 t.teardown(() => redis.stop());
@@ -68,6 +68,17 @@ async function cliConfig(): Promise<string> {
   return file;
 }
 
+/** Rewrites A's users file (only A's: B learns of what it causes through the store). */
+async function writeUsers(o: { disabled?: string; removed?: string }): Promise<void> {
+  const doc: Record<string, Record<string, unknown>> = {};
+  for (const [name, u] of Object.entries(USERS)) {
+    if (name === o.removed) continue;
+    const { password, ...rest } = u;
+    doc[name] = { ...rest, password: await hashPassword(password, 'argon2id'), ...(name === o.disabled || name === 'dave' ? { disabled: true } : {}) };
+  }
+  await writeFile(a.usersFile, stringify({ users: doc }));
+}
+
 /** Cookie on A and B and a bearer token on A and B: all four refused. */
 async function allRefused(br: Browser, token: string): Promise<boolean> {
   const cookie = { cookie: br.cookieHeader() };
@@ -82,14 +93,18 @@ void t.test('`disabled: true` in the users file ends every session (cookie and b
   t.equal(await status(b.url, { cookie: br.cookieHeader() }), 200, 'before: the cookie works on B');
   t.equal(await status(a.url, { authorization: `Bearer ${token}` }), 200, 'before: the token works on A');
   t.equal((await a.gateway.gateway.core.devices.list('dave')).length, 1, 'before: a trusted device');
-  const doc: Record<string, Record<string, unknown>> = {};
-  for (const [name, u] of Object.entries(USERS)) {
-    const { password, ...rest } = u;
-    doc[name] = { ...rest, password: await hashPassword(password, 'argon2id'), ...(name === 'dave' ? { disabled: true } : {}) };
-  }
-  await writeFile(a.usersFile, stringify({ users: doc })); // only A's file: B learns through the store
+  await writeUsers({ disabled: 'dave' }); // only A's file: B learns through the store
   t.ok(await withinASecond(() => allRefused(br, token)), 'cookie and bearer refused on A and on B');
   t.same(await b.gateway.gateway.core.devices.list('dave'), [], 'the trusted device is forgotten');
+});
+
+void t.test('a user removed from the users file (and known to no other directory) is ended the same way', async (t) => {
+  const br = await signedIn(a, 'hank');
+  const token = await bearer(b, 'hank');
+  await writeUsers({ removed: 'hank' });
+  t.ok(await withinASecond(() => allRefused(br, token)), 'cookie and bearer refused on A and on B');
+  t.same(await b.gateway.gateway.core.devices.list('hank'), [], 'the trusted device is forgotten');
+  t.ok(a.logs.audits('sessions_revoked').some((l) => l.user === 'hank' && l.reason === 'removed'), 'audited with reason removed');
 });
 
 void t.test('`users reset-2fa U` ends every session of the user on every instance within a second', async (t) => {
