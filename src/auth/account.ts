@@ -6,6 +6,7 @@ import type { UserRecord } from '../users/directory.js';
 import { sha256Hex } from '../util/compare.js';
 import type { Notices } from './notices.js';
 import type { RequestInfo } from './request.js';
+import type { UserRevocation } from './revocation.js';
 import type { FoundSession } from './session-lookup.js';
 import type { UserDirectory } from '../users/directory.js';
 
@@ -48,6 +49,7 @@ export class Account {
       grace: ReverifyGrace;
       sessions: SessionManager;
       notices: Notices;
+      revocation: UserRevocation;
     },
   ) {}
 
@@ -188,9 +190,7 @@ export class Account {
       everywhere = false;
     }
     if (everywhere) {
-      const devices = (await this.d.devices.list(user)).length;
-      const sessions = await this.d.sessions.revokeUser(user);
-      await this.d.devices.revokeAll(user);
+      const { sessions, devices } = await this.d.revocation.endEverythingOfUser(user, 'logout_everywhere');
       // A complete logout (seed 001): this device is asked for a code next time, grace or not.
       if (deviceId) await this.d.grace.clear(user, deviceId);
       result = { everywhere: true, sessions, devices };

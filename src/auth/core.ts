@@ -12,11 +12,13 @@ import type { Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { Regulator } from '../regulation/regulator.js';
 import { DeviceCookies } from '../session/cookie-options.js';
+import { LiveConnections } from '../session/live-connections.js';
 import { SessionManager } from '../session/sessions.js';
 import { IdentityProviders } from '../idp/index.js';
 import { createStore } from '../store/create-store.js';
 import type { KeyValueStore } from '../store/store.js';
 import { createDirectories } from '../users/chain.js';
+import { FileDirectory } from '../users/file.js';
 import type { UserDirectory } from '../users/directory.js';
 import { claimsNamespace, ExternalUserDirectory, ExternalUsers } from '../users/external.js';
 import { OverridingDirectory, PasswordOverrides } from '../users/overrides.js';
@@ -29,11 +31,14 @@ import { IdentityProviderSignIn } from './identity-providers.js';
 import { SignInStates } from './idp-states.js';
 import { Invitations } from './invitations.js';
 import { Invites } from './invites.js';
+import { NotMe } from './not-me.js';
 import { Notices } from './notices.js';
 import { Operator } from './operator.js';
 import { Passwords } from './passwords.js';
 import { Recovery } from './recovery.js';
 import { RecoveryLinks } from './recovery-links.js';
+import { ReportLinks } from './report-links.js';
+import { UserRevocation } from './revocation.js';
 import { SecondStep } from './second-step.js';
 import { SessionLookup } from './session-lookup.js';
 import { SignIn } from './signin.js';
@@ -68,6 +73,10 @@ export interface AuthCore {
   readonly keyring: Keyring;
   readonly store: KeyValueStore;
   readonly sessions: SessionManager;
+  /** This instance's open WebSockets and streams by session: closed when their session ends anywhere. */
+  readonly connections: LiveConnections;
+  /** `endEverythingOfUser`: the one way to cut a user off (sessions, open connections, devices, app passwords). */
+  readonly revocation: UserRevocation;
   readonly lookup: SessionLookup;
   readonly deviceCookies: DeviceCookies;
   readonly directory: UserDirectory;
@@ -88,6 +97,8 @@ export interface AuthCore {
   readonly account: Account;
   readonly recovery: Recovery;
   readonly invitations: Invitations;
+  /** "This wasn't me": the link in security emails that shuts everything of the user. */
+  readonly notMe: NotMe;
   readonly invites: Invites;
   readonly operator: Operator;
   readonly identityProviders: IdentityProviderSignIn;
@@ -118,9 +129,30 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
   const devices = new TrustedDevices(store, cfg.second_factor.trusted_devices, clock);
   const grace = new ReverifyGrace(store, cfg.session.reverify_grace);
   const flows = new FlowStore(store, clock);
-  const notices = new Notices({ config, logger: o.auditLogger ?? logger, metrics, delivery });
+  const reportLinks = new ReportLinks(store, keyring.atRest('report-links'), clock, random);
+  const notices = new Notices({ config, logger: o.auditLogger ?? logger, metrics, delivery, reportLinks });
   const passwords = new Passwords({ directory, regulator, metrics, notices, clock });
-  const secondStep = new SecondStep({ config, clock, metrics, notices, directory, regulator, factors, codes, devices, grace, sessions, flows });
+  const revocation = new UserRevocation({ sessions, devices, grace, forgetPassword: (u) => passwords.forget(u) });
+  const connections = liveConnections(sessions, cfg.session, clock, metrics);
+  // `disabled: true` in the users file: sessions are none at once on lookup, and the reload ends them everywhere.
+  // A user removed from the file (and known to no other directory) is ended the same way.
+  const usersFile = chain.directories.find((d): d is FileDirectory => d instanceof FileDirectory);
+  usersFile?.on('reload', (e: { disabled?: string[]; removed?: string[] }) => {
+    const end = (user: string, reason: 'disabled' | 'removed'): void => {
+      revocation.endEverythingOfUser(user, reason).then(
+        (ended) => notices.audit({ clientIp: 'users-file', requestId: '' }, 'sessions_revoked', user, 'success', reason, { method: 'directory', count: ended.sessions, devices: ended.devices }),
+        (err: unknown) => logger.error({ err: { message: (err as Error).message }, user }, `ending the sessions of a ${reason} user failed`),
+      );
+    };
+    for (const user of e.disabled ?? []) end(user, 'disabled');
+    for (const user of e.removed ?? []) {
+      directory.lookup(user).then(
+        (still) => (still ? undefined : end(user, 'removed')),
+        (err: unknown) => logger.error({ err: { message: (err as Error).message }, user }, 'a removed user could not be looked up; their sessions stay until they end'),
+      );
+    }
+  });
+  const secondStep = new SecondStep({ config, clock, metrics, notices, directory, regulator, factors, codes, devices, grace, sessions, flows, revocation });
   const invites = new Invites(store, keyring.atRest('invites'), clock, random);
   const links = new RecoveryLinks(store, keyring.atRest('invites'), clock, random);
   const signIn = new SignIn({ config, passwords, factors, secondStep, devices, grace, notices });
@@ -133,7 +165,9 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
     keyring,
     store,
     sessions,
-    lookup: new SessionLookup(sessions, () => config().session.cookie.name),
+    connections,
+    revocation,
+    lookup: new SessionLookup(sessions, () => config().session.cookie.name, usersFile ? (u) => usersFile.isDisabled(u) : undefined),
     deviceCookies: new DeviceCookies(keyring, random),
     directory,
     delivery,
@@ -150,16 +184,36 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
     signIn,
     secondStep,
     enrolment: new Enrolment({ config, clock, metrics, notices, store, directory, regulator, passwords, factors, totp, recovery: recoveryCodes, codes, sessions, grace }),
-    account: new Account({ config, directory, factors, devices, grace, sessions, notices }),
-    recovery: new Recovery({ config, logger, directory, regulator, passwords, factors, devices, grace, sessions, links, notices }),
-    invitations: new Invitations({ clock, directory, regulator, invites, overrides, sessions, devices, notices, forgetPassword: (u) => passwords.forget(u) }),
+    account: new Account({ config, directory, factors, devices, grace, sessions, notices, revocation }),
+    recovery: new Recovery({ config, logger, directory, regulator, passwords, factors, devices, grace, sessions, links, notices, revocation }),
+    invitations: new Invitations({ clock, directory, regulator, invites, overrides, sessions, devices, notices, forgetPassword: (u) => passwords.forget(u), revocation }),
     invites,
-    operator: new Operator({ config, directory, regulator, factors, devices, sessions, invites, notices, delivery }),
+    notMe: new NotMe({ config, clock, logger, links: reportLinks, revocation, regulator, codes, recoveryLinks: links, invites, notices, delivery }),
+    operator: new Operator({ config, directory, regulator, factors, devices, sessions, invites, notices, delivery, revocation }),
     identityProviders,
     async close() {
       providers.close();
+      connections.close();
       await Promise.allSettled([sessions.close(), directory.close(), delivery.close()]);
       await store.close().catch(() => undefined);
     },
   };
+}
+
+/** The open-connection registry, told of every session end through the sessions' fan-out. */
+function liveConnections(sessions: SessionManager, session: Config['session'], clock: Clock, metrics: Metrics): LiveConnections {
+  const connections = new LiveConnections({
+    clock,
+    idleTimeout: () => session.idle_timeout,
+    check: async (ref) => {
+      const s = await sessions.peek(ref);
+      if (!s) return { state: 'ended' };
+      if (session.idle_timeout > 0 && clock.now() - s.lastSeenAt > session.idle_timeout) return { state: 'idle' };
+      return { state: 'live', lastSeenAt: s.lastSeenAt };
+    },
+    onIdle: (ref) => void sessions.revokeById(ref).catch(() => undefined),
+    onClosed: (kind, reason) => metrics.connectionsRevoked.inc({ kind, reason }),
+  });
+  sessions.onEnded((e) => connections.apply(e));
+  return connections;
 }

@@ -8,6 +8,7 @@ import { hashPassword } from '../users/password.js';
 import type { Clock } from '../util/clock.js';
 import type { Invites } from './invites.js';
 import type { Notices } from './notices.js';
+import type { UserRevocation } from './revocation.js';
 import { MAX_PASSWORD } from './passwords.js';
 import type { RequestInfo } from './request.js';
 import { issueSession } from './sessions.js';
@@ -31,6 +32,7 @@ export class Invitations {
       devices: TrustedDevices;
       notices: Notices;
       forgetPassword: (user: string) => void;
+      revocation: UserRevocation;
     },
   ) {}
 
@@ -86,8 +88,7 @@ export class Invitations {
     await this.d.overrides.set(username, hash);
     this.d.forgetPassword(username);
     // A new password ends what the old one opened: other sessions and remembered devices.
-    await this.d.sessions.revokeUser(username);
-    await this.d.devices.revokeAll(username);
+    await this.d.revocation.endEverythingOfUser(username, 'password_changed');
     notices.audit(info, 'invite', username, 'success', 'password_set', { method: 'invite' });
     const now = this.d.clock.now();
     const made = await issueSession(this.d.sessions, user, { level: 'two_factor', factors: ['invite'], now, deviceId: o.deviceId, clientIp: info.clientIp, userAgent: o.userAgent, replace: o.replace });

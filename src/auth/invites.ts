@@ -23,6 +23,11 @@ export class Invites {
     return this.tokens.create(user, ttlMs);
   }
 
+  /** Withdraws the user's outstanding link ("this wasn't me"). */
+  revokeUser(user: string): Promise<boolean> {
+    return this.tokens.revokeUser(user);
+  }
+
   peek(token: string): Promise<TokenLookup> {
     return this.tokens.peek(token);
   }

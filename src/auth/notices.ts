@@ -3,7 +3,11 @@ import type { Delivery, NotifyKind } from '../delivery/index.js';
 import { audit, type AuditEvent, type Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { UserRecord } from '../users/directory.js';
+import { reportPath, type ReportLinks } from './report-links.js';
 import type { RequestInfo } from './request.js';
+
+/** The notices that carry a "this wasn't me" link (issue 16). */
+const REPORTABLE: ReadonlySet<UserNotice> = new Set(['new_device', 'factor_changed']);
 
 /** Security emails the operator may turn on per kind (`second_factor.notify_user`). */
 export type UserNotice = Extract<NotifyKind, 'locked' | 'new_device' | 'factor_changed' | 'recovery_code_used' | 'new_recovery_codes'>;
@@ -17,7 +21,7 @@ const SETTING: Readonly<Record<UserNotice, string>> = { locked: 'locked', new_de
  */
 export class Notices {
   constructor(
-    private readonly d: { config: () => Readonly<Config>; logger: Logger; metrics: Metrics; delivery: Delivery },
+    private readonly d: { config: () => Readonly<Config>; logger: Logger; metrics: Metrics; delivery: Delivery; reportLinks?: ReportLinks },
   ) {}
 
   audit(info: Pick<RequestInfo, 'clientIp' | 'requestId'>, event: string, user: string | undefined, result: AuditEvent['result'], reason?: string, extra: Record<string, unknown> = {}): void {
@@ -26,7 +30,22 @@ export class Notices {
 
   async user(user: UserRecord, kind: UserNotice, info: RequestInfo, vars: Record<string, string> = {}): Promise<void> {
     if (!(this.d.config().second_factor.notify_user as readonly string[]).includes(SETTING[kind])) return;
-    await this.email(user, kind, info, vars);
+    const report = REPORTABLE.has(kind) ? this.reportLink(user.username) : undefined;
+    await this.email(user, kind, info, report === undefined ? vars : { ...vars, report_link: report });
+  }
+
+  /**
+   * A fresh "this wasn't me" link for the user, or undefined when reports are off or no `public_url` is
+   * configured (an email's link never comes from a request's Host header).
+   */
+  private reportLink(user: string): string | undefined {
+    const cfg = this.d.config();
+    const links = this.d.reportLinks;
+    const configured = cfg.server.public_url;
+    const base = Array.isArray(configured) ? configured[0] : configured;
+    if (!links || !cfg.second_factor.report.enabled || base === undefined) return undefined;
+    const { token } = links.create(user, cfg.second_factor.report.link_ttl);
+    return `${base.replace(/\/+$/, '')}${reportPath(cfg.server.portal_prefix, token)}`;
   }
 
   /** Sends `kind` to the user's directory address whatever `notify_user` says (links the user asked for). */

@@ -51,6 +51,13 @@ export class OneTimeTokens {
     return { token, expiresAt };
   }
 
+  /** Withdraws the user's live token, if any (answers whether there was one): the link stops working. */
+  async revokeUser(user: string): Promise<boolean> {
+    const hash = await this.store.getDel(this.indexKey(user));
+    if (hash === null || !/^[0-9a-f]{64}$/.test(hash)) return false;
+    return (await this.store.del(this.recordKey(hash))) > 0;
+  }
+
   /** What the token is, without using it up. */
   async peek(token: string): Promise<TokenLookup> {
     if (!wellFormed(token)) return { status: 'unknown' };

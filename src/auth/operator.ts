@@ -8,6 +8,7 @@ import type { UserDirectory, UserRecord } from '../users/directory.js';
 import { OVERRIDABLE_SOURCES } from '../users/overrides.js';
 import { invitePath, type Invites } from './invites.js';
 import type { Notices } from './notices.js';
+import type { UserRevocation } from './revocation.js';
 
 const CLI = { clientIp: 'cli', requestId: '' } as const;
 
@@ -35,6 +36,7 @@ export class Operator {
       invites: Invites;
       notices: Notices;
       delivery: Delivery;
+      revocation: UserRevocation;
     },
   ) {}
 
@@ -56,17 +58,14 @@ export class Operator {
     const recoveryCodes = enrolled.find((e) => e.kind === 'backup')?.remaining ?? 0;
     const devices = (await this.d.devices.list(user)).length;
     await factors.reset(user);
-    await this.d.devices.revokeAll(user);
-    const sessions = await this.d.sessions.revokeUser(user);
+    const { sessions } = await this.d.revocation.endEverythingOfUser(user, 'second_factor_reset');
     this.d.notices.audit(CLI, 'second_factor_reset', user, 'success', 'operator', { method: 'operator', sessions_ended: sessions });
     return { hadSecret, recoveryCodes, devices, sessions };
   }
 
   /** Ends every session of the user and forgets their trusted devices (a device must not skip the second step afterwards). */
   async revokeUser(user: string): Promise<{ sessions: number; devices: number }> {
-    const devices = (await this.d.devices.list(user)).length;
-    const sessions = await this.d.sessions.revokeUser(user);
-    await this.d.devices.revokeAll(user);
+    const { sessions, devices } = await this.d.revocation.endEverythingOfUser(user, 'operator');
     this.d.notices.audit(CLI, 'sessions_revoked', user, 'success', 'user', { method: 'operator', count: sessions, devices });
     return { sessions, devices };
   }

@@ -22,6 +22,8 @@ export interface ConfirmOptions {
    * keyed by a keyed hash of the credentials. The regulation and lock checks still run every time.
    */
   cacheTtl?: number;
+  /** A lock with this reason does not refuse (a recovery link lifts a "this wasn't me" lock). */
+  allowLock?: string;
 }
 
 /**
@@ -76,13 +78,20 @@ export class Passwords {
       }
       user = checked;
     }
-    if (await regulator.isLocked(user.username)) return refuse('locked', user.username);
+    if (await this.lockedFor(user.username, o.allowLock)) return refuse('locked', user.username);
     if (fromCache) return user;
     await regulator.passwordSucceeded(user.username);
     if (cacheKey !== undefined) this.cache.set(cacheKey, user, o.cacheTtl!);
     if (o.event === 'login') this.d.metrics.logins.inc({ result: 'success', reason: 'password' });
     notices.audit(info, o.event, user.username, 'success', o.event === 'api_client' ? 'password_checked' : 'password', { method });
     return user;
+  }
+
+  /** Locked, unless the lock's reason is the one allowed (a recovery link lifts a "this wasn't me" lock). */
+  private async lockedFor(user: string, allow: string | undefined): Promise<boolean> {
+    if (allow === undefined) return this.d.regulator.isLocked(user);
+    const lock = await this.d.regulator.lockInfo(user);
+    return lock !== null && lock.reason !== allow;
   }
 
   /** Forgets cached Basic credentials of a user (password changed, account disabled or locked). */

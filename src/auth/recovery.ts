@@ -7,10 +7,12 @@ import type { Regulator } from '../regulation/regulator.js';
 import type { SessionManager } from '../session/sessions.js';
 import type { UserDirectory } from '../users/directory.js';
 import type { Notices } from './notices.js';
+import type { UserRevocation } from './revocation.js';
 import type { Passwords } from './passwords.js';
 import { recoveryPath, type RecoveryLinks } from './recovery-links.js';
 import type { RequestInfo } from './request.js';
 import type { TokenLookup } from './one-time-tokens.js';
+import { REPORTED_LOCK } from './report-links.js';
 
 /**
  * A lost second factor (seed 004, SPEC §3 `/recover`): a one-time link by email to the address the
@@ -33,6 +35,7 @@ export class Recovery {
       sessions: SessionManager;
       links: RecoveryLinks;
       notices: Notices;
+      revocation: UserRevocation;
     },
   ) {}
 
@@ -99,7 +102,7 @@ export class Recovery {
     const username = found.user;
     let record;
     try {
-      record = await this.d.passwords.confirmPassword(username, password, info, { event: 'second_factor_reset', method: 'email', expectedUser: username });
+      record = await this.d.passwords.confirmPassword(username, password, info, { event: 'second_factor_reset', method: 'email', expectedUser: username, allowLock: REPORTED_LOCK });
     } catch (err) {
       if (isPortcullisError(err, 'PORTCULLIS_ERR_INVALID_CREDENTIALS') && !(await links.failed(found.hash))) throw gone({ status: 'used' });
       throw err;
@@ -107,8 +110,12 @@ export class Recovery {
     const claimed = await links.consume(token);
     if (claimed.status !== 'valid' || claimed.user !== username) throw gone(claimed);
     await this.d.factors.reset(username);
-    await this.d.devices.revokeAll(username);
-    const ended = await this.d.sessions.revokeUser(username);
+    const { sessions: ended } = await this.d.revocation.endEverythingOfUser(username, 'second_factor_reset');
+    // Completing the recovery lifts a "this wasn't me" lock (any other lock refused the password above).
+    if ((await this.d.regulator.lockInfo(username))?.reason === REPORTED_LOCK) {
+      await this.d.regulator.unlock(username);
+      notices.audit(info, 'account_unlocked', username, 'success', REPORTED_LOCK, { method: 'recovery' });
+    }
     if (deviceId) await this.d.grace.clear(username, deviceId);
     notices.audit(info, 'second_factor_reset', username, 'success', `sessions_ended:${ended}`, { method: 'email' });
     await notices.user(record, 'factor_changed', info, { change: 'reset' });

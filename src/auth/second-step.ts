@@ -14,6 +14,7 @@ import type { Clock } from '../util/clock.js';
 import { codeChallengeKey } from '../factors/code.js';
 import type { Flow, FlowStore } from './flows.js';
 import type { Notices } from './notices.js';
+import type { UserRevocation } from './revocation.js';
 import { describeDevice, type RequestInfo } from './request.js';
 
 export interface SentInfo {
@@ -43,6 +44,7 @@ export interface SecondStepDeps {
   grace: ReverifyGrace;
   sessions: SessionManager;
   flows: FlowStore;
+  revocation: UserRevocation;
 }
 
 /**
@@ -199,7 +201,7 @@ export class SecondStep {
       if (locked) {
         // Of parallel wrong codes only one caller locks the account; it alone notifies.
         if (newlyLocked) await this.lockout(user, info);
-        else await this.d.sessions.revokeUser(user.username);
+        else await this.d.revocation.endEverythingOfUser(user.username, 'locked', { keepDevices: true });
         throw new PortcullisError('PORTCULLIS_ERR_LOCKED');
       }
       // One rule for every method: the fewer of the code's own attempts and the account's lockout budget.
@@ -231,7 +233,7 @@ export class SecondStep {
   /** Locks the account: pending codes die, sessions end, the user is told (seed 001). */
   async lockout(user: UserRecord, info: RequestInfo): Promise<void> {
     await this.d.codes.invalidateUser(user.username);
-    await this.d.sessions.revokeUser(user.username);
+    await this.d.revocation.endEverythingOfUser(user.username, 'locked', { keepDevices: true });
     this.d.metrics.lockouts.inc();
     this.d.notices.audit(info, 'account_locked', user.username, 'failure', 'too_many_wrong_codes');
     // When, from which address (`ip`, added by Notices) and which browser or app (issue 17).

@@ -4,6 +4,8 @@ import type { SessionData, SessionManager } from '../session/sessions.js';
 
 export interface FoundSession {
   id: string;
+  /** The session's safe reference (sha256 of the id): what revocations and open connections key on. */
+  ref: string;
   session: SessionData;
   /** Found through `Authorization: Bearer` (the JSON API's token), not the cookie. */
   viaBearer: boolean;
@@ -24,6 +26,11 @@ export class SessionLookup {
   constructor(
     private readonly sessions: SessionManager,
     private readonly cookieName: () => string,
+    /**
+     * Whether the directory now marks the user disabled (the users file's `disabled: true`, checked in
+     * memory on every lookup): such a session is none at once, before the reload has ended it everywhere.
+     */
+    private readonly disabled: (user: string) => boolean = () => false,
   ) {}
 
   /** The session cookie's value, if any. */
@@ -38,12 +45,12 @@ export class SessionLookup {
     const cookieValue = this.cookie(headers.cookie);
     if (cookieValue) {
       const found = sessions.getCached(cookieValue) ?? (await sessions.get(cookieValue));
-      if (found) return { ...found, viaBearer: false };
+      if (found && !this.disabled(found.session.user)) return { ...found, viaBearer: false };
     }
     const token = bearerToken(headers);
     if (token) {
       const found = sessions.getCached(token) ?? (await sessions.get(token));
-      if (found) return { ...found, viaBearer: true };
+      if (found && !this.disabled(found.session.user)) return { ...found, viaBearer: true };
     }
     return undefined;
   }

@@ -11,7 +11,7 @@ import { Outbox } from './outbox.js';
 import { TwilioSmsSender } from './sms.js';
 import { render } from './templates.js';
 
-export type NotifyKind = 'locked' | 'new_device' | 'factor_changed' | 'recovery_code_used' | 'new_recovery_codes' | 'invite' | 'recovery_link' | 'verify_destination';
+export type NotifyKind = 'locked' | 'new_device' | 'factor_changed' | 'recovery_code_used' | 'new_recovery_codes' | 'invite' | 'recovery_link' | 'verify_destination' | 'operator_report';
 
 export interface CodeDestination {
   channel: 'email' | 'sms';

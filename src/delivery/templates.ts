@@ -26,12 +26,13 @@ export const KIND_VARS: Readonly<Record<MessageKind, readonly string[]>> = {
   code: ['code', 'minutes'],
   verify_destination: ['code', 'minutes', 'destination'],
   locked: ['time', 'ip', 'device'],
-  new_device: ['device', 'ip', 'time'],
-  factor_changed: ['method', 'change', 'time'],
+  new_device: ['device', 'ip', 'time', 'report_link'],
+  factor_changed: ['method', 'change', 'time', 'report_link'],
   recovery_code_used: ['remaining', 'time'],
   new_recovery_codes: ['time'],
   invite: ['link', 'minutes'],
   recovery_link: ['link', 'minutes'],
+  operator_report: ['user', 'ip', 'time'],
 };
 
 const MAX_TEMPLATE_BYTES = 64 * 1024;
@@ -56,8 +57,8 @@ export function render(kind: MessageKind, lang: string, vars: Readonly<Record<st
   const paragraphs = [...(values.name ? [catalog.greeting] : []), ...message.body, catalog.footer];
   const builtIn: RenderedMessage = {
     subject: oneLine(fill(message.subject, values, plain)),
-    text: paragraphs.map((p) => textParagraph(p, values)).join('\n\n') + '\n',
-    html: htmlDocument(language, fill(message.subject, values, escapeHtml), paragraphs.map((p) => htmlParagraph(p, values)).join('\n')),
+    text: paragraphs.map((p) => textParagraph(p, values)).filter((p) => p !== '').join('\n\n') + '\n',
+    html: htmlDocument(language, fill(message.subject, values, escapeHtml), paragraphs.map((p) => htmlParagraph(p, values)).filter((p) => p !== '<p></p>').join('\n')),
     sms: oneLine(fill(message.sms ?? message.subject, values, plain)),
   };
   if (overrides?.dir === undefined) return builtIn;
@@ -146,6 +147,12 @@ function htmlParagraph(paragraph: string, values: Readonly<Record<string, string
     return safe
       ? `<p style="margin:24px 0"><a class="portcullis-link" href="${escapeHtml(link)}">${escapeHtml(link)}</a></p>`
       : `<p>${escapeHtml(link)}</p>`;
+  }
+  if (paragraph.includes('{{report_link}}') && /^https?:\/\//i.test(values.report_link ?? '')) {
+    // The "this wasn't me" link inside its sentence: an anchor, the rest escaped.
+    const marker = '\u0000report-link\u0000';
+    const anchor = `<a class="portcullis-report-link" href="${escapeHtml(values.report_link ?? '')}">${escapeHtml(values.report_link ?? '')}</a>`;
+    return `<p>${fill(paragraph, { ...values, report_link: marker }, escapeHtml).replace(marker, anchor)}</p>`;
   }
   return `<p>${fill(paragraph, values, escapeHtml)}</p>`;
 }

@@ -130,6 +130,15 @@ export class ReverifyGrace {
   async record(user: string, deviceId: string): Promise<void> {
     if (this.graceMs <= 0 || !validId(deviceId)) return;
     await this.store.set(`grace:${userKey(user)}:${deviceHash(deviceId)}`, '1', this.graceMs);
+    // Indexed per user, so that ending everything of the user ends the grace of every device too.
+    await this.store.setAdd(`grace-devices:${userKey(user)}`, deviceHash(deviceId), this.graceMs);
+  }
+
+  /** Ends the grace of every device of the user (sessions revoked, account reported or disabled). */
+  async revokeAll(user: string): Promise<void> {
+    const index = `grace-devices:${userKey(user)}`;
+    for (const hash of await this.store.setMembers(index)) await this.store.del(`grace:${userKey(user)}:${hash}`);
+    await this.store.del(index);
   }
 
   async within(user: string, deviceId: string): Promise<boolean> {

@@ -10,6 +10,7 @@ import { sendError, sendPortcullisError } from '../http/respond.js';
 import { normalizeForRules } from '../policy/readings.js';
 import type { ProxyContext } from '../proxy/forward.js';
 import type { Upstream } from '../proxy/router.js';
+import { trackResponse, trackUpgrade } from './live.js';
 import { answerFor, writeAnswer, writeSocketAnswer, type Answer } from './refusal.js';
 import { handleReserved, isReservedPath } from './routes.js';
 import type { Compiled, Gateway } from './runtime.js';
@@ -70,6 +71,7 @@ export function createRequestHandler(gw: Gateway) {
       if (!upstream) return sendError(req, res, 404, 'not_found', 'No application is configured for this address', ctx.requestId, undefined, gw.errorPages);
       const result = await compiled.access.decide({ headers: req.headers, host: ctx.hostname, path: ctx.path, method: req.method ?? 'GET', clientIp: ctx.client.ip, upstream: upstream.name, requestId: ctx.requestId });
       if (result.kind !== 'allow') return writeAnswer(req, res, refusal(gw, req, ctx, result, 'proxy'), ctx.requestId, gw.errorPages);
+      trackResponse(gw, result, res);
       const setHeaders = result.subject ? await compiled.identity.headers(result.subject, gw.core.clock.now()) : {};
       const forward = proxyContext(compiled, upstream, ctx, setHeaders, result.strip);
       forward.onDone = (status: number) => gw.core.metrics.requests.inc({ upstream: upstream.name, status });
@@ -109,7 +111,9 @@ export function createUpgradeHandler(gw: Gateway) {
       const result = await compiled.access.decide({ headers: req.headers, host: ctx.hostname, path: ctx.path, method: 'GET', clientIp: ctx.client.ip, upstream: upstream.name, requestId: ctx.requestId });
       if (result.kind !== 'allow') return writeSocketAnswer(socket, refusal(gw, req, ctx, result, 'upgrade'), ctx.requestId);
       const setHeaders = result.subject ? await compiled.identity.headers(result.subject, gw.core.clock.now()) : {};
-      compiled.proxy.upgrade(req, socket, head, proxyContext(compiled, upstream, ctx, setHeaders, result.strip));
+      const forward = proxyContext(compiled, upstream, ctx, setHeaders, result.strip);
+      trackUpgrade(gw, result, socket, forward);
+      compiled.proxy.upgrade(req, socket, head, forward);
     } catch (err) {
       gw.core.logger.warn({ err: { message: (err as Error).message }, request_id: ctx.requestId }, 'upgrade refused');
       writeSocketAnswer(socket, { status: 503, code: 'unavailable', message: 'Service temporarily unavailable', headers: {} }, ctx.requestId);

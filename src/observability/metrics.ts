@@ -15,6 +15,7 @@ export class Metrics {
   readonly storeErrors: Counter;
   readonly decisions: Counter<'policy' | 'result'>;
   readonly idpSignIns: Counter<'provider' | 'outcome'>;
+  readonly connectionsRevoked: Counter<'kind' | 'reason'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -36,6 +37,12 @@ export class Metrics {
     this.storeLatency = new Histogram({ name: 'portcullis_store_latency_seconds', help: 'Session store operation latency', labelNames: ['op'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers });
     this.storeErrors = new Counter({ name: 'portcullis_store_errors_total', help: 'Session store errors', registers });
     this.decisions = new Counter({ name: 'portcullis_access_decisions_total', help: 'Access decisions by policy and result', labelNames: ['policy', 'result'], registers });
+    this.connectionsRevoked = new Counter({
+      name: 'portcullis_connections_closed_by_revocation_total',
+      help: 'Open WebSockets and streaming responses closed because their session ended (revoked) or ran out (expired, idle)',
+      labelNames: ['kind', 'reason'],
+      registers,
+    });
     this.idpSignIns = new Counter({ name: 'portcullis_idp_sign_ins_total', help: 'Sign-ins through identity providers by provider and outcome', labelNames: ['provider', 'outcome'], registers });
   }
 }

@@ -8,6 +8,7 @@ import { handleEnroll } from './enroll.js';
 import { handleInvite } from './invite.js';
 import { handleOidc } from './oidc.js';
 import { handleRecover } from './recover.js';
+import { handleReport } from './report.js';
 import { renderPage, viewContext } from './page.js';
 import { outboxPage } from './views/pages.js';
 import { getLogin, getLogout, getVerify, postLogin, postLogout, postVerify } from './signin.js';
@@ -41,6 +42,7 @@ const sections: Array<[string, Section]> = [
   ['/account', handleAccount],
   ['/recover', handleRecover],
   ['/invite/', handleInvite],
+  ['/report/', handleReport],
   ['/oidc/', handleOidc],
 ];
 

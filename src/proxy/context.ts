@@ -14,6 +14,11 @@ export interface ProxyContext {
   stripHeaders: readonly string[];
   /** Cookies to remove from the Cookie header (session, device). */
   stripCookies: readonly string[];
+  /**
+   * A WebSocket is open (101 relayed): `close` ends it from the gateway with a close frame of `code`
+   * (revocation: 1008). Until then the gateway may only destroy the socket.
+   */
+  onWebSocketOpen?: (close: (code: number, reason: string) => void) => void;
   /** Called once with the status sent to the client (0 when the connection was cut). */
   onDone?: (status: number) => void;
 }

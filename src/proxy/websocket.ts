@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { rawAnswer } from '../http/raw.js';
 import type { ProxyContext } from './context.js';
 import { buildRequestHeaders } from './headers.js';
+import { FrameBoundary, closeWebSocket } from './ws-frames.js';
 
 const HOP_BY_HOP_101 = new Set(['keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding']);
 
@@ -126,14 +127,18 @@ export class WebSocketProxy {
       socket.write(reply + '\r\n');
       if (upHead.length > 0) socket.write(upHead);
       if (head.length > 0) upSocket.write(head);
-      this.join(socket, upSocket, upstream.timeouts.idle);
+      const close = this.join(socket, upSocket, upstream.timeouts.idle, upHead);
+      ctx.onWebSocketOpen?.(close);
       ctx.onDone?.(101);
     });
     proxyReq.end();
   }
 
-  /** Pipes two sockets both ways; either side closing or failing (or an idle timeout) ends both. */
-  private join(client: Duplex, up: Socket, idleMs: number): void {
+  /**
+   * Pipes two sockets both ways; either side closing or failing (or an idle timeout) ends both. Answers
+   * how the gateway closes the pair itself: a close frame to the client between two upstream frames.
+   */
+  private join(client: Duplex, up: Socket, idleMs: number, upHead: Buffer): (code: number, reason: string) => void {
     const clientSocket = client as Socket;
     clientSocket.setNoDelay?.(true);
     up.setNoDelay(true);
@@ -151,8 +156,18 @@ export class WebSocketProxy {
     };
     client.once('close', end);
     up.once('close', end);
+    const boundary = new FrameBoundary();
+    boundary.feed(upHead); // bytes of the upstream's that arrived with its 101, already sent to the client
+    const track = (chunk: Buffer): void => boundary.feed(chunk);
+    up.on('data', track);
     up.pipe(client);
     client.pipe(up);
+    return (code, reason) => {
+      up.off('data', track);
+      // The upstream is cut first: that must not destroy the client before the close frame is out.
+      up.off('close', end);
+      closeWebSocket(client, up, boundary, code, reason);
+    };
   }
 
   /** Ends every proxied WebSocket. */

@@ -131,6 +131,14 @@ export class Regulator {
     return this.store.set(`lock:${userKey(user)}`, value, this.cfg.lockout.duration, { onlyIfAbsent: true });
   }
 
+  /**
+   * Locks the account until an operator unlocks it (or the recovery flow lifts a lock of this reason),
+   * whatever `lockout.duration` says and replacing a lock already there ("this wasn't me").
+   */
+  async lockUntilUnlocked(user: string, reason: string): Promise<void> {
+    await this.store.set(`lock:${userKey(user)}`, JSON.stringify({ reason: reason.slice(0, 64), at: this.clock.now() }), 0);
+  }
+
   /** Clears the lock and the code counter (operator `users unlock`). */
   async unlock(user: string): Promise<void> {
     const k = userKey(user);

@@ -86,18 +86,40 @@ export function parseSession(raw: string): SessionData | undefined {
   }
 }
 
-/** Revocation fan-out messages on the `revocations` channel. */
-export type Revocation = { ref: string } | { user: string } | { all: true };
+/**
+ * Fan-out messages on the `revocations` channel. `{ref}` alone: the record changed (caches drop it);
+ * `{ref, next}`: the id rotated (the session lives on under `next`); `{ref, end: true}`, `{user}`,
+ * `{all: true}`: sessions ended (caches drop them and the connections they opened are closed).
+ */
+export type Revocation = { ref: string; end?: true; next?: string } | { user: string } | { all: true };
+
+/** A session that ended, or an id that rotated, as listeners of SessionManager.onEnded see it. */
+export type SessionEnd = { kind: 'ref'; ref: string } | { kind: 'user'; user: string } | { kind: 'all' } | { kind: 'rotated'; ref: string; next: string };
 
 export function parseRevocation(message: string): Revocation | undefined {
   if (message.length > 4096) return undefined;
   try {
     const v = JSON.parse(message) as Record<string, unknown> | null;
-    if (v && typeof v.ref === 'string') return { ref: v.ref };
+    if (v && typeof v.ref === 'string') {
+      if (v.end === true) return { ref: v.ref, end: true };
+      if (typeof v.next === 'string' && REF_PATTERN.test(v.next)) return { ref: v.ref, next: v.next };
+      return { ref: v.ref };
+    }
     if (v && typeof v.user === 'string') return { user: v.user };
     if (v && v.all === true) return { all: true };
   } catch {
     // ignored
   }
   return undefined;
+}
+
+/** What a fan-out message means for open connections (undefined: a change that ends nothing). */
+export function endOf(r: Revocation): SessionEnd | undefined {
+  if ('ref' in r) {
+    if (r.end) return { kind: 'ref', ref: r.ref };
+    if (r.next !== undefined) return { kind: 'rotated', ref: r.ref, next: r.next };
+    return undefined;
+  }
+  if ('user' in r) return { kind: 'user', user: r.user };
+  return { kind: 'all' };
 }

@@ -7,6 +7,7 @@ import { Keyring } from '../keys/keyring.js';
 import { newId, signer, type CookieSigner } from './cookie.js';
 import {
   REF_PATTERN,
+  endOf,
   keys,
   parseRevocation,
   parseSession,
@@ -14,12 +15,13 @@ import {
   type NewSession,
   type Revocation,
   type SessionData,
+  type SessionEnd,
   type SessionPatch,
   type SessionView,
 } from './session-data.js';
 import type { KeyValueStore } from '../store/store.js';
 
-export { sessionRef, type NewSession, type SessionData, type SessionPatch, type SessionView } from './session-data.js';
+export { sessionRef, type NewSession, type SessionEnd, type SessionData, type SessionPatch, type SessionView } from './session-data.js';
 
 export interface SessionManagerOptions {
   clock?: Clock;
@@ -87,6 +89,7 @@ export class SessionManager {
   private readonly refreshInterval: number;
   private unsubscribe: (() => Promise<void>) | undefined;
   private closed = false;
+  private readonly endListeners: Array<(e: SessionEnd) => void> = [];
 
   constructor(
     private readonly store: KeyValueStore,
@@ -188,7 +191,7 @@ export class SessionManager {
         await this.dropRecord(issued.ref, session.user, now);
         throw unauthenticated();
       }
-      await this.announce({ ref: oldRef });
+      await this.announce({ ref: oldRef, next: issued.ref });
       return issued;
     });
   }
@@ -226,7 +229,7 @@ export class SessionManager {
       const session = raw === null ? undefined : parseSession(raw);
       const now = this.clock.now();
       const existed = await this.dropRecord(ref, session?.user, now, session?.expiresAt);
-      await this.announce({ ref });
+      await this.announce({ ref, end: true });
       return existed;
     });
   }
@@ -249,6 +252,25 @@ export class SessionManager {
       await this.announce({ all: true });
       return count;
     });
+  }
+
+  /**
+   * Calls `listener` for every session that ends (or id that rotates) on ANY instance: ends made here at
+   * once, others as their fan-out message arrives. This is how open connections learn of a revocation.
+   */
+  onEnded(listener: (e: SessionEnd) => void): void {
+    this.endListeners.push(listener);
+  }
+
+  /**
+   * The stored session of a reference, without refreshing its last-seen time (open connections check
+   * theirs this way); undefined when it has ended. Throws STORE_UNAVAILABLE.
+   */
+  async peek(ref: string): Promise<SessionData | undefined> {
+    if (!REF_PATTERN.test(ref)) return undefined;
+    const session = await this.load(ref);
+    if (!session || session.expiresAt <= this.clock.now()) return undefined;
+    return copySession(session);
   }
 
   /** Live sessions (of one user, or all), newest first; `id` is the safe reference, not the cookie id. */
@@ -399,6 +421,8 @@ export class SessionManager {
   }
 
   private async announce(message: Revocation): Promise<void> {
+    // Listeners here hear of it at once (the fan-out brings it back too: ending twice is harmless).
+    this.emitEnd(message);
     await this.store.publish(keys.channel, JSON.stringify(message));
   }
 
@@ -408,5 +432,18 @@ export class SessionManager {
     if ('ref' in r) this.forget(r.ref);
     else if ('user' in r) this.forgetUser(r.user);
     else this.cache.clear();
+    this.emitEnd(r);
+  }
+
+  private emitEnd(r: Revocation): void {
+    const end = endOf(r);
+    if (end === undefined) return;
+    for (const listener of this.endListeners) {
+      try {
+        listener(end);
+      } catch (err) {
+        this.logger?.warn({ err: { message: (err as Error).message } }, 'sessions: an end listener failed');
+      }
+    }
   }
 }

@@ -27,7 +27,9 @@ export interface FileDirectoryOptions {
  * The file is watched (its directory, so editors that replace the file are seen too) and reloaded: a valid
  * new file swaps in at once, an invalid one is logged and the old users stay.
  *
- * Events: `reload` ({ users: number }) after a new file was swapped in; `reload-error` (Error) after a
+ * Events: `reload` ({ users: number, disabled: string[], removed: string[] } — users the new file disables
+ * that the old one did not, and users the old file had that the new one does not) after a new file was
+ * swapped in; `reload-error` (Error) after a
  * change that could not be used.
  */
 export class FileDirectory extends EventEmitter implements OutcomeDirectory {
@@ -85,6 +87,11 @@ export class FileDirectory extends EventEmitter implements OutcomeDirectory {
     return outcome.status === 'ok' ? outcome.user : null;
   }
 
+  /** True when the file lists the user with `disabled: true` (synchronous: checked on every session lookup). */
+  isDisabled(username: string): boolean {
+    return this.users.get(username)?.disabled === true;
+  }
+
   lookup(username: string): Promise<UserRecord | null> {
     const user = typeof username === 'string' ? this.users.get(username) : undefined;
     return Promise.resolve(user ? toRecord(username, user) : null);
@@ -110,10 +117,13 @@ export class FileDirectory extends EventEmitter implements OutcomeDirectory {
     } catch (err) {
       return this.reloadFailed(err as Error);
     }
+    const before = this.users;
     this.users = users;
     this.lastText = text;
+    const disabled = [...users].filter(([name, u]) => u.disabled && before.get(name)?.disabled !== true).map(([name]) => name);
+    const removed = [...before.keys()].filter((name) => !users.has(name));
     this.logger.info({ file: this.path, users: users.size }, 'users file reloaded');
-    this.emit('reload', { users: users.size });
+    this.emit('reload', { users: users.size, disabled, removed });
     return true;
   }
 

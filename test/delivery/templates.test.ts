@@ -18,6 +18,8 @@ const VARS: Record<string, string> = {
   change: 'removed',
   remaining: '7',
   link: 'https://vms.example.com/_gateway/invite/tok123',
+  report_link: 'https://vms.example.com/_gateway/report/eyJ1IjoiYWxpY2UifQ.sig123',
+  user: 'alice',
 };
 
 void t.test('every kind in every language renders completely', (t) => {
@@ -197,5 +199,24 @@ void t.test('optional details are left out cleanly when missing', (t) => {
   t.match(render('new_device', 'en', { ip: '198.51.100.1' }).text, /from a new device \(198\.51\.100\.1\)\./);
   t.notMatch(render('new_device', 'en', { device: '[[x]] {{ip}}' }).text, /198/, 'a value with markers stays literal');
   t.match(render('new_device', 'en', { device: '[[x]] {{ip}}' }).text, /\[\[x\]\] \{\{ip\}\}/);
+  t.end();
+});
+
+void t.test('"this wasn\'t me": the link is an optional paragraph of new_device and factor_changed, an anchor in HTML', (t) => {
+  for (const kind of ['new_device', 'factor_changed'] as const) {
+    const { report_link: _omitted, ...without } = VARS;
+    const plain = render(kind, 'en', without);
+    t.notMatch(plain.text, /wasn't you, open this link/, `${kind}: no sentence without a link`);
+    t.notMatch(plain.html, /<p><\/p>/, `${kind}: no empty paragraph`);
+    t.notMatch(plain.text, /\n\n\n/, `${kind}: no blank paragraph in the text`);
+    const m = render(kind, 'en', VARS);
+    t.match(m.text, /If this wasn't you, open this link .*lock your account .*https:\/\/vms\.example\.com\/_gateway\/report\/eyJ1IjoiYWxpY2UifQ\.sig123/);
+    t.match(m.html, /<a class="portcullis-report-link" href="https:\/\/vms\.example\.com\/_gateway\/report\/eyJ1IjoiYWxpY2UifQ\.sig123">/);
+    const hostile = render(kind, 'en', { ...VARS, report_link: 'javascript:alert(1)' });
+    t.notMatch(hostile.html, /href="javascript:/, `${kind}: only an http(s) link becomes an anchor`);
+  }
+  const ops = render('operator_report', 'de', { user: 'alice', ip: '203.0.113.7', time: '2026-01-02 03:04 UTC' });
+  t.match(ops.subject, /alice/);
+  t.match(ops.text, /portcullis users unlock alice/);
   t.end();
 });

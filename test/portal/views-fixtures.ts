@@ -12,6 +12,7 @@ import {
   messagePage,
   outboxPage,
   recoverPage,
+  reportPage,
   recoveryCodesConfirmPage,
   recoveryCodesPage,
   signOutPage,
@@ -89,6 +90,10 @@ export function renderAll(ctx: ViewContext, v = 'value'): Array<[string, string]
     ['recover-sent', recoverPage(ctx, { step: 'sent' })],
     ['recover-reset', recoverPage(ctx, { step: 'reset', token: v })],
     ['invite', invitePage(ctx, { token: v, username: v, error: 'mismatch' })],
+    ['report-confirm', reportPage(ctx, { step: 'confirm', token: v })],
+    ['report-csrf', reportPage(ctx, { step: 'csrf', token: v })],
+    ['report-done', reportPage(ctx, { step: 'done', token: v })],
+    ['report-gone', reportPage(ctx, { step: 'gone', token: v })],
     ['message', messagePage(ctx, { title: v, message: v, status: 403, link: { href: `/${v}`, label: v } })],
   ];
 }

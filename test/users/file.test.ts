@@ -171,7 +171,7 @@ void t.test('reloads when the file changes; an invalid change keeps the old user
 
   const reloaded = once(users, 'reload');
   writeFileSync(file, USERS.replace('groups: [admins]', 'groups: [admins, auditors]').concat(`  dave:\n    password: "${BCRYPT_CORRECT_HORSE}"\n`));
-  t.same((await reloaded)[0], { users: 6 });
+  t.same((await reloaded)[0], { users: 6, disabled: [], removed: [] });
   t.match(await users.lookup('bob'), { groups: ['admins', 'auditors'] });
   t.match(await users.authenticate('dave', 'correct horse'), { username: 'dave' });
 
@@ -189,7 +189,7 @@ void t.test('reloads when the file changes; an invalid change keeps the old user
   const replaced = once(users, 'reload');
   writeFileSync(join(dir, 'users.yaml.tmp'), `users:\n  erin:\n    password: "${BCRYPT_CORRECT_HORSE}"\n`);
   renameSync(join(dir, 'users.yaml.tmp'), file);
-  t.same((await replaced)[0], { users: 1 });
+  t.same((await replaced)[0], { users: 1, disabled: [], removed: ['alice', 'bob', 'carol', 'svc-export', 'nopass', 'dave'] });
   t.equal(await users.lookup('alice'), null, 'alice is gone');
   t.match(await users.lookup('erin'), { username: 'erin' });
 
@@ -219,6 +219,24 @@ void t.test('polling mode notices a change too', async (t) => {
   t.teardown(() => clearInterval(keepAlive));
   const reloaded = once(users, 'reload');
   writeFileSync(file, `users:\n  frank:\n    password: "${BCRYPT_CORRECT_HORSE}"\n    groups: [polled]\n`);
-  t.same((await reloaded)[0], { users: 1 });
+  t.same((await reloaded)[0], { users: 1, disabled: [], removed: ['alice', 'bob', 'carol', 'svc-export', 'nopass'] });
   t.match(await users.lookup('frank'), { groups: ['polled'] });
+});
+
+void t.test('`disabled: true`: isDisabled answers at once, and a reload names the users it newly disables', async (t) => {
+  const { file, logger, verifier } = setup(t);
+  const users = new FileDirectory(file, { logger, verifier, watch: false });
+  t.equal(users.isDisabled('carol'), true);
+  t.equal(users.isDisabled('bob'), false);
+  t.equal(users.isDisabled('nobody'), false, 'an unknown user is not "disabled" here (other directories may know them)');
+  const events: unknown[] = [];
+  users.on('reload', (e) => events.push(e));
+  writeFileSync(file, USERS.replace('    groups: [admins]\n', '    groups: [admins]\n    disabled: true\n'));
+  t.equal(await users.reload(), true);
+  t.same(events, [{ users: 5, disabled: ['bob'], removed: [] }], 'bob is newly disabled; carol was already');
+  t.equal(users.isDisabled('bob'), true);
+  writeFileSync(file, USERS);
+  await users.reload();
+  t.same(events[1], { users: 5, disabled: [], removed: [] }, 'enabling again disables nobody');
+  t.equal(users.isDisabled('bob'), false);
 });

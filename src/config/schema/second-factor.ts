@@ -45,6 +45,10 @@ export const secondFactorSchema = z
     recovery_codes: z.strictObject({ count: z.number().int().min(4).max(32).default(10) }).prefault({}),
     /** Lost second factor: a one-time reset link by email (seed 004). */
     recovery: z.strictObject({ email_reset: z.boolean().default(true), link_ttl: duration().prefault('30m') }).prefault({}),
+    /** "This wasn't me" links in the new-device and factor-changed emails (issue 16; README "Revocation and 'This wasn't me'"). */
+    report: z.strictObject({ enabled: z.boolean().default(true), link_ttl: duration().prefault('24h') }).prefault({}),
+    /** Addresses told by email when a user reports "this wasn't me" (SPEC §2). */
+    notify_operators: z.array(z.string().regex(/^[^\s@<>]{1,64}@[^\s@<>]{1,255}$/, 'must be an email address')).default([]),
     trusted_devices: z.strictObject({ enabled: z.boolean().default(true), lifetime: duration().prefault('30d') }).prefault({}),
     lockout: z
       .strictObject({

@@ -57,6 +57,7 @@ export const de: Catalog = {
       body: [
         'Mit Ihrem Konto bei {{title}} hat sich soeben jemand von einem neuen Gerät angemeldet[[: {{device}}]][[ ({{ip}})]][[, {{time}}]].',
         'Wenn Sie das waren, ist nichts zu tun. Wenn nicht, ändern Sie Ihr Passwort und entfernen Sie das Gerät auf Ihrer Kontoseite.',
+        "[[Wenn Sie das nicht waren, öffnen Sie diesen Link: Er meldet Sie überall ab, vergisst Ihre vertrauenswürdigen Geräte und sperrt Ihr Konto, bis es wiederhergestellt ist: {{report_link}}]]",
       ],
     },
     factor_changed: {
@@ -64,6 +65,7 @@ export const de: Catalog = {
       body: [
         'Der zweite Faktor Ihres Kontos bei {{title}} wurde geändert[[ ({{time}})]].[[ {{what}}]]',
         'Wenn Sie diese Änderung nicht vorgenommen haben, ändern Sie Ihr Passwort und wenden Sie sich umgehend an Ihren Administrator.',
+        "[[Wenn Sie das nicht waren, öffnen Sie diesen Link: Er meldet Sie überall ab, vergisst Ihre vertrauenswürdigen Geräte und sperrt Ihr Konto, bis es wiederhergestellt ist: {{report_link}}]]",
       ],
     },
     recovery_code_used: {
@@ -96,6 +98,14 @@ export const de: Catalog = {
         '{{link}}',
         'Der Link funktioniert nur einmal und ist {{lifetime}} lang gültig.',
         'Wenn Sie das nicht waren, ignorieren Sie diese Nachricht und ändern Sie Ihr Passwort.',
+      ],
+    },
+    operator_report: {
+      subject: "{{title}}: {{user}} hat Aktivität als fremd gemeldet",
+      body: [
+        "{{user}} hat den Link „Das war ich nicht“ in einer Sicherheits-E-Mail verwendet[[ ({{time}})]][[ von {{ip}}]].",
+        "Alle Sitzungen und offenen Verbindungen des Benutzers wurden beendet, seine vertrauenswürdigen Geräte vergessen und ausstehende Codes und Links zurückgezogen. Das Konto ist gesperrt.",
+        "Entsperren Sie es nach Prüfung mit `portcullis users unlock {{user}}`, oder lassen Sie den Benutzer es mit seinem Passwort und einem Link per E-Mail wiederherstellen.",
       ],
     },
   },

@@ -57,6 +57,7 @@ export const en: Catalog = {
       body: [
         'Your {{title}} account was just used to sign in from a new device[[: {{device}}]][[ ({{ip}})]][[, {{time}}]].',
         "If this was you, there is nothing to do. If it wasn't, change your password and remove the device on your account page.",
+        "[[If this wasn't you, open this link to sign out everywhere, forget your trusted devices and lock your account until it is recovered: {{report_link}}]]",
       ],
     },
     factor_changed: {
@@ -64,6 +65,7 @@ export const en: Catalog = {
       body: [
         'The second factor of your {{title}} account was changed[[ ({{time}})]].[[ {{what}}]]',
         "If you didn't make this change, change your password and contact your administrator immediately.",
+        "[[If this wasn't you, open this link to sign out everywhere, forget your trusted devices and lock your account until it is recovered: {{report_link}}]]",
       ],
     },
     recovery_code_used: {
@@ -96,6 +98,14 @@ export const en: Catalog = {
         '{{link}}',
         'The link works once and is valid for {{lifetime}}.',
         "If this wasn't you, ignore this message and change your password.",
+      ],
+    },
+    operator_report: {
+      subject: "{{title}}: {{user}} reported activity as not theirs",
+      body: [
+        "{{user}} used the \"this wasn't me\" link in a security email[[ ({{time}})]][[ from {{ip}}]].",
+        "All of the user's sessions and open connections were ended, their trusted devices forgotten and outstanding codes and links withdrawn. The account is locked.",
+        "Once you have checked, unlock it with `portcullis users unlock {{user}}`, or let the user recover it with their password and an emailed reset link.",
       ],
     },
   },

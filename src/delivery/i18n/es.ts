@@ -57,6 +57,7 @@ export const es: Catalog = {
       body: [
         'Se acaba de iniciar sesión en su cuenta de {{title}} desde un dispositivo nuevo[[: {{device}}]][[ ({{ip}})]][[, {{time}}]].',
         'Si ha sido usted, no tiene que hacer nada. Si no, cambie su contraseña y elimine el dispositivo desde la página de su cuenta.',
+        "[[Si no ha sido usted, abra este enlace: cierra todas sus sesiones, olvida sus dispositivos de confianza y bloquea su cuenta hasta que se recupere: {{report_link}}]]",
       ],
     },
     factor_changed: {
@@ -64,6 +65,7 @@ export const es: Catalog = {
       body: [
         'Se ha cambiado el segundo factor de su cuenta de {{title}}[[ ({{time}})]].[[ {{what}}]]',
         'Si no ha realizado este cambio, cambie su contraseña y póngase en contacto de inmediato con su administrador.',
+        "[[Si no ha sido usted, abra este enlace: cierra todas sus sesiones, olvida sus dispositivos de confianza y bloquea su cuenta hasta que se recupere: {{report_link}}]]",
       ],
     },
     recovery_code_used: {
@@ -96,6 +98,14 @@ export const es: Catalog = {
         '{{link}}',
         'El enlace solo funciona una vez y es válido durante {{lifetime}}.',
         'Si no ha sido usted, ignore este mensaje y cambie su contraseña.',
+      ],
+    },
+    operator_report: {
+      subject: "{{title}}: {{user}} ha indicado que una actividad no era suya",
+      body: [
+        "{{user}} ha usado el enlace «No he sido yo» de un correo de seguridad[[ ({{time}})]][[ desde {{ip}}]].",
+        "Se han cerrado todas las sesiones y conexiones abiertas del usuario, se han olvidado sus dispositivos de confianza y se han retirado los códigos y enlaces pendientes. La cuenta está bloqueada.",
+        "Después de comprobarlo, desbloquéela con `portcullis users unlock {{user}}`, o deje que el usuario la recupere con su contraseña y un enlace enviado por correo.",
       ],
     },
   },

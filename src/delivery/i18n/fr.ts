@@ -57,6 +57,7 @@ export const fr: Catalog = {
       body: [
         "Quelqu'un vient de se connecter à votre compte {{title}} depuis un nouvel appareil[[ : {{device}}]][[ ({{ip}})]][[, {{time}}]].",
         "Si c'était vous, vous n'avez rien à faire. Sinon, changez votre mot de passe et supprimez l'appareil depuis la page de votre compte.",
+        "[[Si ce n'était pas vous, ouvrez ce lien : il vous déconnecte partout, oublie vos appareils de confiance et verrouille votre compte jusqu'à sa récupération : {{report_link}}]]",
       ],
     },
     factor_changed: {
@@ -64,6 +65,7 @@ export const fr: Catalog = {
       body: [
         'Le second facteur de votre compte {{title}} a été modifié[[ ({{time}})]].[[ {{what}}]]',
         "Si vous n'êtes pas à l'origine de cette modification, changez votre mot de passe et contactez immédiatement votre administrateur.",
+        "[[Si ce n'était pas vous, ouvrez ce lien : il vous déconnecte partout, oublie vos appareils de confiance et verrouille votre compte jusqu'à sa récupération : {{report_link}}]]",
       ],
     },
     recovery_code_used: {
@@ -96,6 +98,14 @@ export const fr: Catalog = {
         '{{link}}',
         "Ce lien ne fonctionne qu'une fois et reste valable {{lifetime}}.",
         "Si ce n'était pas vous, ignorez ce message et changez votre mot de passe.",
+      ],
+    },
+    operator_report: {
+      subject: "{{title}} : {{user}} a signalé une activité qui n'était pas la sienne",
+      body: [
+        "{{user}} a utilisé le lien « Ce n'était pas moi » d'un e-mail de sécurité[[ ({{time}})]][[ depuis {{ip}}]].",
+        "Toutes les sessions et connexions ouvertes de l'utilisateur ont été fermées, ses appareils de confiance oubliés et les codes et liens en attente retirés. Le compte est verrouillé.",
+        "Après vérification, déverrouillez-le avec `portcullis users unlock {{user}}`, ou laissez l'utilisateur le récupérer avec son mot de passe et un lien envoyé par e-mail.",
       ],
     },
   },

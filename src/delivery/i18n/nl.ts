@@ -57,6 +57,7 @@ export const nl: Catalog = {
       body: [
         'Er is zojuist met uw account bij {{title}} ingelogd vanaf een nieuw apparaat[[: {{device}}]][[ ({{ip}})]][[, {{time}}]].',
         'Was u dit zelf, dan hoeft u niets te doen. Zo niet, wijzig dan uw wachtwoord en verwijder het apparaat via uw accountpagina.',
+        "[[Was u dit niet? Open dan deze link: u wordt overal afgemeld, uw vertrouwde apparaten worden vergeten en uw account wordt vergrendeld tot het hersteld is: {{report_link}}]]",
       ],
     },
     factor_changed: {
@@ -64,6 +65,7 @@ export const nl: Catalog = {
       body: [
         'De tweede factor van uw account bij {{title}} is gewijzigd[[ ({{time}})]].[[ {{what}}]]',
         'Hebt u deze wijziging niet zelf aangebracht? Wijzig dan uw wachtwoord en neem direct contact op met uw beheerder.',
+        "[[Was u dit niet? Open dan deze link: u wordt overal afgemeld, uw vertrouwde apparaten worden vergeten en uw account wordt vergrendeld tot het hersteld is: {{report_link}}]]",
       ],
     },
     recovery_code_used: {
@@ -96,6 +98,14 @@ export const nl: Catalog = {
         '{{link}}',
         'De link werkt één keer en is {{lifetime}} geldig.',
         'Was u dit niet? Negeer dan dit bericht en wijzig uw wachtwoord.',
+      ],
+    },
+    operator_report: {
+      subject: "{{title}}: {{user}} heeft activiteit gemeld die niet van hem of haar was",
+      body: [
+        "{{user}} heeft de link 'Dit was ik niet' in een beveiligingsmail gebruikt[[ ({{time}})]][[ vanaf {{ip}}]].",
+        "Alle sessies en open verbindingen van de gebruiker zijn beëindigd, de vertrouwde apparaten vergeten en openstaande codes en links ingetrokken. Het account is vergrendeld.",
+        "Ontgrendel het na controle met `portcullis users unlock {{user}}`, of laat de gebruiker het herstellen met het wachtwoord en een herstellink per e-mail.",
       ],
     },
   },

@@ -9,6 +9,7 @@ export const MESSAGE_KINDS = [
   'invite',
   'recovery_link',
   'verify_destination',
+  'operator_report',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 

@@ -171,6 +171,11 @@ export const de: Catalogue = {
   'recover.error.not_available': 'Das Zurücksetzen per E-Mail ist nicht verfügbar. Bitte wenden Sie sich an Ihre Administration.',
   'recover.error.expired': 'Dieser Link ist abgelaufen oder wurde bereits verwendet. Fordern Sie einen neuen an.',
   'recover.done': 'Die Zwei-Schritt-Verifizierung wurde zurückgesetzt. Melden Sie sich erneut an, um sie einzurichten.',
+  'report.title': "Das waren nicht Sie?",
+  'report.lead': "Bestätigen Sie, um alles zu beenden: Sie werden überall abgemeldet (auch offene Live-Ansichten), Ihre vertrauenswürdigen Geräte werden vergessen, ausstehende Codes und Links werden ungültig, und Ihr Konto wird gesperrt, bis ein Administrator es entsperrt oder Sie es mit Ihrem Passwort und einem Link per E-Mail wiederherstellen.",
+  'report.submit': "Überall abmelden und mein Konto sperren",
+  'report.done': "Erledigt. Alle Sitzungen wurden beendet und Ihr Konto ist gesperrt. Um es wieder zu nutzen, wenden Sie sich an Ihren Administrator oder stellen Sie es mit Ihrem Passwort und einem Link per E-Mail wieder her.",
+  'report.gone': "Dieser Link ist abgelaufen, wurde bereits verwendet oder ist ungültig.",
 
   'invite.title': 'Passwort festlegen',
   'invite.lead': 'Wählen Sie ein Passwort für {product}. Danach werden Sie angemeldet.',

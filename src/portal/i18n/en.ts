@@ -217,6 +217,11 @@ export const en = {
   'recover.error.not_available': 'Resetting by email is not available. Please contact your administrator.',
   'recover.error.expired': 'This link has expired or has already been used. Request a new one.',
   'recover.done': 'Two-step verification was reset. Sign in again to set it up.',
+  'report.title': "Wasn't you?",
+  'report.lead': "Confirm to shut everything down: you will be signed out everywhere (open live views included), your trusted devices will be forgotten, outstanding codes and links will stop working, and your account will be locked until an administrator unlocks it or you recover it with your password and an emailed link.",
+  'report.submit': "Sign me out everywhere and lock my account",
+  'report.done': "Done. Every session was ended and your account is locked. To use it again, ask your administrator, or recover it with your password and an emailed link.",
+  'report.gone': "This link has expired, has already been used, or is not valid.",
 
   'invite.title': 'Set your password',
   'invite.lead': 'Choose a password for {product}. You will be signed in once it is set.',

@@ -171,6 +171,11 @@ export const es: Catalogue = {
   'recover.error.not_available': 'El restablecimiento por correo electrónico no está disponible. Póngase en contacto con su administrador.',
   'recover.error.expired': 'Este enlace ha caducado o ya se ha utilizado. Solicite uno nuevo.',
   'recover.done': 'La verificación en dos pasos se ha restablecido. Vuelva a iniciar sesión para configurarla.',
+  'report.title': "¿No ha sido usted?",
+  'report.lead': "Confirme para cerrarlo todo: se cerrarán todas sus sesiones (también las vistas en directo abiertas), se olvidarán sus dispositivos de confianza, los códigos y enlaces pendientes dejarán de funcionar y su cuenta quedará bloqueada hasta que un administrador la desbloquee o usted la recupere con su contraseña y un enlace enviado por correo.",
+  'report.submit': "Cerrar todas mis sesiones y bloquear mi cuenta",
+  'report.done': "Hecho. Se han cerrado todas las sesiones y su cuenta está bloqueada. Para volver a usarla, póngase en contacto con su administrador o recupérela con su contraseña y un enlace enviado por correo.",
+  'report.gone': "Este enlace ha caducado, ya se ha usado o no es válido.",
 
   'invite.title': 'Establecer su contraseña',
   'invite.lead': 'Elija una contraseña para {product}. Iniciará sesión en cuanto la establezca.',

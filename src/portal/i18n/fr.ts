@@ -171,6 +171,11 @@ export const fr: Catalogue = {
   'recover.error.not_available': 'La réinitialisation par e-mail n’est pas disponible. Veuillez contacter votre administrateur.',
   'recover.error.expired': 'Ce lien a expiré ou a déjà été utilisé. Demandez-en un nouveau.',
   'recover.done': 'La vérification en deux étapes a été réinitialisée. Reconnectez-vous pour la configurer.',
+  'report.title': "Ce n'était pas vous ?",
+  'report.lead': "Confirmez pour tout arrêter : vous serez déconnecté partout (vues en direct ouvertes comprises), vos appareils de confiance seront oubliés, les codes et liens en attente ne fonctionneront plus et votre compte sera verrouillé jusqu'à ce qu'un administrateur le déverrouille ou que vous le récupériez avec votre mot de passe et un lien envoyé par e-mail.",
+  'report.submit': "Me déconnecter partout et verrouiller mon compte",
+  'report.done': "C'est fait. Toutes les sessions ont été fermées et votre compte est verrouillé. Pour l'utiliser à nouveau, contactez votre administrateur ou récupérez-le avec votre mot de passe et un lien envoyé par e-mail.",
+  'report.gone': "Ce lien a expiré, a déjà été utilisé ou n'est pas valide.",
 
   'invite.title': 'Définir votre mot de passe',
   'invite.lead': 'Choisissez un mot de passe pour {product}. Vous serez connecté dès qu’il sera défini.',

@@ -171,6 +171,11 @@ export const nl: Catalogue = {
   'recover.error.not_available': 'Opnieuw instellen per e-mail is niet beschikbaar. Neem contact op met uw beheerder.',
   'recover.error.expired': 'Deze link is verlopen of al gebruikt. Vraag een nieuwe aan.',
   'recover.done': 'De verificatie in twee stappen is opnieuw ingesteld. Meld u opnieuw aan om deze in te stellen.',
+  'report.title': "Was u dit niet?",
+  'report.lead': "Bevestig om alles te stoppen: u wordt overal afgemeld (ook open live-weergaven), uw vertrouwde apparaten worden vergeten, openstaande codes en links werken niet meer en uw account wordt vergrendeld tot een beheerder het ontgrendelt of u het herstelt met uw wachtwoord en een link per e-mail.",
+  'report.submit': "Overal afmelden en mijn account vergrendelen",
+  'report.done': "Klaar. Alle sessies zijn beëindigd en uw account is vergrendeld. Neem contact op met uw beheerder of herstel het account met uw wachtwoord en een link per e-mail om het weer te gebruiken.",
+  'report.gone': "Deze link is verlopen, al gebruikt of ongeldig.",
 
   'invite.title': 'Uw wachtwoord instellen',
   'invite.lead': 'Kies een wachtwoord voor {product}. Daarna wordt u aangemeld.',

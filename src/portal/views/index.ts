@@ -20,3 +20,4 @@ export {
 } from './enroll.js';
 export { accountPage, describeUserAgent, signOutPage, recoveryCodesConfirmPage, type AccountModel, type SignOutModel, type RecoveryCodesConfirmModel } from './account.js';
 export { recoverPage, invitePage, messagePage, errorPage, outboxPage, type RecoverModel, type InviteModel, type MessageModel, type ErrorPageModel, type OutboxModel } from './pages.js';
+export { reportPage, type ReportModel } from './pages.js';

@@ -181,3 +181,29 @@ ${x.code ? html`<p class="outbox__code"><span class="visually-hidden">${t.t('out
 ${items.length ? html`<ol class="outbox">${items}</ol>` : html`<p class="empty">${t.t('outbox.empty')}</p>`}`;
   return layout(ctx, title, body, { wide: true });
 }
+
+export interface ReportModel {
+  /** confirm: the page the link opens; done: after the POST; gone: expired, used or not valid; csrf: a stale form. */
+  step: 'confirm' | 'done' | 'gone' | 'csrf';
+  token: string;
+}
+
+/** "This wasn't me" (issue 16): a confirmation before anything happens (a GET changes nothing). */
+export function reportPage(ctx: ViewContext, m: ReportModel): string {
+  const t = ctx.t;
+  const p = ctx.prefix;
+  const title = t.t('report.title');
+  let content;
+  if (m.step === 'done') content = html`${pageHead(title)}${alert('success', t.t('report.done'))}`;
+  else if (m.step === 'gone') content = html`${pageHead(title)}${alert('error', t.t('report.gone'))}`;
+  else {
+    content = html`${pageHead(title, t.t('report.lead'))}
+${m.step === 'csrf' ? alert('error', t.t('error.csrf')) : ''}
+${postForm(ctx, `${p}/report/${m.token}`, html`<button class="button button--danger button--block" type="submit">${t.t('report.submit')}</button>`, { className: 'stack' })}`;
+  }
+  const body = html`<div class="card">
+${content}
+<p class="card__foot"><a href="${p}/login">${t.t('common.back_to_login')}</a></p>
+</div>`;
+  return layout(ctx, title, body);
+}
