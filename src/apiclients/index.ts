@@ -145,7 +145,7 @@ export function compileApiClients(clients: Config['api_clients'], deps: ApiClien
       identity = await passwords.confirmPassword(user, password, { clientIp: req.clientIp, requestId: req.requestId ?? '' }, { event: 'api_client', method: 'basic', cacheTtl: entry.ttl });
     } catch (err) {
       if (isPortcullisError(err, 'PORTCULLIS_ERR_RATE_LIMITED')) return denied('rate_limited', 429, Number(err.details.retry_after ?? 60) * 1000);
-      if (isPortcullisError(err, 'PORTCULLIS_ERR_INVALID_CREDENTIALS')) return denied('invalid_credentials', 401);
+      if (isPortcullisError(err, 'PORTCULLIS_ERR_INVALID_CREDENTIALS')) return { kind: 'denied', reason: 'invalid_credentials', status: 401, asMissing: true };
       if (isPortcullisError(err)) throw err;
       throw new PortcullisError('PORTCULLIS_ERR_DIRECTORY_UNAVAILABLE', undefined, { cause: err });
     }

@@ -8,7 +8,11 @@ export type ApiClientResult =
   /** No client credential presented and no network-only client matched. */
   | { kind: 'none' }
   | { kind: 'ok'; client: string; method: ApiClientMethod; subject: string; groups: string[]; stripHeaders: string[] }
-  | { kind: 'denied'; reason: string; status: 401 | 403 | 429; retryAfter?: number };
+  /**
+   * `asMissing`: answered exactly as no credential at all (a Basic user's wrong password must not be told
+   * from a user no client lists, whose credentials are the upstream's own — issue 17).
+   */
+  | { kind: 'denied'; reason: string; status: 401 | 403 | 429; retryAfter?: number; asMissing?: true };
 
 export interface ApiClientRequest {
   headers: IncomingHttpHeaders;

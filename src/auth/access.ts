@@ -111,6 +111,8 @@ export class AccessDecider {
     }
 
     const client = await apiClients.authenticate({ headers: input.headers, clientIp: input.clientIp, upstream: input.upstream, requestId: input.requestId });
+    // A wrong Basic password is answered as no credential (the same answer as for an unlisted user).
+    if (client.kind === 'denied' && client.asMissing) return { kind: 'unauthenticated' };
     if (client.kind === 'denied') return { kind: 'client_denied', status: client.status, reason: client.reason, retryAfter: client.retryAfter };
     if (client.kind === 'ok') {
       const d = policy.decide({ ...base, subject: { user: client.subject, groups: client.groups } });

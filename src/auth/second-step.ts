@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config, FactorMethod } from '../config/schema/index.js';
 import { maskEmail, maskPhone } from '../delivery/mask.js';
 import { PortcullisError, isPortcullisError } from '../errors/index.js';
@@ -14,7 +15,7 @@ import { codeChallengeKey } from '../factors/code.js';
 import type { Flow, FlowStore } from './flows.js';
 import type { Notices } from './notices.js';
 import type { UserRevocation } from './revocation.js';
-import type { RequestInfo } from './request.js';
+import { describeDevice, type RequestInfo } from './request.js';
 
 export interface SentInfo {
   channel: 'email' | 'sms';
@@ -151,11 +152,12 @@ export class SecondStep {
    * details.limit: `code` when this code runs out first — then a new code is needed — or `account`
    * when the account's lockout comes first), CODE_EXPIRED
    * (details.reason `too_many_attempts` when the code's attempts ran out), LOCKED, RATE_LIMITED, BAD_REQUEST,
-   * UNAUTHENTICATED (the user is gone or disabled). Wrong answers count towards the account lockout
+   * UNAUTHENTICATED (the user is gone or disabled), RATE_LIMITED (retry_after 1) while another check of the
+   * same user runs. Wrong answers count towards the account lockout
    * (separately from passwords) and the client's code throttle.
    */
   async verify(flow: Flow, input: { method?: FactorMethod | undefined; code: string }, info: RequestInfo): Promise<{ user: UserRecord; method: FactorMethod }> {
-    const { regulator, metrics, notices } = this.d;
+    const { regulator, notices } = this.d;
     const method = input.method ?? flow.method;
     const factor = this.d.factors.get(method);
     if (!factor || !flow.methods.some((m) => m.type === method)) throw new PortcullisError('PORTCULLIS_ERR_BAD_REQUEST', 'That method is not available');
@@ -164,12 +166,27 @@ export class SecondStep {
       await this.d.flows.end(flow.id);
       throw new PortcullisError('PORTCULLIS_ERR_UNAUTHENTICATED');
     }
+    await regulator.checkCode(info.clientIp);
+    // One check per user at a time, on every instance: parallel guesses wait their turn (429 after a few
+    // seconds) instead of all being evaluated before the lockout has counted them.
+    if (!(await claimWithin(() => regulator.claimCodeCheck(user.username), CLAIM_WAIT_MS))) {
+      notices.audit(info, 'second_factor', user.username, 'failure', 'busy', { method });
+      throw new PortcullisError('PORTCULLIS_ERR_RATE_LIMITED', undefined, { details: { retry_after: 1 } });
+    }
+    try {
+      return await this.checkClaimed(flow, user, method, factor, input.code, info);
+    } finally {
+      await regulator.releaseCodeCheck(user.username);
+    }
+  }
+
+  private async checkClaimed(flow: Flow, user: UserRecord, method: FactorMethod, factor: NonNullable<ReturnType<FactorRegistry['get']>>, code: string, info: RequestInfo): Promise<{ user: UserRecord; method: FactorMethod }> {
+    const { regulator, metrics, notices } = this.d;
     if (await regulator.isLocked(user.username)) {
       notices.audit(info, 'second_factor', user.username, 'failure', 'locked', { method });
       throw new PortcullisError('PORTCULLIS_ERR_LOCKED');
     }
-    await regulator.checkCode(info.clientIp);
-    const response = typeof input.code === 'string' ? input.code.slice(0, 64) : '';
+    const response = typeof code === 'string' ? code.slice(0, 64) : '';
     const verdict = await factor.verify(flow.id, user.username, response);
     if (verdict.result === 'expired' || verdict.result === 'exhausted') {
       metrics.secondFactor.inc({ method, result: verdict.result });
@@ -219,7 +236,21 @@ export class SecondStep {
     await this.d.revocation.endEverythingOfUser(user.username, 'locked', { keepDevices: true });
     this.d.metrics.lockouts.inc();
     this.d.notices.audit(info, 'account_locked', user.username, 'failure', 'too_many_wrong_codes');
-    if (this.d.config().second_factor.lockout.notify) await this.d.notices.user(user, 'locked', info);
+    // When, from which address (`ip`, added by Notices) and which browser or app (issue 17).
+    if (this.d.config().second_factor.lockout.notify) await this.d.notices.user(user, 'locked', info, { device: describeDevice(info.userAgent) });
+  }
+}
+
+/** How long a second-factor check waits for another check of the same user to finish. */
+const CLAIM_WAIT_MS = 3000;
+
+/** Tries `claim` until it succeeds or `waitMs` (real time) has passed. */
+async function claimWithin(claim: () => Promise<boolean>, waitMs: number): Promise<boolean> {
+  const end = Date.now() + waitMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
+    if (await claim()) return true;
+    if (Date.now() >= end) return false;
+    await sleep(delay);
   }
 }
 

@@ -25,7 +25,7 @@ export interface RenderedMessage {
 export const KIND_VARS: Readonly<Record<MessageKind, readonly string[]>> = {
   code: ['code', 'minutes'],
   verify_destination: ['code', 'minutes', 'destination'],
-  locked: [],
+  locked: ['time', 'ip', 'device'],
   new_device: ['device', 'ip', 'time', 'report_link'],
   factor_changed: ['method', 'change', 'time', 'report_link'],
   recovery_code_used: ['remaining', 'time'],

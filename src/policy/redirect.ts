@@ -8,7 +8,7 @@
  *    An https request is never sent on to plain http.
  * Everything else — scheme-relative `//evil`, other hosts, `javascript:`/`data:` and other schemes,
  * `https:evil`, any backslash, whitespace, controls or non-ASCII characters, encoded slashes or
- * backslashes (`/%2f%2fevil`) — gives the fallback ('/'). An honoured absolute URL is answered as the
+ * backslashes, once or more (`/%2f%2fevil`, `/%252f%252fevil`) — gives the fallback ('/'). An honoured absolute URL is answered as the
  * URL parser writes it (`url.href`), so the browser goes exactly to the origin that was checked.
  */
 
@@ -25,7 +25,8 @@ export interface RedirectContext {
 export const MAX_REDIRECT_LENGTH = 4096;
 
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
-const ENCODED_SEPARATOR = /%(?:2f|5c)/i;
+/** `%2f`, `%5c`, and the same encoded again (`%252f`, `%25252f`): a server that decodes twice reads a slash. */
+const ENCODED_SEPARATOR = /%(?:25)*(?:2f|5c)/i;
 const ENCODED_CONTROL = /%(?:[01][0-9a-f]|7f)/i;
 const RELATIVE_BASE = 'http://relative.invalid';
 const ABSOLUTE = /^(https?):\/\/([^/\\?#@]+)(?:[/?#]|$)/i;

@@ -91,6 +91,20 @@ export class Regulator {
     if (n >= max_failures_per_client && block > 0) await this.store.set(`reg:code:block:ip:${k}`, '1', block, { onlyIfAbsent: true });
   }
 
+  /**
+   * Claims the user's one running second-factor check (every instance shares it): false while another
+   * check of the same user runs. Checked one at a time, parallel guesses cannot all be evaluated before
+   * the lockout counts them (issue 12: exactly `lockout.max_failures` wrong codes are ever evaluated).
+   * The claim ends with releaseCodeCheck, or after `ttlMs` if the holder died.
+   */
+  claimCodeCheck(user: string, ttlMs = 10_000): Promise<boolean> {
+    return this.store.set(`reg:code:busy:${userKey(user)}`, '1', ttlMs, { onlyIfAbsent: true });
+  }
+
+  async releaseCodeCheck(user: string): Promise<void> {
+    await this.store.del(`reg:code:busy:${userKey(user)}`);
+  }
+
   async codeSucceeded(user: string): Promise<void> {
     await this.store.del(`reg:code:u:${userKey(user)}`);
   }

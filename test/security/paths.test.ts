@@ -100,6 +100,11 @@ const ISSUE_ROWS: Row[] = [
   ...['/public/.../admin', '/public/..../admin', '/public/..%20/admin', '/public/%20/../admin', '/public/.%20./admin', '/public/%2e%2e%20/admin'].map((target) => ({ target, ambiguous: true })),
   ...['/public/%252e%252e/admin', '/public/..%252fadmin', '/public%252f..%252fadmin', '/public/%25%32%65%25%32%65/admin', '/public/..%255cadmin'].map((target) => ({ target, ambiguous: true })),
   ...['/public/\\../admin', '/public/%5c../admin', '/public\\..\\admin', '/public/..%5C/admin'].map((target) => ({ target, ambiguous: true })),
+  // Issue 17 (Partial): full-width and other NFKC dots, `...` segments and NUL/tab anywhere in the path,
+  // in every form — the full-URL forward-auth form refused these last.
+  ...['/public/%ef%bc%8e/admin', '/public/x/%ef%bc%8e%ef%bc%8e', '/public/%ef%bc%8e%ef%bc%8e', '/public%ef%bc%8e%ef%bc%8e/admin', '/public/%e2%80%a6/admin', '/public/x/%e2%80%a6', '/public/%ef%bc%8e%ef%bc%8e%ef%bc%8e/admin', '/public/%e2%80%a4/admin'].map((target) => ({ target, ambiguous: true })),
+  ...['/public/...', '/public/x/...', '/public/...%2fadmin', '/public/%2e%2e%2e/admin', '/public/..%2e/admin', '/public/.%2e./admin', '/public/.... /admin', '/public/...;/admin'].map((target) => ({ target, ambiguous: true })),
+  ...['/public/x%00', '/public%00', '/public/%00', '/public/x%00.css', '/public/x%09', '/public%09/x', '/public/%09', '/public/x%0d%0a', '/public/x%7f', '/public/x%1f'].map((target) => ({ target, ambiguous: true })),
   { target: '/public/../admin' },
   { target: '/PUBLIC/x' },
   { target: '/pUbLiC/../admin' },

@@ -47,6 +47,7 @@ export const de: Catalog = {
       subject: 'Ihr Konto bei {{title}} wurde gesperrt',
       body: [
         'Ihr Konto bei {{title}} wurde nach zu vielen falschen Bestätigungscodes gesperrt.',
+        '[[Wann: {{time}}.]][[ Von der Adresse {{ip}}.]][[ Browser oder App: {{device}}.]]',
         'Wenn Sie das waren, bitten Sie Ihren Administrator, es zu entsperren. Wenn nicht, kennt jemand Ihr Passwort: Ändern Sie es, sobald das Konto entsperrt ist.',
       ],
       sms: 'Ihr Konto bei {{title}} wurde nach zu vielen falschen Codes gesperrt. Wenden Sie sich an Ihren Administrator.',

@@ -47,6 +47,7 @@ export const en: Catalog = {
       subject: 'Your {{title}} account has been locked',
       body: [
         'Your {{title}} account was locked after too many wrong verification codes.',
+        '[[When: {{time}}.]][[ From the address {{ip}}.]][[ Browser or app: {{device}}.]]',
         "If this was you, ask your administrator to unlock it. If it wasn't, someone knows your password: change it as soon as the account is unlocked.",
       ],
       sms: 'Your {{title}} account was locked after too many wrong codes. Contact your administrator.',

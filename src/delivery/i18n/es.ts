@@ -47,6 +47,7 @@ export const es: Catalog = {
       subject: 'Su cuenta de {{title}} ha sido bloqueada',
       body: [
         'Su cuenta de {{title}} se ha bloqueado tras demasiados códigos de verificación incorrectos.',
+        '[[Cuándo: {{time}}.]][[ Desde la dirección {{ip}}.]][[ Navegador o aplicación: {{device}}.]]',
         'Si ha sido usted, pida a su administrador que la desbloquee. Si no, alguien conoce su contraseña: cámbiela en cuanto se desbloquee la cuenta.',
       ],
       sms: 'Su cuenta de {{title}} se ha bloqueado tras demasiados códigos incorrectos. Póngase en contacto con su administrador.',

@@ -47,6 +47,7 @@ export const fr: Catalog = {
       subject: 'Votre compte {{title}} a été verrouillé',
       body: [
         'Votre compte {{title}} a été verrouillé après trop de codes de vérification erronés.',
+        '[[Quand : {{time}}.]][[ Depuis l’adresse {{ip}}.]][[ Navigateur ou application : {{device}}.]]',
         "Si c'était vous, demandez à votre administrateur de le déverrouiller. Sinon, quelqu'un connaît votre mot de passe : changez-le dès que le compte sera déverrouillé.",
       ],
       sms: 'Votre compte {{title}} a été verrouillé après trop de codes erronés. Contactez votre administrateur.',

@@ -47,6 +47,7 @@ export const nl: Catalog = {
       subject: 'Uw account bij {{title}} is geblokkeerd',
       body: [
         'Uw account bij {{title}} is geblokkeerd na te veel onjuiste verificatiecodes.',
+        '[[Wanneer: {{time}}.]][[ Vanaf het adres {{ip}}.]][[ Browser of app: {{device}}.]]',
         'Was u dit zelf? Vraag dan uw beheerder om het account te deblokkeren. Zo niet, dan kent iemand uw wachtwoord: wijzig het zodra het account weer is gedeblokkeerd.',
       ],
       sms: 'Uw account bij {{title}} is geblokkeerd na te veel onjuiste codes. Neem contact op met uw beheerder.',
