@@ -28,6 +28,10 @@ export interface Compiled {
   servedHosts: ReadonlySet<string>;
   /** The `public_url` origins, honoured as `rd` targets whatever the request arrived on. */
   servedOrigins: ReadonlySet<string>;
+  /** The Strict-Transport-Security header value, when the portal is HTTPS. */
+  hsts: string | undefined;
+  /** `server.allowed_origins`: further origins a cookie-authenticated state change may come from. */
+  allowedOrigins: ReadonlySet<string>;
   prefix: string;
   /** `portal.branding`: its assets (logo, accent stylesheet) and what the pages show. */
   branding: Branding;

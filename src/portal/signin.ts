@@ -11,7 +11,7 @@ import { csrfToken, verifyCsrf } from './csrf.js';
 import { loginPage, type LoginModel } from './views/login.js';
 import { signOutPage } from './views/account.js';
 import { verifyPage, type VerifyModel } from './views/verify.js';
-import { clearSessionCookie, csrfRejected, deviceIdOf, ensureDevice, loginUrl, preSessionCsrf, preSessionCsrfOk, rdQuery, renderPage, requestInfo, safeRd, seeOther, sessionView, setSessionCookie, userAgent, viewContext } from './page.js';
+import { clearAmbiguousSessionCookies, clearSessionCookie, csrfRejected, deviceIdOf, ensureDevice, loginUrl, preSessionCsrf, preSessionCsrfOk, rdQuery, renderPage, requestInfo, safeRd, seeOther, sessionView, setSessionCookie, userAgent, viewContext } from './page.js';
 
 function showLogin(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, status: number, model: LoginModel, headers: Record<string, string> = {}): void {
   const token = preSessionCsrf(app, res, ctx);
@@ -24,6 +24,7 @@ export async function getLogin(app: PortalApp, req: IncomingMessage, res: Server
   const rd = safeRd(app, ctx, params.get('rd'));
   const found = await app.core.lookup.find(req.headers).catch(() => undefined);
   if (found?.session.level === 'two_factor') return seeOther(res, rd);
+  clearAmbiguousSessionCookies(app, req, res, ctx);
   showLogin(app, req, res, ctx, 200, { rd, ...loginNotice(params) });
 }
 
