@@ -141,6 +141,12 @@ export function createUpgradeHandler(gw: Gateway) {
         gw.core.logger.warn({ request_id: ctx.requestId, path: ctx.path, origin: String(req.headers.origin ?? '').slice(0, 200) }, 'cross-origin WebSocket refused');
         return writeSocketAnswer(socket, { status: 403, code: 'cross_origin', message: 'This request did not come from a page of this site', headers: {} }, ctx.requestId);
       }
+      const slot = gw.upgrades.acquire(upstream.name, upstream.maxConnections, ctx.client.ip, compiled.config.server.limits.max_websockets_per_client);
+      if (typeof slot === 'string') {
+        gw.core.logger.warn({ request_id: ctx.requestId, upstream: upstream.name, limit: slot }, 'WebSocket refused: too many open');
+        return writeSocketAnswer(socket, { status: 503, code: 'too_many_websockets', message: 'Too many open connections; try again later', headers: { 'Retry-After': '5' } }, ctx.requestId);
+      }
+      socket.once('close', slot.release);
       const setHeaders = result.subject ? await compiled.identity.headers(result.subject, gw.core.clock.now()) : {};
       const forward = proxyContext(compiled, upstream, ctx, setHeaders, result.strip);
       trackUpgrade(gw, result, socket, forward);

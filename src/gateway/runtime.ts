@@ -7,6 +7,7 @@ import type { Branding, BrandView } from '../portal/branding.js';
 import type { AccessPolicy } from '../policy/rules.js';
 import type { Proxy } from '../proxy/forward.js';
 import type { UpstreamRouter } from '../proxy/router.js';
+import { UpgradeLimits } from '../proxy/upgrade-limits.js';
 import type { NetworkSet } from '../util/net.js';
 import type { IdentityHeaders } from './identity.js';
 
@@ -45,6 +46,9 @@ export interface Compiled {
  * JSON API see it through their own narrow interfaces (PortalApp, ApiApp), never this class.
  */
 export class Gateway {
+  /** Open WebSockets per upstream and per client address (kept across reloads). */
+  readonly upgrades = new UpgradeLimits();
+
   constructor(
     readonly core: AuthCore,
     public compiled: Compiled,

@@ -159,3 +159,61 @@ void t.test('two session cookies in one request are ambiguous: neither signs it 
   t.ok(set.some((c) => /^portcullis_session=; Path=\/; Max-Age=0/.test(c)), 'the session cookie is cleared');
   t.equal(stack.upstream.seen.filter((s) => s.url === '/cams').length, 1, 'only the unambiguous request reached the upstream');
 });
+
+function openSocket(stack: Stack, path = '/ws'): Promise<{ status: number; ws?: import('ws').WebSocket }> {
+  return import('ws').then(({ WebSocket }) => {
+    const ws = new WebSocket(`${stack.url.replace('http', 'ws')}${path}`);
+    return new Promise((resolve) => {
+      ws.on('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0 }));
+      ws.on('open', () => resolve({ status: 101, ws }));
+      ws.on('error', () => resolve({ status: 0 }));
+    });
+  });
+}
+
+void t.test('WebSockets: upstreams[].max_connections and server.limits.max_websockets_per_client cap open upgrades; closing frees a slot', async (t) => {
+  const stack = await startStack({ config: { access: { default_policy: 'bypass' }, upstreams: undefined } });
+  t.teardown(() => stack.close());
+  // The default upstream of the fixture; a second stack below sets its own limits.
+  const limited = await startStack({
+    config: {
+      server: { listen: '127.0.0.1:0', limits: { max_websockets_per_client: 3 } },
+      access: { default_policy: 'bypass' },
+      upstreams: [{ name: 'app', url: stack.upstream.url, max_connections: 5 }],
+    },
+  });
+  t.teardown(() => limited.close());
+  const open = [];
+  for (let i = 0; i < 3; i++) open.push(await openSocket(limited));
+  t.same(open.map((o) => o.status), [101, 101, 101]);
+  t.equal((await openSocket(limited)).status, 503, 'the fourth from the same client address is refused');
+  const first = open[0]!.ws!;
+  await new Promise((r) => {
+    first.once('close', r);
+    first.close();
+  });
+  // The gateway sees its side of the socket close right after the client's; a few tries cover the gap.
+  let again = await openSocket(limited);
+  for (let i = 0; i < 20 && again.status !== 101; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    again = await openSocket(limited);
+  }
+  t.equal(again.status, 101, 'a closed socket frees its slot');
+  open.push(again);
+
+  const small = await startStack({
+    config: {
+      server: { listen: '127.0.0.1:0', limits: { max_websockets_per_client: 100 } },
+      access: { default_policy: 'bypass' },
+      upstreams: [{ name: 'app', url: stack.upstream.url, max_connections: 2 }],
+    },
+  });
+  t.teardown(() => small.close());
+  const a = await openSocket(small);
+  const b = await openSocket(small);
+  t.same([a.status, b.status], [101, 101]);
+  const before = stack.upstream.wsConnections;
+  t.equal((await openSocket(small)).status, 503, 'max_connections applies to upgrades');
+  t.equal(stack.upstream.wsConnections, before, 'the refused upgrade never reached the upstream');
+  for (const s of [...open, a, b]) s.ws?.close();
+});

@@ -41,6 +41,8 @@ export const serverSchema = z
         request_timeout: duration().prefault(0),
         keep_alive_timeout: duration().prefault('65s'),
         max_form_body: z.number().int().min(1024).max(10_485_760).default(65_536),
+        /** Open WebSockets per client address across all upstreams (beside each upstream's max_connections). */
+        max_websockets_per_client: z.number().int().min(1).max(65_536).default(256),
       })
       .prefault({}),
     shutdown_timeout: duration().prefault('30s'),
