@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { needsFreshFactor } from '../auth/account.js';
 import type { RequestInfo } from '../auth/request.js';
 import type { RequestContext } from '../http/context.js';
 import { parseCookies, serializeCookie } from '../http/cookies.js';
@@ -148,4 +149,14 @@ export function loginUrl(app: PortalApp, rd: string): string {
 
 export function rdQuery(rd: string): string {
   return `rd=${encodeURIComponent(rd)}`;
+}
+
+/**
+ * Where a change to the user's own credentials must go first when the session's second factor is not
+ * fresh enough (`second_factor.sensitive_action_age`, auth/account.ts): the verify page as a step-up,
+ * back to `rd` after. Undefined when the change may go ahead.
+ */
+export function stepUpFirst(app: PortalApp, session: SessionData, rd: string): string | undefined {
+  if (!needsFreshFactor(session, app.config.second_factor.sensitive_action_age, app.core.clock.now())) return undefined;
+  return `${app.prefix}/verify?step_up=1&${rdQuery(rd)}`;
 }

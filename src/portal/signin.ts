@@ -1,3 +1,4 @@
+import { sendError } from '../http/respond.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Flow, FlowFlash } from '../auth/flows.js';
 import { describeDevice } from '../auth/request.js';
@@ -97,18 +98,29 @@ interface VerifyState {
 }
 
 /** The session and its second-step flow; starts a flow (and sends a code) when none is running. */
-async function verifyState(app: PortalApp, req: IncomingMessage, ctx: RequestContext, stepUp: boolean): Promise<VerifyState | { redirect: string } | { sendError: PortcullisError; state: VerifyState }> {
+/** `methods=totp,webauthn` of a factor-aware step-up (`require_factor`): known method names only. */
+function requiredMethods(app: PortalApp, query: string): readonly string[] | undefined {
+  const raw = new URLSearchParams(query).get('methods');
+  if (!raw || raw.length > 200) return undefined;
+  const methods = raw.split(',').filter((m) => app.core.factors.get(m) !== undefined);
+  return methods.length ? methods : undefined;
+}
+
+async function verifyState(app: PortalApp, req: IncomingMessage, ctx: RequestContext, stepUp: boolean): Promise<VerifyState | { redirect: string } | { sendError: PortcullisError; state: VerifyState } | { noMethod: readonly string[] }> {
   const { core } = app;
   const rd = safeRd(app, ctx, new URLSearchParams(ctx.query).get('rd'));
   const found = await core.lookup.find(req.headers);
   if (!found) return { redirect: loginUrl(app, rd) };
   if (found.session.level === 'two_factor' && !stepUp) return { redirect: rd };
   if (found.session.enrol) return { redirect: `${app.prefix}/enroll?${rdQuery(rd)}` };
+  const only = stepUp ? requiredMethods(app, ctx.query) : undefined;
   const existing = found.session.flow ? await core.flows.get(found.session.flow) : undefined;
-  if (existing && existing.user === found.session.user) return { found, flow: existing };
+  // A running step is reused unless it offers a method this step-up does not accept.
+  if (existing && existing.user === found.session.user && (!only || existing.methods.every((m) => only.includes(m.type)))) return { found, flow: existing };
   const user = await core.directory.lookup(found.session.user);
   if (!user || user.disabled) return { redirect: loginUrl(app, rd) };
-  const started = await core.secondStep.stepUp(user, requestInfo(app, req, ctx));
+  const started = await core.secondStep.stepUp(user, requestInfo(app, req, ctx), only);
+  if (started === 'no_method') return { noMethod: only ?? [] };
   if (!started) {
     // Trusted for its MFA, the identity provider does the step-up when Portcullis has no factor of the user's own.
     const provider = core.identityProviders.stepUpProvider(found.session);
@@ -198,6 +210,10 @@ export async function getVerify(app: PortalApp, req: IncomingMessage, res: Serve
   const rd = safeRd(app, ctx, params.get('rd'));
   const st = await verifyState(app, req, ctx, params.get('step_up') === '1');
   if ('redirect' in st) return seeOther(res, st.redirect);
+  if ('noMethod' in st) {
+    // The page needs a factor the user has not set up (a passkey for PTZ control, say): say which.
+    return sendError(req, res, 403, 'factor_not_enrolled', `This page needs one of these second factors, which your account does not have yet: ${st.noMethod.join(', ')}. Add one on your account page.`, ctx.requestId, { methods: [...st.noMethod] }, app.errorPages);
+  }
   if ('sendError' in st) {
     const e = verifyError(st.sendError);
     return showVerify(app, req, res, st.state, e.status, rd, e.model, e.headers);
