@@ -1,4 +1,3 @@
-import { sendError } from '../http/respond.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Flow, FlowFlash } from '../auth/flows.js';
 import { describeDevice } from '../auth/request.js';
@@ -12,6 +11,7 @@ import { csrfToken, verifyCsrf } from './csrf.js';
 import { loginPage, type LoginModel } from './views/login.js';
 import { signOutPage } from './views/account.js';
 import { verifyPage, type VerifyModel } from './views/verify.js';
+import { messagePage } from './views/pages.js';
 import { clearAmbiguousSessionCookies, clearSessionCookie, csrfRejected, deviceIdOf, ensureDevice, loginUrl, preSessionCsrf, preSessionCsrfOk, rdQuery, renderPage, requestInfo, safeRd, seeOther, sessionView, setSessionCookie, userAgent, viewContext } from './page.js';
 
 function showLogin(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, status: number, model: LoginModel, headers: Record<string, string> = {}): void {
@@ -212,7 +212,9 @@ export async function getVerify(app: PortalApp, req: IncomingMessage, res: Serve
   if ('redirect' in st) return seeOther(res, st.redirect);
   if ('noMethod' in st) {
     // The page needs a factor the user has not set up (a passkey for PTZ control, say): say which.
-    return sendError(req, res, 403, 'factor_not_enrolled', `This page needs one of these second factors, which your account does not have yet: ${st.noMethod.join(', ')}. Add one on your account page.`, ctx.requestId, { methods: [...st.noMethod] }, app.errorPages);
+    const view = viewContext(app, req);
+    const names = st.noMethod.map((m) => (view.t.has(`method.${m}`) ? view.t.t(`method.${m}` as Parameters<typeof view.t.t>[0]) : m)).join(', ');
+    return renderPage(res, 403, messagePage(view, { title: view.t.t('error.generic'), message: view.t.t('stepup.no_method', { methods: names }), status: 403 }));
   }
   if ('sendError' in st) {
     const e = verifyError(st.sendError);
