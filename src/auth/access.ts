@@ -26,11 +26,20 @@ export type AccessResult =
   | { kind: 'deny' }
   | { kind: 'unauthenticated' }
   | { kind: 'second_factor'; session: FoundSession }
-  | { kind: 'reauth'; session: FoundSession }
+  /** Step-up: the second factor is too old (`max_auth_age`) or not one of `methods` (`require_factor`). */
+  | { kind: 'reauth'; session: FoundSession; methods?: readonly string[] }
   | { kind: 'client_denied'; status: 401 | 403 | 429; reason: string; retryAfter?: number | undefined }
   | { kind: 'unavailable' };
 
 export type Refusal = Exclude<AccessResult, { kind: 'allow' }>;
+
+/**
+ * Whether the session passed one of `methods` as a second factor (within `maxAge` when given). A trusted
+ * device or a password is never one: `require_factor` asks for the factor itself.
+ */
+export function hasFactor(s: SessionData, methods: readonly string[], maxAge: number | undefined, now: number): boolean {
+  return s.factors.some((f) => methods.includes(f.method) && (maxAge === undefined || now - f.at <= maxAge));
+}
 
 const NO_STRIP: readonly string[] = [];
 
@@ -103,7 +112,9 @@ export class AccessDecider {
       if (d.policy === 'deny') return { kind: 'deny' };
       if (d.policy === 'bypass' || d.policy === 'one_factor') return { kind: 'allow', subject, session: found, strip, decision: d };
       if (s.level !== 'two_factor') return { kind: 'second_factor', session: found };
-      if (d.maxAuthAge !== undefined) {
+      if (d.requireFactor && !s.secondFactorExempt) {
+        if (!hasFactor(s, d.requireFactor, d.maxAuthAge, clock.now())) return { kind: 'reauth', session: found, methods: d.requireFactor };
+      } else if (d.maxAuthAge !== undefined) {
         const at = s.secondFactorAt ?? s.authenticatedAt;
         if (clock.now() - at > d.maxAuthAge && !s.secondFactorExempt) return { kind: 'reauth', session: found };
       }

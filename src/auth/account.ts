@@ -2,6 +2,7 @@ import type { Config, FactorMethod } from '../config/schema/index.js';
 import type { ReverifyGrace, TrustedDevices } from '../factors/devices.js';
 import type { FactorRegistry } from '../factors/registry.js';
 import { sessionRef, type SessionManager } from '../session/sessions.js';
+import type { SessionData } from '../session/session-data.js';
 import type { UserRecord } from '../users/directory.js';
 import { sha256Hex } from '../util/compare.js';
 import type { Notices } from './notices.js';
@@ -33,6 +34,18 @@ export interface AccountOverview {
 }
 
 export type AccountAccess = { kind: 'allowed'; user: UserRecord } | { kind: 'sign_in' } | { kind: 'second_step' } | { kind: 'enrol' };
+
+/**
+ * Whether a change to the user's own credentials needs a fresh second factor first
+ * (`second_factor.sensitive_action_age`): a session whose last second factor is older — or that was let in
+ * by a trusted device, which is not a factor — is sent through step-up. Sessions of users who need no
+ * second factor, and enrolments during sign-in, are not.
+ */
+export function needsFreshFactor(session: SessionData, maxAge: number, now: number): boolean {
+  if (maxAge <= 0 || session.secondFactorExempt || session.level !== 'two_factor') return false;
+  const at = session.secondFactorAt ?? 0;
+  return now - at > maxAge;
+}
 
 /**
  * The signed-in user's own account (SPEC §3 `/account`): what is listed, and every change a user may

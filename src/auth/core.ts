@@ -11,7 +11,7 @@ import { Keyring } from '../keys/keyring.js';
 import type { Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { Regulator } from '../regulation/regulator.js';
-import { DeviceCookies } from '../session/cookie-options.js';
+import { DeviceCookies, sessionCookieName } from '../session/cookie-options.js';
 import { LiveConnections } from '../session/live-connections.js';
 import { SessionManager } from '../session/sessions.js';
 import { IdentityProviders } from '../idp/index.js';
@@ -167,7 +167,7 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
     sessions,
     connections,
     revocation,
-    lookup: new SessionLookup(sessions, () => config().session.cookie.name, usersFile ? (u) => usersFile.isDisabled(u) : undefined),
+    lookup: new SessionLookup(sessions, () => sessionCookieName(config()), usersFile ? (u) => usersFile.isDisabled(u) : undefined),
     deviceCookies: new DeviceCookies(keyring, random),
     directory,
     delivery,

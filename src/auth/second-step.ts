@@ -79,11 +79,18 @@ export class SecondStep {
   }
 
   /**
-   * A new step for a signed-in user whose last second factor is too old (`max_auth_age`); undefined
-   * when the user needs none or has no usable method.
+   * A new step for a signed-in user whose last second factor is too old (`max_auth_age`) or of another
+   * kind than `only` (`require_factor`); undefined when the user needs none or has no usable method,
+   * `no_method` when the user has none of `only`.
    */
-  async stepUp(user: UserRecord, info: RequestInfo): Promise<StartedStep | undefined> {
+  async stepUp(user: UserRecord, info: RequestInfo, only?: readonly string[]): Promise<StartedStep | 'no_method' | undefined> {
     const { resolution } = await this.d.factors.snapshot(user);
+    if (only) {
+      // `require_factor`: only the named methods will do, whatever the user's settings say.
+      const methods = resolution.methods.filter((m) => only.includes(m.type));
+      if (methods.length === 0) return 'no_method';
+      return this.begin(user, 'stepup', { ...resolution, methods, preferred: methods.some((m) => m.type === resolution.preferred) ? resolution.preferred : methods[0]!.type }, info);
+    }
     if (!resolution.required || resolution.methods.length === 0) return undefined;
     return this.begin(user, 'stepup', resolution, info);
   }

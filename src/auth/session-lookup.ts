@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { parseCookies } from '../http/cookies.js';
+import { singleCookie } from '../http/cookies.js';
 import type { SessionData, SessionManager } from '../session/sessions.js';
 
 export interface FoundSession {
@@ -33,10 +33,15 @@ export class SessionLookup {
     private readonly disabled: (user: string) => boolean = () => false,
   ) {}
 
-  /** The session cookie's value, if any. */
+  /** The session cookie's value, if any. Two or more session cookies are ambiguous: none is believed. */
   cookie(header: string | undefined): string | undefined {
-    if (!header) return undefined;
-    return parseCookies(header).get(this.cookieName());
+    const value = singleCookie(header, this.cookieName());
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  /** Whether the request carries more than one session cookie (the portal then clears them). */
+  ambiguous(header: string | undefined): boolean {
+    return typeof singleCookie(header, this.cookieName()) === 'object';
   }
 
   /** Store errors propagate (callers fail closed). A cached, valid session costs no store round trip. */

@@ -8,6 +8,7 @@
  */
 import type { Config, UpstreamConfig } from '../config/schema/index.js';
 import { parseListen } from '../config/schema/common.js';
+import { sessionCookieName } from '../session/cookie-options.js';
 
 /** The portal's pre-session CSRF cookie (src/portal/csrf.ts LOGIN_CSRF_COOKIE; a test keeps the two equal). */
 export const PORTAL_CSRF_COOKIE = 'portcullis_csrf';
@@ -281,8 +282,8 @@ export function frontProxyModel(config: Readonly<Config>, options: FrontProxyOpt
     identity: identity.list,
     methodHeader: identity.method,
     userHeader: identity.user,
-    sessionCookie: cookie.name,
-    gatewayCookies: [...new Set([cookie.name, cookie.device_name, PORTAL_CSRF_COOKIE])],
+    sessionCookie: sessionCookieName(config),
+    gatewayCookies: [...new Set([sessionCookieName(config), cookie.device_name, PORTAL_CSRF_COOKIE])],
     ...credentialPolicies(config),
     authCacheSeconds,
     sessionCacheSeconds,

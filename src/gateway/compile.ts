@@ -3,6 +3,7 @@ import { AccessDecider } from '../auth/access.js';
 import type { AuthCore } from '../auth/core.js';
 import type { Config } from '../config/schema/index.js';
 import { compileAccess } from '../policy/rules.js';
+import { portalIsHttps, sessionCookieName } from '../session/cookie-options.js';
 import { Proxy } from '../proxy/forward.js';
 import { UpstreamRouter } from '../proxy/router.js';
 import { NetworkSet } from '../util/net.js';
@@ -31,6 +32,13 @@ function servedOrigins(config: Readonly<Config>): Set<string> {
   return new Set(urls.map((u) => new URL(u).origin));
 }
 
+/** The Strict-Transport-Security value when the portal is HTTPS and `server.hsts.max_age` is not 0. */
+function hstsValue(config: Readonly<Config>): string | undefined {
+  const { max_age, include_subdomains } = config.server.hsts;
+  if (!portalIsHttps(config.server) || max_age <= 0) return undefined;
+  return `max-age=${Math.floor(max_age / 1000)}${include_subdomains ? '; includeSubDomains' : ''}`;
+}
+
 /** Builds everything that depends only on the config. Throws with a clear message when a referenced file is unusable. */
 export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'passwords' | 'logger' | 'clock' | 'lookup' | 'sessions' | 'factors'>): Compiled {
   const prefix = config.server.portal_prefix;
@@ -48,10 +56,12 @@ export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'password
     apiClients,
     trusted: new NetworkSet(config.server.trusted_proxies),
     identity: new IdentityHeaders(config.identity),
-    stripHeaders: identityHeaderNames(config.identity),
-    stripCookies: [config.session.cookie.name, config.session.cookie.device_name, LOGIN_CSRF_COOKIE, OIDC_BINDING_COOKIE],
+    stripHeaders: [...new Set([...identityHeaderNames(config.identity), ...config.server.strip_request_headers.map((h) => h.toLowerCase())])],
+    hsts: hstsValue(config),
+    stripCookies: [sessionCookieName(config), config.session.cookie.device_name, LOGIN_CSRF_COOKIE, OIDC_BINDING_COOKIE],
     servedHosts: servedHosts(config),
     servedOrigins: servedOrigins(config),
+    allowedOrigins: new Set(config.server.allowed_origins.map((o) => new URL(o).origin)),
     prefix,
     branding,
     brand,

@@ -11,13 +11,32 @@ import { normalizeForRules } from '../policy/readings.js';
 import type { ProxyContext } from '../proxy/forward.js';
 import type { Upstream } from '../proxy/router.js';
 import { trackResponse, trackUpgrade } from './live.js';
+import { refusesCookieUpgrade } from './origin.js';
 import { answerFor, writeAnswer, writeSocketAnswer, type Answer } from './refusal.js';
 import { handleReserved, isReservedPath } from './routes.js';
 import type { Compiled, Gateway } from './runtime.js';
 
-/** Stage 1: who is calling, from where, for which normalised path. Answers 400 for unsafe paths. */
+/**
+ * RFC 9112 §3.2: an HTTP/1.1 request without Host, or with more than one, is answered 400 (with two, which
+ * one a rule and which one the upstream reads would be anybody's guess).
+ */
+function hostProblem(req: IncomingMessage): string | undefined {
+  const raw = req.rawHeaders;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 4 && name.toLowerCase() === 'host') count++;
+  }
+  if (count > 1) return 'duplicate_host';
+  if (count === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) return 'missing_host';
+  return undefined;
+}
+
+/** Stage 1: who is calling, from where, for which normalised path. Answers 400 for unsafe paths and bad Host headers. */
 function contextFor(gw: Gateway, req: IncomingMessage): RequestContext | PortcullisError {
   const id = requestId(req);
+  const badHost = hostProblem(req);
+  if (badHost) return new PortcullisError('PORTCULLIS_ERR_BAD_PATH', badHost === 'missing_host' ? 'An HTTP/1.1 request needs a Host header' : 'A request may carry only one Host header', { details: { request_id: id, reason: badHost } });
   const client = resolveClient(req, gw.compiled.trusted);
   // The upstream receives the normalised path; its plausible readings must fall under the same rules (readings.ts).
   const norm = normalizeForRules(req.url ?? '/', gw.compiled.policy, 'as-forwarded', hostnameOf(client.host));
@@ -27,6 +46,11 @@ function contextFor(gw: Gateway, req: IncomingMessage): RequestContext | Portcul
     return new PortcullisError('PORTCULLIS_ERR_BAD_PATH', 'The request target and the Host header disagree', { details: { request_id: id, reason: 'authority_mismatch' } });
   }
   return { requestId: id, client, hostname: hostnameOf(client.host), path: norm.path, query: norm.query, forward: norm.forward };
+}
+
+function badRequestCode(err: PortcullisError): string {
+  const reason = err.details.reason;
+  return reason === 'missing_host' || reason === 'duplicate_host' ? 'bad_request' : 'bad_path';
 }
 
 /** A refusal as the built-in proxy or the upgrade handler answers it. */
@@ -62,7 +86,8 @@ function proxyContext(compiled: Compiled, upstream: Upstream, ctx: RequestContex
 export function createRequestHandler(gw: Gateway) {
   return async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ctx = contextFor(gw, req);
-    if (ctx instanceof PortcullisError) return sendError(req, res, 400, 'bad_path', ctx.message, String(ctx.details.request_id), undefined, gw.errorPages);
+    if (gw.compiled.hsts) res.setHeader('strict-transport-security', gw.compiled.hsts);
+    if (ctx instanceof PortcullisError) return sendError(req, res, 400, badRequestCode(ctx), ctx.message, String(ctx.details.request_id), undefined, gw.errorPages);
     res.setHeader('x-request-id', ctx.requestId);
     try {
       const compiled = gw.compiled;
@@ -102,7 +127,7 @@ export function createUpgradeHandler(gw: Gateway) {
   return async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     const ctx = contextFor(gw, req);
-    if (ctx instanceof PortcullisError) return writeSocketAnswer(socket, { status: 400, code: 'bad_path', message: ctx.message, headers: {} }, String(ctx.details.request_id));
+    if (ctx instanceof PortcullisError) return writeSocketAnswer(socket, { status: 400, code: badRequestCode(ctx), message: ctx.message, headers: {} }, String(ctx.details.request_id));
     if (isReservedPath(gw.prefix, ctx.path)) return answerPlainly(gw, req, socket);
     try {
       const compiled = gw.compiled;
@@ -110,6 +135,18 @@ export function createUpgradeHandler(gw: Gateway) {
       if (!upstream) return writeSocketAnswer(socket, { status: 404, code: 'not_found', message: 'Not found', headers: {} }, ctx.requestId);
       const result = await compiled.access.decide({ headers: req.headers, host: ctx.hostname, path: ctx.path, method: 'GET', clientIp: ctx.client.ip, upstream: upstream.name, requestId: ctx.requestId });
       if (result.kind !== 'allow') return writeSocketAnswer(socket, refusal(gw, req, ctx, result, 'upgrade'), ctx.requestId);
+      // A handshake that the session cookie authenticates must come from a page this gateway serves (a
+      // foreign page could otherwise open the user's live view or PTZ socket with the user's cookie).
+      if (result.session && !result.session.viaBearer && result.decision.policy !== 'bypass' && refusesCookieUpgrade(gw, req, ctx)) {
+        gw.core.logger.warn({ request_id: ctx.requestId, path: ctx.path, origin: String(req.headers.origin ?? '').slice(0, 200) }, 'cross-origin WebSocket refused');
+        return writeSocketAnswer(socket, { status: 403, code: 'cross_origin', message: 'This request did not come from a page of this site', headers: {} }, ctx.requestId);
+      }
+      const slot = gw.upgrades.acquire(upstream.name, upstream.maxConnections, ctx.client.ip, compiled.config.server.limits.max_websockets_per_client);
+      if (typeof slot === 'string') {
+        gw.core.logger.warn({ request_id: ctx.requestId, upstream: upstream.name, limit: slot }, 'WebSocket refused: too many open');
+        return writeSocketAnswer(socket, { status: 503, code: 'too_many_websockets', message: 'Too many open connections; try again later', headers: { 'Retry-After': '5' } }, ctx.requestId);
+      }
+      socket.once('close', slot.release);
       const setHeaders = result.subject ? await compiled.identity.headers(result.subject, gw.core.clock.now()) : {};
       const forward = proxyContext(compiled, upstream, ctx, setHeaders, result.strip);
       trackUpgrade(gw, result, socket, forward);

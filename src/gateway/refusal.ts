@@ -34,6 +34,8 @@ export interface Answer {
   redirect?: string;
   /** JSON whatever the client accepts (a machine's refused credential: never an HTML page or the portal). */
   json?: boolean;
+  /** Further fields of the JSON answer (`methods` of a factor-aware step-up). */
+  extra?: Record<string, unknown>;
 }
 
 /**
@@ -57,14 +59,16 @@ export function answerFor(refusal: Refusal, entrance: Entrance, c: RefusalContex
     case 'second_factor':
     case 'reauth': {
       const page = refusal.kind === 'unauthenticated' ? 'login' : 'verify';
-      const location = `${c.portal}/${page}?${refusal.kind === 'reauth' ? 'step_up=1&' : ''}rd=${encodeURIComponent(c.original)}`;
-      const code = refusal.kind === 'unauthenticated' ? 'unauthenticated' : refusal.kind === 'reauth' ? 'reauthentication_required' : 'second_factor_required';
-      const message = refusal.kind === 'unauthenticated' ? 'Authentication required' : refusal.kind === 'reauth' ? 'Re-authentication required' : 'Second factor required';
+      const methods = refusal.kind === 'reauth' ? refusal.methods : undefined;
+      const stepUp = refusal.kind === 'reauth' ? `step_up=1&${methods ? `methods=${methods.join(',')}&` : ''}` : '';
+      const location = `${c.portal}/${page}?${stepUp}rd=${encodeURIComponent(c.original)}`;
+      const code = refusal.kind === 'unauthenticated' ? 'unauthenticated' : methods ? 'step_up_required' : refusal.kind === 'reauth' ? 'reauthentication_required' : 'second_factor_required';
+      const message = refusal.kind === 'unauthenticated' ? 'Authentication required' : methods ? `A second factor of another kind is required: ${methods.join(', ')}` : refusal.kind === 'reauth' ? 'Re-authentication required' : 'Second factor required';
       if (redirects) return { status: 302, code, message, headers: {}, redirect: location };
       const headers: Record<string, string> = { 'WWW-Authenticate': challenge };
       // nginx `error_page 401` sends the browser on from here.
       if (entrance === 'authz' || entrance === 'forward-auth') headers.Location = location;
-      return { status: 401, code, message, headers };
+      return { status: 401, code, message, headers, ...(methods ? { extra: { methods: [...methods] } } : {}) };
     }
   }
 }
@@ -77,11 +81,11 @@ export function writeAnswer(req: IncomingMessage, res: ServerResponse, a: Answer
     return;
   }
   for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
-  if (a.json) return sendJson(res, a.status, { error: a.code, message: a.message, request_id: requestId });
-  sendError(req, res, a.status, a.code, a.message, requestId, undefined, pages);
+  if (a.json) return sendJson(res, a.status, { error: a.code, message: a.message, request_id: requestId, ...a.extra });
+  sendError(req, res, a.status, a.code, a.message, requestId, a.extra, pages);
 }
 
 /** Writes an answer on a raw socket (a refused upgrade): JSON, then the socket is closed. */
 export function writeSocketAnswer(socket: Duplex, a: Answer, requestId: string): void {
-  rawAnswer(socket, a.status, JSON.stringify({ error: a.code, message: a.message, request_id: requestId }), { ...a.headers, 'X-Request-Id': requestId });
+  rawAnswer(socket, a.status, JSON.stringify({ error: a.code, message: a.message, request_id: requestId, ...a.extra }), { ...a.headers, 'X-Request-Id': requestId });
 }

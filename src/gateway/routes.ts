@@ -5,6 +5,7 @@ import { sendError, sendJson } from '../http/respond.js';
 import { handlePortal } from '../portal/routes.js';
 import { serveAsset } from '../portal/static/assets.js';
 import { forwardAuth } from './forward-auth.js';
+import { refusesCrossOriginChange } from './origin.js';
 import type { Gateway } from './runtime.js';
 
 type Mounted = (gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rest: string) => Promise<void> | void;
@@ -53,6 +54,10 @@ const PREFIXED: ReadonlyArray<readonly [string, Mounted]> = [
 
 export async function handleReserved(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
   const sub = ctx.path.slice(gw.prefix.length);
+  if (refusesCrossOriginChange(gw, req, ctx)) {
+    gw.core.logger.warn({ request_id: ctx.requestId, path: ctx.path, origin: String(req.headers.origin ?? req.headers['sec-fetch-site'] ?? '').slice(0, 200) }, 'cross-origin state change refused');
+    return sendError(req, res, 403, 'cross_origin', 'This request did not come from a page of this site', ctx.requestId, undefined, gw.errorPages);
+  }
   const exact = EXACT[sub];
   if (exact) return exact(gw, req, res, ctx, '');
   for (const [p, mounted] of PREFIXED) if (sub.startsWith(p)) return mounted(gw, req, res, ctx, sub.slice(p.length));

@@ -7,6 +7,7 @@ import type { Branding, BrandView } from '../portal/branding.js';
 import type { AccessPolicy } from '../policy/rules.js';
 import type { Proxy } from '../proxy/forward.js';
 import type { UpstreamRouter } from '../proxy/router.js';
+import { UpgradeLimits } from '../proxy/upgrade-limits.js';
 import type { NetworkSet } from '../util/net.js';
 import type { IdentityHeaders } from './identity.js';
 
@@ -28,6 +29,10 @@ export interface Compiled {
   servedHosts: ReadonlySet<string>;
   /** The `public_url` origins, honoured as `rd` targets whatever the request arrived on. */
   servedOrigins: ReadonlySet<string>;
+  /** The Strict-Transport-Security header value, when the portal is HTTPS. */
+  hsts: string | undefined;
+  /** `server.allowed_origins`: further origins a cookie-authenticated state change may come from. */
+  allowedOrigins: ReadonlySet<string>;
   prefix: string;
   /** `portal.branding`: its assets (logo, accent stylesheet) and what the pages show. */
   branding: Branding;
@@ -41,6 +46,9 @@ export interface Compiled {
  * JSON API see it through their own narrow interfaces (PortalApp, ApiApp), never this class.
  */
 export class Gateway {
+  /** Open WebSockets per upstream and per client address (kept across reloads). */
+  readonly upgrades = new UpgradeLimits();
+
   constructor(
     readonly core: AuthCore,
     public compiled: Compiled,

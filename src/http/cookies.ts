@@ -28,6 +28,33 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return out;
 }
 
+/**
+ * The value of `name` when the header carries it exactly once; `ambiguous` when it carries it more than
+ * once (a sibling subdomain or a path-scoped cookie can add a second one with the same name: which one a
+ * server reads first is then the attacker's choice); undefined when absent.
+ */
+export function singleCookie(header: string | undefined, name: string): string | undefined | { ambiguous: true } {
+  if (!header) return undefined;
+  const text = header.length > MAX_HEADER ? header.slice(0, MAX_HEADER) : header;
+  let found: string | undefined;
+  let start = 0;
+  let count = 0;
+  while (start < text.length && count < MAX_COOKIES) {
+    let end = text.indexOf(';', start);
+    if (end === -1) end = text.length;
+    const eq = text.indexOf('=', start);
+    if (eq !== -1 && eq < end) {
+      count++;
+      if (text.slice(start, eq).trim() === name) {
+        if (found !== undefined) return { ambiguous: true };
+        found = decodeValue(text.slice(eq + 1, end).trim());
+      }
+    }
+    start = end + 1;
+  }
+  return found;
+}
+
 function decodeValue(raw: string): string {
   const value = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
   if (value.indexOf('%') === -1) return value;

@@ -27,6 +27,8 @@ export interface Decision {
   rule: number;
   /** Step-up: the second factor must be younger than this (ms). */
   maxAuthAge?: number;
+  /** Step-up that knows the factor (`require_factor`): the second factor must be one of these methods. */
+  requireFactor?: readonly string[];
   /** Anonymous request that matched a rule with users/groups: sign in, then decide again. */
   needsSubject?: boolean;
 }
@@ -81,6 +83,7 @@ function compileRule(rule: RuleConfig, index: number, caseInsensitive: boolean):
     const hasSubject = (rule.users?.length ?? 0) > 0 || (rule.groups?.length ?? 0) > 0;
     const base: Decision = { policy: rule.policy, rule: index };
     if (rule.max_auth_age !== undefined && rule.max_auth_age > 0) base.maxAuthAge = rule.max_auth_age;
+    if (rule.require_factor?.length) base.requireFactor = Object.freeze([...new Set(rule.require_factor)]);
     const compiled: CompiledRule = {
       index,
       config: rule,
@@ -125,6 +128,7 @@ function describeRule(r: CompiledRule): string {
   }
   parts.push(`policy=${c.policy}`);
   if (c.max_auth_age) parts.push(`max_auth_age=${c.max_auth_age}ms`);
+  if (c.require_factor?.length) parts.push(`require_factor=${c.require_factor.join(',')}`);
   return `rule ${r.index} (${parts.join(' ')})`;
 }
 
@@ -147,7 +151,7 @@ function requestValue(key: Criterion, req: AccessRequest): string {
 
 function describeDecision(d: Decision): string {
   const rule = d.rule === -1 ? 'default policy' : `rule ${d.rule}`;
-  const extra = [d.maxAuthAge !== undefined ? `max_auth_age=${d.maxAuthAge}ms` : '', d.needsSubject ? 'needs sign-in to evaluate users/groups' : '']
+  const extra = [d.maxAuthAge !== undefined ? `max_auth_age=${d.maxAuthAge}ms` : '', d.requireFactor ? `require_factor=${d.requireFactor.join(',')}` : '', d.needsSubject ? 'needs sign-in to evaluate users/groups' : '']
     .filter(Boolean)
     .join(', ');
   return `decision: ${d.policy} (${rule}${extra ? `; ${extra}` : ''})`;

@@ -8,7 +8,7 @@ import type { UserRecord } from '../users/directory.js';
 import type { PortalApp } from './app.js';
 import { verifyCsrf } from './csrf.js';
 import { dispatchTable, type MethodTable, type PageHandler } from './dispatch.js';
-import { csrfRejected, deviceIdOf, loginUrl, rdQuery, renderPage, requestInfo, seeOther, sessionView } from './page.js';
+import { csrfRejected, deviceIdOf, loginUrl, rdQuery, renderPage, requestInfo, seeOther, sessionView, stepUpFirst } from './page.js';
 import { accountPage, type AccountModel } from './views/account.js';
 
 const LAST_METHOD_NOTICE = 'This is your last verification method and your organisation requires two-step verification. Add another method before you remove this one.';
@@ -85,6 +85,8 @@ function action(run: (app: PortalApp, req: IncomingMessage, res: ServerResponse,
     const s = await signedIn(app, req);
     if ('redirect' in s) return seeOther(res, s.redirect);
     if (!verifyCsrf(s.found.session.csrf, form.get('csrf') ?? undefined)) return csrfRejected(app, req, res);
+    const stepUp = stepUpFirst(app, s.found.session, `${app.prefix}/account`);
+    if (stepUp) return seeOther(res, stepUp);
     return run(app, req, res, ctx, s, form);
   };
 }

@@ -4,7 +4,7 @@ import type { FoundSession } from '../auth/session-lookup.js';
 import type { RequestContext } from '../http/context.js';
 import type { UserRecord } from '../users/directory.js';
 import type { PortalApp } from './app.js';
-import { loginUrl, rdQuery, renderPage, seeOther, sessionView, setSessionCookie } from './page.js';
+import { loginUrl, rdQuery, renderPage, seeOther, sessionView, setSessionCookie, stepUpFirst } from './page.js';
 import { recoveryCodesPage } from './views/enroll.js';
 
 /** What every enrolment page shares: the use-case's access decision and the end of an enrolment. */
@@ -19,8 +19,13 @@ export async function enrolling(app: PortalApp, req: IncomingMessage, rd: string
   const found = await app.core.lookup.find(req.headers);
   const access = await app.core.enrolment.access(found);
   switch (access.kind) {
-    case 'allowed':
+    case 'allowed': {
+      // Adding a method to a signed-in account is a credential change: a fresh second factor first.
+      // Back to this page after the step (the verify page checks the target like every `rd`).
+      const stepUp = access.forced ? undefined : stepUpFirst(app, found!.session, req.url ?? rd);
+      if (stepUp) return { redirect: stepUp };
       return { found: found!, user: access.user, forced: access.forced };
+    }
     case 'second_step':
       return { redirect: `${app.prefix}/verify?${rdQuery(rd)}` };
     case 'sign_in':

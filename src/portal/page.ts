@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { needsFreshFactor } from '../auth/account.js';
 import type { RequestInfo } from '../auth/request.js';
 import type { RequestContext } from '../http/context.js';
 import { parseCookies, serializeCookie } from '../http/cookies.js';
 import { negotiateLanguage } from '../http/language.js';
 import { safeRedirect } from '../policy/redirect.js';
 import type { SessionData } from '../session/sessions.js';
-import { clearCookie, deviceCookieOptions, serializeCookie as serializeSessionCookie, sessionCookieOptions } from '../session/cookie-options.js';
+import { clearCookie, deviceCookieOptions, portalIsHttps, serializeCookie as serializeSessionCookie, sessionCookieOptions } from '../session/cookie-options.js';
 import type { PortalApp } from './app.js';
 import { csrfToken, LOGIN_CSRF_COOKIE, newLoginCsrf, verifyLoginCsrf } from './csrf.js';
 import { translator } from './i18n/index.js';
@@ -70,22 +71,35 @@ export function addCookie(res: ServerResponse, cookie: string): void {
   res.setHeader('set-cookie', [...list, cookie]);
 }
 
-function https(ctx: RequestContext): boolean {
-  return ctx.client.proto === 'https';
+/** HTTPS as the browser sees it: the request's scheme, or an https public_url (a TLS terminator in front). */
+function https(app: PortalApp, ctx: RequestContext): boolean {
+  return ctx.client.proto === 'https' || portalIsHttps(app.config.server);
 }
 
 export function isSecure(app: PortalApp, ctx: RequestContext): boolean {
-  return sessionCookieOptions(app.config.session, https(ctx)).secure;
+  return sessionCookieOptions(app.config, https(app, ctx)).secure;
 }
 
 /** Sets the session cookie, lasting as long as the session (seed 002's 90-day sessions survive a browser restart). */
 export function setSessionCookie(app: PortalApp, res: ServerResponse, ctx: RequestContext, value: string, session: SessionData): void {
   const maxAge = Math.max(0, Math.floor((session.expiresAt - app.core.clock.now()) / 1000));
-  addCookie(res, serializeSessionCookie(value, { ...sessionCookieOptions(app.config.session, https(ctx)), maxAge }));
+  addCookie(res, serializeSessionCookie(value, { ...sessionCookieOptions(app.config, https(app, ctx)), maxAge }));
 }
 
 export function clearSessionCookie(app: PortalApp, res: ServerResponse, ctx: RequestContext): void {
-  addCookie(res, clearCookie(sessionCookieOptions(app.config.session, https(ctx))));
+  addCookie(res, clearCookie(sessionCookieOptions(app.config, https(app, ctx))));
+}
+
+/**
+ * Two session cookies in one request (one planted by a sibling subdomain or scoped to a path): neither is
+ * believed (session-lookup.ts), and the sign-in page clears the copies it can name — ours, and a host-only
+ * one when a cookie domain is configured — so that the next sign-in is not ambiguous again.
+ */
+export function clearAmbiguousSessionCookies(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
+  if (!app.core.lookup.ambiguous(req.headers.cookie)) return;
+  const options = sessionCookieOptions(app.config, https(app, ctx));
+  addCookie(res, clearCookie(options));
+  if (options.domain) addCookie(res, clearCookie({ ...options, domain: '' }));
 }
 
 /** The browser's device id from its signed `portcullis_device` cookie, if any. */
@@ -99,7 +113,7 @@ export function ensureDevice(app: PortalApp, req: IncomingMessage, res: ServerRe
   const existing = deviceIdOf(app, req);
   if (existing) return existing;
   const { id, cookie } = app.core.deviceCookies.issue();
-  addCookie(res, serializeSessionCookie(cookie, deviceCookieOptions(app.config.session, https(ctx))));
+  addCookie(res, serializeSessionCookie(cookie, deviceCookieOptions(app.config.session, https(app, ctx))));
   return id;
 }
 
@@ -135,4 +149,14 @@ export function loginUrl(app: PortalApp, rd: string): string {
 
 export function rdQuery(rd: string): string {
   return `rd=${encodeURIComponent(rd)}`;
+}
+
+/**
+ * Where a change to the user's own credentials must go first when the session's second factor is not
+ * fresh enough (`second_factor.sensitive_action_age`, auth/account.ts): the verify page as a step-up,
+ * back to `rd` after. Undefined when the change may go ahead.
+ */
+export function stepUpFirst(app: PortalApp, session: SessionData, rd: string): string | undefined {
+  if (!needsFreshFactor(session, app.config.second_factor.sensitive_action_age, app.core.clock.now())) return undefined;
+  return `${app.prefix}/verify?step_up=1&${rdQuery(rd)}`;
 }

@@ -11,7 +11,8 @@ import { csrfToken, verifyCsrf } from './csrf.js';
 import { loginPage, type LoginModel } from './views/login.js';
 import { signOutPage } from './views/account.js';
 import { verifyPage, type VerifyModel } from './views/verify.js';
-import { clearSessionCookie, csrfRejected, deviceIdOf, ensureDevice, loginUrl, preSessionCsrf, preSessionCsrfOk, rdQuery, renderPage, requestInfo, safeRd, seeOther, sessionView, setSessionCookie, userAgent, viewContext } from './page.js';
+import { messagePage } from './views/pages.js';
+import { clearAmbiguousSessionCookies, clearSessionCookie, csrfRejected, deviceIdOf, ensureDevice, loginUrl, preSessionCsrf, preSessionCsrfOk, rdQuery, renderPage, requestInfo, safeRd, seeOther, sessionView, setSessionCookie, userAgent, viewContext } from './page.js';
 
 function showLogin(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, status: number, model: LoginModel, headers: Record<string, string> = {}): void {
   const token = preSessionCsrf(app, res, ctx);
@@ -24,6 +25,7 @@ export async function getLogin(app: PortalApp, req: IncomingMessage, res: Server
   const rd = safeRd(app, ctx, params.get('rd'));
   const found = await app.core.lookup.find(req.headers).catch(() => undefined);
   if (found?.session.level === 'two_factor') return seeOther(res, rd);
+  clearAmbiguousSessionCookies(app, req, res, ctx);
   showLogin(app, req, res, ctx, 200, { rd, ...loginNotice(params) });
 }
 
@@ -96,18 +98,29 @@ interface VerifyState {
 }
 
 /** The session and its second-step flow; starts a flow (and sends a code) when none is running. */
-async function verifyState(app: PortalApp, req: IncomingMessage, ctx: RequestContext, stepUp: boolean): Promise<VerifyState | { redirect: string } | { sendError: PortcullisError; state: VerifyState }> {
+/** `methods=totp,webauthn` of a factor-aware step-up (`require_factor`): known method names only. */
+function requiredMethods(app: PortalApp, query: string): readonly string[] | undefined {
+  const raw = new URLSearchParams(query).get('methods');
+  if (!raw || raw.length > 200) return undefined;
+  const methods = raw.split(',').filter((m) => app.core.factors.get(m) !== undefined);
+  return methods.length ? methods : undefined;
+}
+
+async function verifyState(app: PortalApp, req: IncomingMessage, ctx: RequestContext, stepUp: boolean): Promise<VerifyState | { redirect: string } | { sendError: PortcullisError; state: VerifyState } | { noMethod: readonly string[] }> {
   const { core } = app;
   const rd = safeRd(app, ctx, new URLSearchParams(ctx.query).get('rd'));
   const found = await core.lookup.find(req.headers);
   if (!found) return { redirect: loginUrl(app, rd) };
   if (found.session.level === 'two_factor' && !stepUp) return { redirect: rd };
   if (found.session.enrol) return { redirect: `${app.prefix}/enroll?${rdQuery(rd)}` };
+  const only = stepUp ? requiredMethods(app, ctx.query) : undefined;
   const existing = found.session.flow ? await core.flows.get(found.session.flow) : undefined;
-  if (existing && existing.user === found.session.user) return { found, flow: existing };
+  // A running step is reused unless it offers a method this step-up does not accept.
+  if (existing && existing.user === found.session.user && (!only || existing.methods.every((m) => only.includes(m.type)))) return { found, flow: existing };
   const user = await core.directory.lookup(found.session.user);
   if (!user || user.disabled) return { redirect: loginUrl(app, rd) };
-  const started = await core.secondStep.stepUp(user, requestInfo(app, req, ctx));
+  const started = await core.secondStep.stepUp(user, requestInfo(app, req, ctx), only);
+  if (started === 'no_method') return { noMethod: only ?? [] };
   if (!started) {
     // Trusted for its MFA, the identity provider does the step-up when Portcullis has no factor of the user's own.
     const provider = core.identityProviders.stepUpProvider(found.session);
@@ -197,6 +210,12 @@ export async function getVerify(app: PortalApp, req: IncomingMessage, res: Serve
   const rd = safeRd(app, ctx, params.get('rd'));
   const st = await verifyState(app, req, ctx, params.get('step_up') === '1');
   if ('redirect' in st) return seeOther(res, st.redirect);
+  if ('noMethod' in st) {
+    // The page needs a factor the user has not set up (a passkey for PTZ control, say): say which.
+    const view = viewContext(app, req);
+    const names = st.noMethod.map((m) => (view.t.has(`method.${m}`) ? view.t.t(`method.${m}` as Parameters<typeof view.t.t>[0]) : m)).join(', ');
+    return renderPage(res, 403, messagePage(view, { title: view.t.t('error.generic'), message: view.t.t('stepup.no_method', { methods: names }), status: 403 }));
+  }
   if ('sendError' in st) {
     const e = verifyError(st.sendError);
     return showVerify(app, req, res, st.state, e.status, rd, e.model, e.headers);

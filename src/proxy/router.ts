@@ -18,12 +18,15 @@ export class Upstream {
   readonly stripPrefix: boolean;
   readonly preserveHost: boolean;
   readonly websocket: boolean;
+  /** `max_connections`: the undici pool's size, and the most WebSockets open to this upstream at once. */
+  readonly maxConnections: number;
   readonly timeouts: { readonly connect: number; readonly responseHeaders: number; readonly idle: number };
   readonly pool: Pool;
 
   constructor(cfg: UpstreamConfig) {
     const url = new URL(cfg.url);
     this.name = cfg.name;
+    this.maxConnections = cfg.max_connections;
     this.secure = url.protocol === 'https:';
     this.origin = url.origin;
     this.hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;

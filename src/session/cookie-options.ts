@@ -19,6 +19,25 @@ const SAME_SITE = { lax: 'Lax', strict: 'Strict', none: 'None' } as const;
 /** Browsers cap cookie lifetimes at 400 days. */
 export const DEVICE_COOKIE_MAX_AGE_SECONDS = 400 * 24 * 3600;
 
+/** The portal is HTTPS whatever the last hop: a TLS listener, or an `https://` public_url (a TLS terminator in front). */
+export function portalIsHttps(server: Config['server']): boolean {
+  if (server.tls) return true;
+  const urls = server.public_url === undefined ? [] : Array.isArray(server.public_url) ? server.public_url : [server.public_url];
+  return urls.length > 0 && urls.every((u) => u.startsWith('https:'));
+}
+
+/** Whether the session cookie carries the `__Host-` prefix (`session.cookie.host_prefix`). */
+export function usesHostPrefix(config: Pick<Config, 'session' | 'server'>): boolean {
+  const c = config.session.cookie;
+  if (c.host_prefix !== 'auto') return c.host_prefix;
+  return c.domain === '' && c.secure !== false && portalIsHttps(config.server);
+}
+
+/** The session cookie's name as set and read: `session.cookie.name`, with `__Host-` when that is on. */
+export function sessionCookieName(config: Pick<Config, 'session' | 'server'>): string {
+  return usesHostPrefix(config) ? `__Host-${config.session.cookie.name}` : config.session.cookie.name;
+}
+
 function base(session: Config['session'], name: string, secureRequest: boolean): CookieOptions {
   const c = session.cookie;
   return {
@@ -34,11 +53,13 @@ function base(session: Config['session'], name: string, secureRequest: boolean):
 
 /**
  * Set-Cookie attributes of the session cookie: HttpOnly, Secure when `secure: true` (or `auto` on an
- * HTTPS request), the configured SameSite and Domain, Path=/, no Max-Age (ends with the browser;
- * the session itself ends at its absolute lifetime).
+ * HTTPS request or an https public_url — the caller passes that as `secureRequest`), the configured
+ * SameSite and Domain, Path=/, no Max-Age (ends with the browser; the session itself ends at its
+ * absolute lifetime). With the `__Host-` prefix: always Secure, never a Domain.
  */
-export function sessionCookieOptions(session: Config['session'], secureRequest: boolean): CookieOptions {
-  return base(session, session.cookie.name, secureRequest);
+export function sessionCookieOptions(config: Pick<Config, 'session' | 'server'>, secureRequest: boolean): CookieOptions {
+  const options = base(config.session, sessionCookieName(config), secureRequest);
+  return usesHostPrefix(config) ? { ...options, secure: true, domain: '' } : options;
 }
 
 /** Set-Cookie attributes of the long-lived device cookie (`portcullis_device`). */

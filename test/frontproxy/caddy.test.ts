@@ -95,7 +95,7 @@ void t.test('order in a route: drop client copies, check, drop the gateway\'s cr
   ];
   const positions = order.map(at);
   t.same([...positions].sort((a, b) => a - b), positions, 'in this order');
-  t.match(route, 'header_up Cookie `(^|;\\s*)(?:sid\\.v2|dev-id|portcullis_csrf)=[^;]*()` $2');
+  t.match(route, 'header_up Cookie `(^|;\\s*)(?:__Host-sid\\.v2|dev-id|portcullis_csrf)=[^;]*()` $2');
   t.notMatch(route, 'response_header_timeout', 'response_headers: 0 is no limit');
   t.match(text, '@portcullis_basic_client {\n\t\theader Remote-Auth-Method basic\n\t\theader X-User svc-export\n\t\theader X-User `o brien`\n\t}');
   const wildStart = text.indexOf('# upstream wild\n');

@@ -141,6 +141,13 @@ void t.test('a removed trusted device asks for a code again', async (t) => {
 
   const page = await b.get('/_gateway/account');
   const [id] = formIds(page.text, '/_gateway/account/devices/remove');
+  // A session let in by a trusted device has no fresh second factor: forgetting devices asks for one first.
+  const stepUp = await b.post('/_gateway/account/devices/remove', { id: id!, csrf: b.csrf() });
+  t.equal(stepUp.location, `/_gateway/verify?step_up=1&rd=${encodeURIComponent('/_gateway/account')}`);
+  await b.get(stepUp.location!);
+  const verified = await b.post('/_gateway/verify', { code: outboxCode(stack, 'alice@example.com'), csrf: b.csrf(), rd: '/_gateway/account' });
+  t.equal(verified.location, '/_gateway/account');
+  await b.get('/_gateway/account');
   const removed = await b.post('/_gateway/account/devices/remove', { id: id!, csrf: b.csrf() });
   t.equal(removed.location, '/_gateway/account?notice=device_removed');
   t.match((await b.get(removed.location!)).text, /no longer trusted/);

@@ -110,7 +110,7 @@ void t.test('a signed-in WebSocket reaches the upstream with the identity', asyn
   const stack = await startStack();
   t.teardown(() => stack.close());
   const b = await signedIn(stack.url);
-  const ws = new WebSocket(`${stack.url.replace('http', 'ws')}/ws`, { headers: { cookie: b.cookieHeader(), 'remote-user': 'admin' } });
+  const ws = new WebSocket(`${stack.url.replace('http', 'ws')}/ws`, { headers: { cookie: b.cookieHeader(), 'remote-user': 'admin', origin: stack.url } });
   const hello = await new Promise<string>((resolve, reject) => {
     ws.once('message', (m) => resolve(wsText(m)));
     ws.once('error', reject);

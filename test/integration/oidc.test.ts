@@ -149,12 +149,12 @@ void t.test('users: claims — an address the provider marks unverified is not u
   t.equal(app.status, 200);
   t.equal(app.json<{ headers: Record<string, string> }>().headers['remote-user'], 'test:erin');
 
-  // Later, from the account page, a stale sign-in must be renewed at the provider first.
+  // Later, from the account page, a stale session goes through step-up before any credential change
+  // (second_factor.sensitive_action_age); the enrolment's own check asks for a fresh provider sign-in.
   (s.stack.clock as ManualClock).advance(10 * 60_000);
-  await b.get('/_gateway/enroll/totp?rd=/app');
-  const stale = await b.post('/_gateway/enroll/totp', { code: totpCode(secret, s.stack.clock.now()), csrf: b.csrf(), rd: '/app' });
-  t.equal(stale.status, 401);
-  t.match(stale.text, /sign in again/);
+  const stale = await b.get('/_gateway/enroll/totp?rd=/app');
+  t.equal(stale.status, 303);
+  t.match(stale.location, /^\/_gateway\/verify\?step_up=1&rd=/, 'a stale session is sent through step-up first');
 });
 
 void t.test('allowed_groups: everyone else gets a plain, localised page and no session', async (t) => {

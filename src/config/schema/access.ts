@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cidr, duration } from './common.js';
+import { factorMethod } from './second-factor.js';
 
 export const POLICIES = ['bypass', 'one_factor', 'two_factor', 'deny'] as const;
 export const policy = z.enum(POLICIES);
@@ -15,6 +16,11 @@ export const ruleSchema = z.strictObject({
   policy,
   /** Step-up: the second factor must be younger than this. */
   max_auth_age: duration().optional(),
+  /**
+   * Step-up that knows the factor: the session's second factor must have been one of these methods
+   * (within `max_auth_age` when that is set too); a session verified another way is asked for one.
+   */
+  require_factor: z.array(factorMethod).min(1).optional(),
 });
 export type RuleConfig = z.infer<typeof ruleSchema>;
 

@@ -38,4 +38,15 @@ export const httpUrl = () =>
     }
   }, { error: (iss) => `must be an absolute http(s) URL but it's configured as '${String(iss.input)}'` });
 
+/** An origin as browsers send it: `scheme://host[:port]`, http(s), nothing after the authority. */
+export const originUrl = () =>
+  z.string().refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === v.toLowerCase().replace(/\/$/, '') && !v.endsWith('/');
+    } catch {
+      return false;
+    }
+  }, { error: (iss) => `must be an origin such as 'https://app.example.com' (scheme, host and port, no path) but it's configured as '${String(iss.input)}'` });
+
 export const stringList = () => z.array(z.string().min(1));

@@ -49,6 +49,11 @@ export const secondFactorSchema = z
     report: z.strictObject({ enabled: z.boolean().default(true), link_ttl: duration().prefault('24h') }).prefault({}),
     /** Addresses told by email when a user reports "this wasn't me" (SPEC §2). */
     notify_operators: z.array(z.string().regex(/^[^\s@<>]{1,64}@[^\s@<>]{1,255}$/, 'must be an email address')).default([]),
+    /**
+     * Changes to the user's own credentials (add or remove a method, a destination, new recovery codes,
+     * forget devices, end sessions, app passwords) need a second factor younger than this; 0 = off.
+     */
+    sensitive_action_age: duration().prefault('5m'),
     trusted_devices: z.strictObject({ enabled: z.boolean().default(true), lifetime: duration().prefault('30d') }).prefault({}),
     lockout: z
       .strictObject({

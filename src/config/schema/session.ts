@@ -39,6 +39,16 @@ export const sessionSchema = z
         domain: z.string().default(''),
         secure: z.union([z.literal('auto'), z.boolean()]).default('auto'),
         same_site: z.enum(['lax', 'strict', 'none']).default('lax'),
+        /**
+         * The `__Host-` name prefix (browsers then accept the cookie only Secure, host-only, Path=/, so a
+         * sibling subdomain cannot plant or shadow it): auto = on when `domain` is empty, `secure` is not
+         * false and the portal is HTTPS (`public_url` https or a TLS listener).
+         */
+        host_prefix: z.union([z.literal('auto'), z.boolean()]).default('auto'),
+      })
+      .refine((c) => c.host_prefix !== true || (c.domain === '' && c.secure !== false), {
+        error: 'host_prefix: true needs an empty domain and secure not false (browsers refuse a __Host- cookie otherwise)',
+        path: ['host_prefix'],
       })
       .prefault({}),
     lifetime: duration().prefault('12h'),

@@ -198,6 +198,7 @@ export const de: Catalogue = {
   'oidc.error.unknown_user': 'Ihr Konto ist für diese Anwendung nicht eingerichtet. Bitte wenden Sie sich an Ihre Administration.',
   'oidc.error.not_allowed': 'Ihr Konto gehört keiner Gruppe an, die diese Anwendung nutzen darf. Bitte wenden Sie sich an Ihre Administration.',
   'enroll.totp.step_confirm_code': 'Bestätigen Sie mit dem {length}-stelligen Code, den die App anzeigt.',
+  'stepup.no_method': 'Diese Seite verlangt eine Art von zweitem Faktor, die Ihr Konto noch nicht hat: {methods}. Fügen Sie sie auf Ihrer Kontoseite hinzu und öffnen Sie die Seite dann erneut.',
   'enroll.error.reauth': 'Melden Sie sich zu Ihrer Sicherheit ab und wieder an, bevor Sie eine Authenticator-App einrichten.',
 
   'message.status': 'Fehler {status}',

@@ -244,6 +244,7 @@ export const en = {
   'oidc.error.unknown_user': 'Your account is not set up for this application. Please contact your administrator.',
   'oidc.error.not_allowed': 'Your account is not in a group that may use this application. Please contact your administrator.',
   'enroll.totp.step_confirm_code': 'Confirm with the {length}-digit code the app shows.',
+  'stepup.no_method': 'This page needs a kind of second factor your account does not have yet: {methods}. Add one on your account page, then open the page again.',
   'enroll.error.reauth': 'For your security, sign out and sign in again before setting up an authenticator app.',
 
   'message.status': 'Error {status}',

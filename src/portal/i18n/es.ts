@@ -198,6 +198,7 @@ export const es: Catalogue = {
   'oidc.error.unknown_user': 'Su cuenta no está configurada para esta aplicación. Póngase en contacto con su administrador.',
   'oidc.error.not_allowed': 'Su cuenta no pertenece a ningún grupo autorizado a usar esta aplicación. Póngase en contacto con su administrador.',
   'enroll.totp.step_confirm_code': 'Confirme con el código de {length} dígitos que muestra la aplicación.',
+  'stepup.no_method': 'Esta página requiere un tipo de segundo factor que su cuenta aún no tiene: {methods}. Añada uno en la página de su cuenta y vuelva a abrir la página.',
   'enroll.error.reauth': 'Por su seguridad, cierre la sesión y vuelva a iniciarla antes de configurar una aplicación de autenticación.',
 
   'message.status': 'Error {status}',

@@ -198,6 +198,7 @@ export const fr: Catalogue = {
   'oidc.error.unknown_user': 'Votre compte n’est pas configuré pour cette application. Veuillez contacter votre administrateur.',
   'oidc.error.not_allowed': 'Votre compte ne fait partie d’aucun groupe autorisé à utiliser cette application. Veuillez contacter votre administrateur.',
   'enroll.totp.step_confirm_code': 'Confirmez avec le code à {length} chiffres affiché par l’application.',
+  'stepup.no_method': 'Cette page exige un type de second facteur que votre compte n’a pas encore : {methods}. Ajoutez-en un sur la page de votre compte, puis rouvrez la page.',
   'enroll.error.reauth': 'Pour votre sécurité, déconnectez-vous puis reconnectez-vous avant de configurer une application d’authentification.',
 
   'message.status': 'Erreur {status}',

@@ -198,6 +198,7 @@ export const nl: Catalogue = {
   'oidc.error.unknown_user': 'Uw account is niet ingesteld voor deze toepassing. Neem contact op met uw beheerder.',
   'oidc.error.not_allowed': 'Uw account zit niet in een groep die deze toepassing mag gebruiken. Neem contact op met uw beheerder.',
   'enroll.totp.step_confirm_code': 'Bevestig met de code van {length} cijfers die de app toont.',
+  'stepup.no_method': 'Deze pagina vraagt een soort tweede factor die uw account nog niet heeft: {methods}. Voeg er een toe op uw accountpagina en open de pagina daarna opnieuw.',
   'enroll.error.reauth': 'Log voor uw veiligheid uit en opnieuw in voordat u een authenticator-app instelt.',
 
   'message.status': 'Fout {status}',
