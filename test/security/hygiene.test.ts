@@ -6,6 +6,7 @@
 import t from 'tap';
 import net from 'node:net';
 import { request } from 'undici';
+import { WebSocket } from 'ws';
 import { Browser } from '../fixtures/browser.js';
 import { startStack, type Stack } from '../fixtures/gateway.js';
 
@@ -160,14 +161,12 @@ void t.test('two session cookies in one request are ambiguous: neither signs it 
   t.equal(stack.upstream.seen.filter((s) => s.url === '/cams').length, 1, 'only the unambiguous request reached the upstream');
 });
 
-function openSocket(stack: Stack, path = '/ws'): Promise<{ status: number; ws?: import('ws').WebSocket }> {
-  return import('ws').then(({ WebSocket }) => {
-    const ws = new WebSocket(`${stack.url.replace('http', 'ws')}${path}`);
-    return new Promise((resolve) => {
-      ws.on('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0 }));
-      ws.on('open', () => resolve({ status: 101, ws }));
-      ws.on('error', () => resolve({ status: 0 }));
-    });
+function openSocket(stack: Stack, path = '/ws'): Promise<{ status: number; ws?: WebSocket }> {
+  const ws = new WebSocket(`${stack.url.replace('http', 'ws')}${path}`);
+  return new Promise((resolve) => {
+    ws.on('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0 }));
+    ws.on('open', () => resolve({ status: 101, ws }));
+    ws.on('error', () => resolve({ status: 0 }));
   });
 }
 
