@@ -1,12 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiClientAuthenticator } from '../apiclients/index.js';
 import { isPortcullisError } from '../errors/index.js';
-import type { AccessPolicy, Decision } from '../policy/rules.js';
+import { parseAuthorization } from '../apiclients/credentials.js';
+import type { AccessPolicy, AccessRequest as PolicyRequest, Decision } from '../policy/rules.js';
 import type { CookieSigner } from '../session/cookie.js';
 import type { SessionData } from '../session/sessions.js';
 import type { Clock } from '../util/clock.js';
 import { bearerToken, type FoundSession, type SessionLookup } from './session-lookup.js';
 import type { Subject } from './subject.js';
+import type { AppPasswords } from './app-passwords.js';
 
 export interface AccessRequest {
   headers: IncomingHttpHeaders;
@@ -51,6 +53,8 @@ export interface AccessDeps {
   clock: Clock;
   /** The `amr` value of a completed second-factor method (factors registry). */
   amr: (method: string) => string | undefined;
+  /** Users' app passwords, checked only where a rule says `app_passwords: true`. */
+  appPasswords?: Pick<AppPasswords, 'check' | 'failed'>;
 }
 
 /**
@@ -88,6 +92,32 @@ export class AccessDecider {
     return { user: s.user, groups: s.groups, email: s.email, name: s.displayName, method, amr, cacheKey: id, ...(s.idp ? { idp: s.idp.name } : {}) };
   }
 
+  /**
+   * HTTP Basic credentials where a rule allows app passwords: the user's app password lets the request
+   * in (never forwarded upstream); a blocked user or client gets 429 whatever the secret; anything else
+   * goes on to the API clients (`missed` names the user whose guess counts as failed if nothing accepts it).
+   */
+  private async appPassword(input: AccessRequest, base: Omit<PolicyRequest, 'subject'>, gatewayToken: readonly string[]): Promise<AccessResult | { missed?: string }> {
+    const apps = this.d.appPasswords;
+    if (!apps) return {};
+    const auth = parseAuthorization(input.headers);
+    if (auth.scheme !== 'basic') return {};
+    let hit;
+    try {
+      hit = await apps.check(auth.user, auth.password, { clientIp: input.clientIp, requestId: input.requestId ?? '' });
+    } catch (err) {
+      if (isPortcullisError(err, 'PORTCULLIS_ERR_RATE_LIMITED')) return { kind: 'client_denied', status: 429, reason: 'rate_limited', retryAfter: Number(err.details.retry_after ?? 60) * 1000 };
+      if (isPortcullisError(err, 'PORTCULLIS_ERR_STORE_UNAVAILABLE') || isPortcullisError(err, 'PORTCULLIS_ERR_DIRECTORY_UNAVAILABLE')) return { kind: 'unavailable' };
+      throw err;
+    }
+    if (!hit) return { missed: auth.user };
+    const { user } = hit;
+    const d = this.d.policy.decide({ ...base, subject: { user: user.username, groups: user.groups } });
+    if (d.policy === 'deny' || !d.appPasswords) return { kind: 'deny' };
+    const subject: Subject = { user: user.username, groups: user.groups, email: user.email, name: user.displayName, method: 'app_password', amr: ['pwd'], cacheKey: `app:${user.username}:${hit.id}` };
+    return { kind: 'allow', subject, strip: gatewayToken.includes('authorization') ? this.credentialStrip(gatewayToken) : this.credentialStrip([...gatewayToken, 'authorization']), decision: d };
+  }
+
   async decide(input: AccessRequest): Promise<AccessResult> {
     const { policy, lookup, apiClients, clock } = this.d;
     const base = { host: input.host, path: input.path, method: input.method, clientIp: input.clientIp };
@@ -112,7 +142,10 @@ export class AccessDecider {
       const d = anon.needsSubject ? policy.decide({ ...base, subject: { user: s.user, groups: s.groups } }) : anon;
       const strip = this.credentialStrip(found.viaBearer ? ['authorization'] : gatewayToken);
       if (d.policy === 'deny') return { kind: 'deny' };
+      // A token made from an app password is good only where app passwords are (issue 16).
+      if (s.appPassword !== undefined && !d.appPasswords) return { kind: 'deny' };
       if (d.policy === 'bypass' || d.policy === 'one_factor') return { kind: 'allow', subject, session: found, strip, decision: d };
+      if (s.appPassword !== undefined) return { kind: 'allow', subject, session: found, strip, decision: d };
       if (s.level !== 'two_factor') return { kind: 'second_factor', session: found };
       if (d.requireFactor && !s.secondFactorExempt) {
         if (!hasFactor(s, d.requireFactor, d.maxAuthAge, clock.now())) return { kind: 'reauth', session: found, methods: d.requireFactor };
@@ -123,7 +156,11 @@ export class AccessDecider {
       return { kind: 'allow', subject, session: found, strip, decision: d };
     }
 
+    const app = anon.appPasswords ? await this.appPassword(input, base, gatewayToken) : undefined;
+    if (app && 'kind' in app) return app;
     const client = await apiClients.authenticate({ headers: input.headers, clientIp: input.clientIp, upstream: input.upstream, requestId: input.requestId });
+    // Basic credentials that were neither an app password nor an API client's: a failed password guess.
+    if (client.kind !== 'ok' && app?.missed !== undefined) await this.d.appPasswords?.failed(app.missed, { clientIp: input.clientIp, requestId: input.requestId ?? '' });
     // A wrong Basic password is answered as no credential (the same answer as for an unlisted user).
     if (client.kind === 'denied' && client.asMissing) return { kind: 'unauthenticated' };
     if (client.kind === 'denied') return { kind: 'client_denied', status: client.status, reason: client.reason, retryAfter: client.retryAfter };

@@ -41,6 +41,10 @@ import { ReportLinks } from './report-links.js';
 import { UserRevocation } from './revocation.js';
 import { SecondStep } from './second-step.js';
 import { SessionLookup } from './session-lookup.js';
+import { AppPasswords } from './app-passwords.js';
+import type { EndReason } from './revocation.js';
+
+const APP_PASSWORDS_END: ReadonlySet<EndReason> = new Set(['password_changed', 'locked', 'reported', 'operator', 'disabled', 'removed']);
 import { SignIn } from './signin.js';
 
 export interface CoreOptions {
@@ -91,6 +95,7 @@ export interface AuthCore {
   readonly flows: FlowStore;
   readonly notices: Notices;
   readonly passwords: Passwords;
+  readonly appPasswords: AppPasswords;
   readonly signIn: SignIn;
   readonly secondStep: SecondStep;
   readonly enrolment: Enrolment;
@@ -134,6 +139,9 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
   const passwords = new Passwords({ directory, regulator, metrics, notices, clock });
   const revocation = new UserRevocation({ sessions, devices, grace, forgetPassword: (u) => passwords.forget(u) });
   const connections = liveConnections(sessions, cfg.session, clock, metrics);
+  const appPasswords = new AppPasswords({ store, keyring, clock, config, regulator, directory, notices, sessions });
+  // App passwords end with the password, a lock, a report, an operator's revocation or the account itself.
+  revocation.alsoRevoke((user, reason) => (APP_PASSWORDS_END.has(reason) ? appPasswords.removeAll(user) : Promise.resolve()));
   // `disabled: true` in the users file: sessions are none at once on lookup, and the reload ends them everywhere.
   // A user removed from the file (and known to no other directory) is ended the same way.
   const usersFile = chain.directories.find((d): d is FileDirectory => d instanceof FileDirectory);
@@ -181,6 +189,7 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
     flows,
     notices,
     passwords,
+    appPasswords,
     signIn,
     secondStep,
     enrolment: new Enrolment({ config, clock, metrics, notices, store, directory, regulator, passwords, factors, totp, recovery: recoveryCodes, codes, sessions, grace }),
