@@ -145,14 +145,15 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
   // `disabled: true` in the users file: sessions are none at once on lookup, and the reload ends them everywhere.
   // A user removed from the file (and known to no other directory) is ended the same way.
   const usersFile = chain.directories.find((d): d is FileDirectory => d instanceof FileDirectory);
-  usersFile?.on('reload', (e: { disabled?: string[]; removed?: string[] }) => {
-    const end = (user: string, reason: 'disabled' | 'removed'): void => {
+  usersFile?.on('reload', (e: { disabled?: string[]; removed?: string[]; passwordChanged?: string[] }) => {
+    const end = (user: string, reason: 'disabled' | 'removed' | 'password_changed'): void => {
       revocation.endEverythingOfUser(user, reason).then(
         (ended) => notices.audit({ clientIp: 'users-file', requestId: '' }, 'sessions_revoked', user, 'success', reason, { method: 'directory', count: ended.sessions, devices: ended.devices }),
         (err: unknown) => logger.error({ err: { message: (err as Error).message }, user }, `ending the sessions of a ${reason} user failed`),
       );
     };
     for (const user of e.disabled ?? []) end(user, 'disabled');
+    for (const user of e.passwordChanged ?? []) if (!(e.disabled ?? []).includes(user)) end(user, 'password_changed');
     for (const user of e.removed ?? []) {
       directory.lookup(user).then(
         (still) => (still ? undefined : end(user, 'removed')),
