@@ -84,6 +84,7 @@ export class AppPasswords {
   /** Makes one; answers the secret (shown once, never stored). Throws BAD_REQUEST when off, unnamed or at the limit. */
   async create(user: UserRecord, name: string, info: RequestInfo): Promise<{ id: string; secret: string }> {
     const cfg = this.d.config().second_factor.app_passwords;
+    // eslint-disable-next-line no-control-regex
     const clean = name.replace(/[\x00-\x1f\x7f]/g, '').trim().slice(0, NAME_MAX);
     if (!cfg.enabled) throw new PortcullisError('PORTCULLIS_ERR_BAD_REQUEST', 'App passwords are turned off');
     if (!clean) throw new PortcullisError('PORTCULLIS_ERR_BAD_REQUEST', 'Give the app password a name');
