@@ -107,7 +107,9 @@ export class AccessDecider {
     if (found) {
       const s = found.session;
       const subject = this.subjectOf(found.id, s);
-      const d = policy.decide({ ...base, subject: { user: s.user, groups: s.groups } });
+      // The rules decide alike for everyone unless a rule naming users or groups matched (needsSubject):
+      // only then is the walk worth doing again with the subject.
+      const d = anon.needsSubject ? policy.decide({ ...base, subject: { user: s.user, groups: s.groups } }) : anon;
       const strip = this.credentialStrip(found.viaBearer ? ['authorization'] : gatewayToken);
       if (d.policy === 'deny') return { kind: 'deny' };
       if (d.policy === 'bypass' || d.policy === 'one_factor') return { kind: 'allow', subject, session: found, strip, decision: d };

@@ -6,6 +6,9 @@ import { normalizeForRules } from '../policy/readings.js';
 import { answerFor, writeAnswer } from './refusal.js';
 import type { Gateway } from './runtime.js';
 
+/** No identity: nothing to set (shared, never written to). */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   const s = Array.isArray(v) ? v[0] : v;
@@ -66,7 +69,8 @@ export async function forwardAuth(gw: Gateway, req: IncomingMessage, res: Server
   if (!norm?.ok) return sendError(req, res, 400, 'bad_path', 'The request path cannot be handled safely', ctx.requestId, undefined, gw.errorPages);
   const result = await gw.compiled.access.decide({ headers: req.headers, host: hostname, path: norm.path, method: original.method, clientIp: ctx.client.ip, upstream: undefined, requestId: ctx.requestId });
   if (result.kind === 'allow') {
-    const headers = result.subject ? await gw.compiled.identity.headers(result.subject, gw.core.clock.now()) : {};
+    const headersMade = result.subject ? gw.compiled.identity.headers(result.subject, gw.core.clock.now()) : NO_HEADERS;
+    const headers = headersMade instanceof Promise ? await headersMade : headersMade;
     res.writeHead(200, { ...headers, 'cache-control': 'no-store', 'content-length': '0' });
     return void res.end();
   }

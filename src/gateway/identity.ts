@@ -19,12 +19,15 @@ export function headerValue(value: string): string {
 
 /** Names of every header the gateway owns: client copies are always removed. */
 export function identityHeaderNames(identity: Config['identity']): string[] {
-  const names = Object.values(identity.headers);
+  const names = [...new Set([...Object.values(identity.headers).filter((n): n is string => n !== false), ...Object.values(DEFAULT_IDENTITY_HEADERS)])];
   // The assertion header is the gateway's whether or not assertions are on (SPEC §3): a client-sent one
   // must never reach an upstream that trusts it.
   names.push(identity.jwt_assertion?.header ?? DEFAULT_ASSERTION_HEADER);
   return names;
 }
+
+/** The identity headers' default names: removed from client requests even when renamed or turned off. */
+export const DEFAULT_IDENTITY_HEADERS = { user: 'Remote-User', groups: 'Remote-Groups', email: 'Remote-Email', name: 'Remote-Name', method: 'Remote-Auth-Method' } as const;
 
 /** `identity.jwt_assertion.header`'s default. */
 export const DEFAULT_ASSERTION_HEADER = 'X-Portcullis-Assertion';
@@ -57,15 +60,29 @@ export class IdentityHeaders {
     return { keys: [this.jwk] };
   }
 
-  async headers(subject: Subject, now: number): Promise<Record<string, string>> {
+  /**
+   * The headers for `subject`: computed synchronously (no promise per request) unless a JWT assertion
+   * has to be signed — a cached one is reused for half its lifetime.
+   */
+  headers(subject: Subject, now: number): Record<string, string> | Promise<Record<string, string>> {
     const h = this.identity.headers;
-    const out: Record<string, string> = { [h.user]: headerValue(subject.user), [h.method]: subject.method };
-    if (subject.groups.length) out[h.groups] = headerValue(subject.groups.join(','));
-    if (subject.email) out[h.email] = headerValue(subject.email);
-    if (subject.name) out[h.name] = headerValue(subject.name);
+    const out: Record<string, string> = {};
+    if (h.user) out[h.user] = headerValue(subject.user);
+    if (h.method) out[h.method] = subject.method;
+    if (h.groups && subject.groups.length) out[h.groups] = headerValue(subject.groups.join(','));
+    if (h.email && subject.email) out[h.email] = headerValue(subject.email);
+    if (h.name && subject.name) out[h.name] = headerValue(subject.name);
     const a = this.identity.jwt_assertion;
-    if (a && this.key) out[a.header] = await this.assertion(subject, now, a);
-    return out;
+    if (!a || !this.key) return out;
+    const cached = this.cache.get(subject.cacheKey);
+    if (cached && cached.until > now) {
+      out[a.header] = cached.token;
+      return out;
+    }
+    return this.assertion(subject, now, a).then((token) => {
+      out[a.header] = token;
+      return out;
+    });
   }
 
   private async assertion(subject: Subject, now: number, a: NonNullable<Config['identity']['jwt_assertion']>): Promise<string> {

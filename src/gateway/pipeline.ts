@@ -16,6 +16,9 @@ import { answerFor, writeAnswer, writeSocketAnswer, type Answer } from './refusa
 import { handleReserved, isReservedPath } from './routes.js';
 import type { Compiled, Gateway } from './runtime.js';
 
+/** No identity: nothing to set (shared, never written to). */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 /**
  * RFC 9112 §3.2: an HTTP/1.1 request without Host, or with more than one, is answered 400 (with two, which
  * one a rule and which one the upstream reads would be anybody's guess).
@@ -88,7 +91,7 @@ export function createRequestHandler(gw: Gateway) {
     const ctx = contextFor(gw, req);
     if (gw.compiled.hsts) res.setHeader('strict-transport-security', gw.compiled.hsts);
     if (ctx instanceof PortcullisError) return sendError(req, res, 400, badRequestCode(ctx), ctx.message, String(ctx.details.request_id), undefined, gw.errorPages);
-    res.setHeader('x-request-id', ctx.requestId);
+    if (gw.compiled.config.server.expose_request_id) res.setHeader('x-request-id', ctx.requestId);
     try {
       const compiled = gw.compiled;
       if (isReservedPath(compiled.prefix, ctx.path)) return await handleReserved(gw, req, res, ctx);
@@ -97,7 +100,8 @@ export function createRequestHandler(gw: Gateway) {
       const result = await compiled.access.decide({ headers: req.headers, host: ctx.hostname, path: ctx.path, method: req.method ?? 'GET', clientIp: ctx.client.ip, upstream: upstream.name, requestId: ctx.requestId });
       if (result.kind !== 'allow') return writeAnswer(req, res, refusal(gw, req, ctx, result, 'proxy'), ctx.requestId, gw.errorPages);
       trackResponse(gw, result, res);
-      const setHeaders = result.subject ? await compiled.identity.headers(result.subject, gw.core.clock.now()) : {};
+      const setHeadersMade = result.subject ? compiled.identity.headers(result.subject, gw.core.clock.now()) : NO_HEADERS;
+      const setHeaders = setHeadersMade instanceof Promise ? await setHeadersMade : setHeadersMade;
       const forward = proxyContext(compiled, upstream, ctx, setHeaders, result.strip);
       forward.onDone = (status: number) => gw.core.metrics.requests.inc({ upstream: upstream.name, status });
       compiled.proxy.web(req, res, forward);
@@ -147,7 +151,8 @@ export function createUpgradeHandler(gw: Gateway) {
         return writeSocketAnswer(socket, { status: 503, code: 'too_many_websockets', message: 'Too many open connections; try again later', headers: { 'Retry-After': '5' } }, ctx.requestId);
       }
       socket.once('close', slot.release);
-      const setHeaders = result.subject ? await compiled.identity.headers(result.subject, gw.core.clock.now()) : {};
+      const setHeadersMade = result.subject ? compiled.identity.headers(result.subject, gw.core.clock.now()) : NO_HEADERS;
+      const setHeaders = setHeadersMade instanceof Promise ? await setHeadersMade : setHeadersMade;
       const forward = proxyContext(compiled, upstream, ctx, setHeaders, result.strip);
       trackUpgrade(gw, result, socket, forward);
       compiled.proxy.upgrade(req, socket, head, forward);

@@ -7,12 +7,14 @@ export const identitySchema = z
   .strictObject({
     headers: z
       .strictObject({
-        user: headerName.default('Remote-User'),
-        groups: headerName.default('Remote-Groups'),
-        email: headerName.default('Remote-Email'),
-        name: headerName.default('Remote-Name'),
+        // Each header may be renamed or turned off with `false` (client copies of the default name are
+        // still removed: an upstream that trusts Remote-Email must never receive a client's).
+        user: headerName.or(z.literal(false)).default('Remote-User'),
+        groups: headerName.or(z.literal(false)).default('Remote-Groups'),
+        email: headerName.or(z.literal(false)).default('Remote-Email'),
+        name: headerName.or(z.literal(false)).default('Remote-Name'),
         /** How the caller authenticated: `session`, `oidc:NAME` (a session begun at identity provider NAME), `api_key`, `bearer_jwt`, `basic` or `network`. */
-        method: headerName.default('Remote-Auth-Method'),
+        method: headerName.or(z.literal(false)).default('Remote-Auth-Method'),
       })
       .prefault({}),
     jwt_assertion: z

@@ -13,6 +13,8 @@ export const serverSchema = z
      * cookie-authenticated state-changing request or WebSocket handshake (SPEC §3).
      */
     allowed_origins: z.array(originUrl()).default([]),
+    /** `X-Request-Id` on every answer (the id in the logs; error answers always carry it). */
+    expose_request_id: z.boolean().default(true),
     /** Strict-Transport-Security on every answer when the portal is HTTPS (TLS listener or https public_url); 0 = off. */
     hsts: z
       .strictObject({
