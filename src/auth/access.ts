@@ -43,7 +43,8 @@ export function hasFactor(s: SessionData, methods: readonly string[], maxAge: nu
   return s.factors.some((f) => methods.includes(f.method) && (maxAge === undefined || now - f.at <= maxAge));
 }
 
-const NO_STRIP: readonly string[] = [];
+const NO_STRIP: readonly string[] = Object.freeze([]);
+const STRIP_AUTHORIZATION: readonly string[] = Object.freeze(['authorization']);
 
 export interface AccessDeps {
   policy: AccessPolicy;
@@ -63,12 +64,19 @@ export interface AccessDeps {
  * again with the subject. Any store error means no access (fail closed). Built once per config.
  */
 export class AccessDecider {
-  constructor(private readonly d: AccessDeps) {}
+  /** The two answers of credentialStrip, made once (the proxy caches its header sets by array identity). */
+  private readonly stripKeys: readonly string[];
+  private readonly stripTokenAndKeys: readonly string[];
+
+  constructor(private readonly d: AccessDeps) {
+    const keys = d.apiClients.credentialHeaders;
+    this.stripKeys = keys.length === 0 ? NO_STRIP : Object.freeze([...keys]);
+    this.stripTokenAndKeys = Object.freeze(['authorization', ...keys]);
+  }
 
   /** What to remove when no API client matched: a gateway token, and API-key headers no client keeps. */
   private credentialStrip(gatewayToken: readonly string[]): readonly string[] {
-    const keys = this.d.apiClients.credentialHeaders;
-    return keys.length === 0 ? gatewayToken : [...gatewayToken, ...keys];
+    return gatewayToken.length === 0 ? this.stripKeys : this.stripTokenAndKeys;
   }
 
   /**
@@ -77,7 +85,7 @@ export class AccessDecider {
    */
   private tokenStrip(headers: IncomingHttpHeaders): readonly string[] {
     const token = bearerToken(headers);
-    return token !== undefined && this.d.signer.verify(token) !== undefined ? ['authorization'] : NO_STRIP;
+    return token !== undefined && this.d.signer.verify(token) !== undefined ? STRIP_AUTHORIZATION : NO_STRIP;
   }
 
   subjectOf(id: string, s: SessionData): Subject {
@@ -97,7 +105,7 @@ export class AccessDecider {
    * in (never forwarded upstream); a blocked user or client gets 429 whatever the secret; anything else
    * goes on to the API clients (`missed` names the user whose guess counts as failed if nothing accepts it).
    */
-  private async appPassword(input: AccessRequest, base: Omit<PolicyRequest, 'subject'>, gatewayToken: readonly string[]): Promise<AccessResult | { missed?: string }> {
+  private async appPassword(input: AccessRequest, base: Omit<PolicyRequest, 'subject'>): Promise<AccessResult | { missed?: string }> {
     const apps = this.d.appPasswords;
     if (!apps) return {};
     const auth = parseAuthorization(input.headers);
@@ -115,7 +123,8 @@ export class AccessDecider {
     const d = this.d.policy.decide({ ...base, subject: { user: user.username, groups: user.groups } });
     if (d.policy === 'deny' || !d.appPasswords) return { kind: 'deny' };
     const subject: Subject = { user: user.username, groups: user.groups, email: user.email, name: user.displayName, method: 'app_password', amr: ['pwd'], cacheKey: `app:${user.username}:${hit.id}` };
-    return { kind: 'allow', subject, strip: gatewayToken.includes('authorization') ? this.credentialStrip(gatewayToken) : this.credentialStrip([...gatewayToken, 'authorization']), decision: d };
+    // The app password itself is in Authorization: never forwarded.
+    return { kind: 'allow', subject, strip: this.credentialStrip(STRIP_AUTHORIZATION), decision: d };
   }
 
   async decide(input: AccessRequest): Promise<AccessResult> {
@@ -123,8 +132,10 @@ export class AccessDecider {
     const base = { host: input.host, path: input.path, method: input.method, clientIp: input.clientIp };
     const anon = policy.decide(base);
     if (anon.policy === 'deny') return { kind: 'deny' };
-    const gatewayToken = this.tokenStrip(input.headers);
-    if (anon.policy === 'bypass' && !anon.needsSubject) return { kind: 'allow', strip: this.credentialStrip(gatewayToken), decision: anon };
+    // Whether a gateway token in Authorization must be stripped: an HMAC check, done only when needed.
+    let tokenStripped: readonly string[] | undefined;
+    const gatewayToken = (): readonly string[] => (tokenStripped ??= this.tokenStrip(input.headers));
+    if (anon.policy === 'bypass' && !anon.needsSubject) return { kind: 'allow', strip: this.credentialStrip(gatewayToken()), decision: anon };
 
     let found: FoundSession | undefined;
     try {
@@ -140,7 +151,8 @@ export class AccessDecider {
       // The rules decide alike for everyone unless a rule naming users or groups matched (needsSubject):
       // only then is the walk worth doing again with the subject.
       const d = anon.needsSubject ? policy.decide({ ...base, subject: { user: s.user, groups: s.groups } }) : anon;
-      const strip = this.credentialStrip(found.viaBearer ? ['authorization'] : gatewayToken);
+      // Found through the bearer token: its signature was just checked, the header goes.
+      const strip = this.credentialStrip(found.viaBearer ? STRIP_AUTHORIZATION : gatewayToken());
       if (d.policy === 'deny') return { kind: 'deny' };
       // A token made from an app password is good only where app passwords are (issue 16).
       if (s.appPassword !== undefined && !d.appPasswords) return { kind: 'deny' };
@@ -156,7 +168,7 @@ export class AccessDecider {
       return { kind: 'allow', subject, session: found, strip, decision: d };
     }
 
-    const app = anon.appPasswords ? await this.appPassword(input, base, gatewayToken) : undefined;
+    const app = anon.appPasswords ? await this.appPassword(input, base) : undefined;
     if (app && 'kind' in app) return app;
     const client = await apiClients.authenticate({ headers: input.headers, clientIp: input.clientIp, upstream: input.upstream, requestId: input.requestId });
     // Basic credentials that were neither an app password nor an API client's: a failed password guess.
@@ -168,9 +180,10 @@ export class AccessDecider {
       const d = policy.decide({ ...base, subject: { user: client.subject, groups: client.groups } });
       if (d.policy === 'deny') return { kind: 'deny' };
       const subject: Subject = { user: client.subject, groups: client.groups, method: client.method, amr: [client.method], cacheKey: `client:${client.client}:${client.subject}` };
-      return { kind: 'allow', subject, strip: gatewayToken.length ? [...client.stripHeaders, ...gatewayToken] : client.stripHeaders, decision: d };
+      const token = gatewayToken();
+      return { kind: 'allow', subject, strip: token.length ? [...client.stripHeaders, ...token] : client.stripHeaders, decision: d };
     }
-    if (anon.policy === 'bypass') return { kind: 'allow', strip: this.credentialStrip(gatewayToken), decision: anon };
+    if (anon.policy === 'bypass') return { kind: 'allow', strip: this.credentialStrip(gatewayToken()), decision: anon };
     return { kind: 'unauthenticated' };
   }
 }
