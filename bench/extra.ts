@@ -114,7 +114,8 @@ export async function openIdleSockets(url: string, headers: Record<string, strin
         { length: n },
         () =>
           new Promise<WebSocket | string>((resolve) => {
-            const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+            // A browser's handshake carries its page's Origin; the gateway requires it with a session cookie.
+            const ws = new WebSocket(url, { headers: { origin: new URL(url.replace(/^ws/, 'http')).origin, ...headers }, perMessageDeflate: false });
             ws.once('open', () => resolve(ws));
             ws.once('error', (e: Error) => resolve(e.message));
             ws.on('message', () => undefined);

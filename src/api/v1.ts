@@ -54,6 +54,12 @@ async function login(app: ApiApp, req: IncomingMessage, res: ServerResponse, ctx
   const username = str(b, 'username', 256);
   const password = str(b, 'password', 1024);
   if (username === undefined || password === undefined) throw new PortcullisError('PORTCULLIS_ERR_BAD_REQUEST', 'username and password are required strings');
+  if (b.app_password === true) {
+    // A legacy app's app password: no second step, and the token is good only on `app_passwords` rules.
+    const { user, id } = await app.core.appPasswords.signIn(username, password, info(app, req, ctx));
+    const made = await issueSession(app.core.sessions, user, { level: 'two_factor', factors: ['app_password'], now: app.core.clock.now(), clientIp: ctx.client.ip, userAgent: userAgent(req), apiToken: true, appPassword: id });
+    return sendJson(res, 200, { status: 'authenticated', token: made.cookie, expires_at: iso(made.session.expiresAt) });
+  }
   const deviceToken = str(b, 'device_token', 512);
   const deviceId = deviceToken ? app.core.deviceCookies.verify(deviceToken) : undefined;
   const outcome = await app.core.signIn.password(username, password, info(app, req, ctx, deviceId));

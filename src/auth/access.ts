@@ -1,12 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiClientAuthenticator } from '../apiclients/index.js';
 import { isPortcullisError } from '../errors/index.js';
-import type { AccessPolicy, Decision } from '../policy/rules.js';
+import { parseAuthorization } from '../apiclients/credentials.js';
+import type { AccessPolicy, AccessRequest as PolicyRequest, Decision } from '../policy/rules.js';
 import type { CookieSigner } from '../session/cookie.js';
 import type { SessionData } from '../session/sessions.js';
 import type { Clock } from '../util/clock.js';
 import { bearerToken, type FoundSession, type SessionLookup } from './session-lookup.js';
 import type { Subject } from './subject.js';
+import type { AppPasswords } from './app-passwords.js';
 
 export interface AccessRequest {
   headers: IncomingHttpHeaders;
@@ -41,7 +43,8 @@ export function hasFactor(s: SessionData, methods: readonly string[], maxAge: nu
   return s.factors.some((f) => methods.includes(f.method) && (maxAge === undefined || now - f.at <= maxAge));
 }
 
-const NO_STRIP: readonly string[] = [];
+const NO_STRIP: readonly string[] = Object.freeze([]);
+const STRIP_AUTHORIZATION: readonly string[] = Object.freeze(['authorization']);
 
 export interface AccessDeps {
   policy: AccessPolicy;
@@ -51,6 +54,8 @@ export interface AccessDeps {
   clock: Clock;
   /** The `amr` value of a completed second-factor method (factors registry). */
   amr: (method: string) => string | undefined;
+  /** Users' app passwords, checked only where a rule says `app_passwords: true`. */
+  appPasswords?: Pick<AppPasswords, 'check' | 'failed'>;
 }
 
 /**
@@ -59,12 +64,19 @@ export interface AccessDeps {
  * again with the subject. Any store error means no access (fail closed). Built once per config.
  */
 export class AccessDecider {
-  constructor(private readonly d: AccessDeps) {}
+  /** The two answers of credentialStrip, made once (the proxy caches its header sets by array identity). */
+  private readonly stripKeys: readonly string[];
+  private readonly stripTokenAndKeys: readonly string[];
+
+  constructor(private readonly d: AccessDeps) {
+    const keys = d.apiClients.credentialHeaders;
+    this.stripKeys = keys.length === 0 ? NO_STRIP : Object.freeze([...keys]);
+    this.stripTokenAndKeys = Object.freeze(['authorization', ...keys]);
+  }
 
   /** What to remove when no API client matched: a gateway token, and API-key headers no client keeps. */
   private credentialStrip(gatewayToken: readonly string[]): readonly string[] {
-    const keys = this.d.apiClients.credentialHeaders;
-    return keys.length === 0 ? gatewayToken : [...gatewayToken, ...keys];
+    return gatewayToken.length === 0 ? this.stripKeys : this.stripTokenAndKeys;
   }
 
   /**
@@ -73,7 +85,7 @@ export class AccessDecider {
    */
   private tokenStrip(headers: IncomingHttpHeaders): readonly string[] {
     const token = bearerToken(headers);
-    return token !== undefined && this.d.signer.verify(token) !== undefined ? ['authorization'] : NO_STRIP;
+    return token !== undefined && this.d.signer.verify(token) !== undefined ? STRIP_AUTHORIZATION : NO_STRIP;
   }
 
   subjectOf(id: string, s: SessionData): Subject {
@@ -88,13 +100,42 @@ export class AccessDecider {
     return { user: s.user, groups: s.groups, email: s.email, name: s.displayName, method, amr, cacheKey: id, ...(s.idp ? { idp: s.idp.name } : {}) };
   }
 
+  /**
+   * HTTP Basic credentials where a rule allows app passwords: the user's app password lets the request
+   * in (never forwarded upstream); a blocked user or client gets 429 whatever the secret; anything else
+   * goes on to the API clients (`missed` names the user whose guess counts as failed if nothing accepts it).
+   */
+  private async appPassword(input: AccessRequest, base: Omit<PolicyRequest, 'subject'>): Promise<AccessResult | { missed?: string }> {
+    const apps = this.d.appPasswords;
+    if (!apps) return {};
+    const auth = parseAuthorization(input.headers);
+    if (auth.scheme !== 'basic') return {};
+    let hit;
+    try {
+      hit = await apps.check(auth.user, auth.password, { clientIp: input.clientIp, requestId: input.requestId ?? '' });
+    } catch (err) {
+      if (isPortcullisError(err, 'PORTCULLIS_ERR_RATE_LIMITED')) return { kind: 'client_denied', status: 429, reason: 'rate_limited', retryAfter: Number(err.details.retry_after ?? 60) * 1000 };
+      if (isPortcullisError(err, 'PORTCULLIS_ERR_STORE_UNAVAILABLE') || isPortcullisError(err, 'PORTCULLIS_ERR_DIRECTORY_UNAVAILABLE')) return { kind: 'unavailable' };
+      throw err;
+    }
+    if (!hit) return { missed: auth.user };
+    const { user } = hit;
+    const d = this.d.policy.decide({ ...base, subject: { user: user.username, groups: user.groups } });
+    if (d.policy === 'deny' || !d.appPasswords) return { kind: 'deny' };
+    const subject: Subject = { user: user.username, groups: user.groups, email: user.email, name: user.displayName, method: 'app_password', amr: ['pwd'], cacheKey: `app:${user.username}:${hit.id}` };
+    // The app password itself is in Authorization: never forwarded.
+    return { kind: 'allow', subject, strip: this.credentialStrip(STRIP_AUTHORIZATION), decision: d };
+  }
+
   async decide(input: AccessRequest): Promise<AccessResult> {
     const { policy, lookup, apiClients, clock } = this.d;
     const base = { host: input.host, path: input.path, method: input.method, clientIp: input.clientIp };
     const anon = policy.decide(base);
     if (anon.policy === 'deny') return { kind: 'deny' };
-    const gatewayToken = this.tokenStrip(input.headers);
-    if (anon.policy === 'bypass' && !anon.needsSubject) return { kind: 'allow', strip: this.credentialStrip(gatewayToken), decision: anon };
+    // Whether a gateway token in Authorization must be stripped: an HMAC check, done only when needed.
+    let tokenStripped: readonly string[] | undefined;
+    const gatewayToken = (): readonly string[] => (tokenStripped ??= this.tokenStrip(input.headers));
+    if (anon.policy === 'bypass' && !anon.needsSubject) return { kind: 'allow', strip: this.credentialStrip(gatewayToken()), decision: anon };
 
     let found: FoundSession | undefined;
     try {
@@ -110,9 +151,13 @@ export class AccessDecider {
       // The rules decide alike for everyone unless a rule naming users or groups matched (needsSubject):
       // only then is the walk worth doing again with the subject.
       const d = anon.needsSubject ? policy.decide({ ...base, subject: { user: s.user, groups: s.groups } }) : anon;
-      const strip = this.credentialStrip(found.viaBearer ? ['authorization'] : gatewayToken);
+      // Found through the bearer token: its signature was just checked, the header goes.
+      const strip = this.credentialStrip(found.viaBearer ? STRIP_AUTHORIZATION : gatewayToken());
       if (d.policy === 'deny') return { kind: 'deny' };
+      // A token made from an app password is good only where app passwords are (issue 16).
+      if (s.appPassword !== undefined && !d.appPasswords) return { kind: 'deny' };
       if (d.policy === 'bypass' || d.policy === 'one_factor') return { kind: 'allow', subject, session: found, strip, decision: d };
+      if (s.appPassword !== undefined) return { kind: 'allow', subject, session: found, strip, decision: d };
       if (s.level !== 'two_factor') return { kind: 'second_factor', session: found };
       if (d.requireFactor && !s.secondFactorExempt) {
         if (!hasFactor(s, d.requireFactor, d.maxAuthAge, clock.now())) return { kind: 'reauth', session: found, methods: d.requireFactor };
@@ -123,7 +168,11 @@ export class AccessDecider {
       return { kind: 'allow', subject, session: found, strip, decision: d };
     }
 
+    const app = anon.appPasswords ? await this.appPassword(input, base) : undefined;
+    if (app && 'kind' in app) return app;
     const client = await apiClients.authenticate({ headers: input.headers, clientIp: input.clientIp, upstream: input.upstream, requestId: input.requestId });
+    // Basic credentials that were neither an app password nor an API client's: a failed password guess.
+    if (client.kind !== 'ok' && app?.missed !== undefined) await this.d.appPasswords?.failed(app.missed, { clientIp: input.clientIp, requestId: input.requestId ?? '' });
     // A wrong Basic password is answered as no credential (the same answer as for an unlisted user).
     if (client.kind === 'denied' && client.asMissing) return { kind: 'unauthenticated' };
     if (client.kind === 'denied') return { kind: 'client_denied', status: client.status, reason: client.reason, retryAfter: client.retryAfter };
@@ -131,9 +180,10 @@ export class AccessDecider {
       const d = policy.decide({ ...base, subject: { user: client.subject, groups: client.groups } });
       if (d.policy === 'deny') return { kind: 'deny' };
       const subject: Subject = { user: client.subject, groups: client.groups, method: client.method, amr: [client.method], cacheKey: `client:${client.client}:${client.subject}` };
-      return { kind: 'allow', subject, strip: gatewayToken.length ? [...client.stripHeaders, ...gatewayToken] : client.stripHeaders, decision: d };
+      const token = gatewayToken();
+      return { kind: 'allow', subject, strip: token.length ? [...client.stripHeaders, ...token] : client.stripHeaders, decision: d };
     }
-    if (anon.policy === 'bypass') return { kind: 'allow', strip: this.credentialStrip(gatewayToken), decision: anon };
+    if (anon.policy === 'bypass') return { kind: 'allow', strip: this.credentialStrip(gatewayToken()), decision: anon };
     return { kind: 'unauthenticated' };
   }
 }

@@ -41,6 +41,10 @@ import { ReportLinks } from './report-links.js';
 import { UserRevocation } from './revocation.js';
 import { SecondStep } from './second-step.js';
 import { SessionLookup } from './session-lookup.js';
+import { AppPasswords } from './app-passwords.js';
+import type { EndReason } from './revocation.js';
+
+const APP_PASSWORDS_END: ReadonlySet<EndReason> = new Set(['password_changed', 'locked', 'reported', 'operator', 'disabled', 'removed']);
 import { SignIn } from './signin.js';
 
 export interface CoreOptions {
@@ -91,6 +95,7 @@ export interface AuthCore {
   readonly flows: FlowStore;
   readonly notices: Notices;
   readonly passwords: Passwords;
+  readonly appPasswords: AppPasswords;
   readonly signIn: SignIn;
   readonly secondStep: SecondStep;
   readonly enrolment: Enrolment;
@@ -134,17 +139,21 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
   const passwords = new Passwords({ directory, regulator, metrics, notices, clock });
   const revocation = new UserRevocation({ sessions, devices, grace, forgetPassword: (u) => passwords.forget(u) });
   const connections = liveConnections(sessions, cfg.session, clock, metrics);
+  const appPasswords = new AppPasswords({ store, keyring, clock, config, regulator, directory, notices, sessions });
+  // App passwords end with the password, a lock, a report, an operator's revocation or the account itself.
+  revocation.alsoRevoke((user, reason) => (APP_PASSWORDS_END.has(reason) ? appPasswords.removeAll(user) : Promise.resolve()));
   // `disabled: true` in the users file: sessions are none at once on lookup, and the reload ends them everywhere.
   // A user removed from the file (and known to no other directory) is ended the same way.
   const usersFile = chain.directories.find((d): d is FileDirectory => d instanceof FileDirectory);
-  usersFile?.on('reload', (e: { disabled?: string[]; removed?: string[] }) => {
-    const end = (user: string, reason: 'disabled' | 'removed'): void => {
+  usersFile?.on('reload', (e: { disabled?: string[]; removed?: string[]; passwordChanged?: string[] }) => {
+    const end = (user: string, reason: 'disabled' | 'removed' | 'password_changed'): void => {
       revocation.endEverythingOfUser(user, reason).then(
         (ended) => notices.audit({ clientIp: 'users-file', requestId: '' }, 'sessions_revoked', user, 'success', reason, { method: 'directory', count: ended.sessions, devices: ended.devices }),
         (err: unknown) => logger.error({ err: { message: (err as Error).message }, user }, `ending the sessions of a ${reason} user failed`),
       );
     };
     for (const user of e.disabled ?? []) end(user, 'disabled');
+    for (const user of e.passwordChanged ?? []) if (!(e.disabled ?? []).includes(user)) end(user, 'password_changed');
     for (const user of e.removed ?? []) {
       directory.lookup(user).then(
         (still) => (still ? undefined : end(user, 'removed')),
@@ -181,6 +190,7 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
     flows,
     notices,
     passwords,
+    appPasswords,
     signIn,
     secondStep,
     enrolment: new Enrolment({ config, clock, metrics, notices, store, directory, regulator, passwords, factors, totp, recovery: recoveryCodes, codes, sessions, grace }),

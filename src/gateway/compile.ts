@@ -40,7 +40,7 @@ function hstsValue(config: Readonly<Config>): string | undefined {
 }
 
 /** Builds everything that depends only on the config. Throws with a clear message when a referenced file is unusable. */
-export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'passwords' | 'logger' | 'clock' | 'lookup' | 'sessions' | 'factors'>): Compiled {
+export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'passwords' | 'logger' | 'clock' | 'lookup' | 'sessions' | 'factors' | 'appPasswords'>): Compiled {
   const prefix = config.server.portal_prefix;
   const policy = compileAccess(config.access, { portalPrefix: prefix });
   const apiClients = compileApiClients(config.api_clients, { passwords: core.passwords, logger: core.logger, clock: core.clock });
@@ -50,7 +50,7 @@ export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'password
   return {
     config,
     policy,
-    access: new AccessDecider({ policy, apiClients, lookup: core.lookup, signer: core.sessions.signer, clock: core.clock, amr: (m) => core.factors.amr(m) }),
+    access: new AccessDecider({ policy, apiClients, lookup: core.lookup, signer: core.sessions.signer, clock: core.clock, amr: (m) => core.factors.amr(m), appPasswords: core.appPasswords }),
     router: new UpstreamRouter(config.upstreams),
     proxy: new Proxy({ errorPages }),
     apiClients,

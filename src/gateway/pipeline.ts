@@ -72,6 +72,19 @@ export function sendFailure(req: IncomingMessage, res: ServerResponse, err: unkn
   sendError(req, res, 500, 'internal', 'Internal error', requestId, undefined, gw.errorPages);
 }
 
+/**
+ * The config's strip list plus a decision's (the same few arrays every time): made once per pair, so the
+ * proxy's header sets — cached by array identity — are built once too, not per request.
+ */
+const combined = new WeakMap<readonly string[], WeakMap<readonly string[], readonly string[]>>();
+function combinedStrip(compiled: Compiled, strip: readonly string[]): readonly string[] {
+  let byStrip = combined.get(compiled.stripHeaders);
+  if (!byStrip) combined.set(compiled.stripHeaders, (byStrip = new WeakMap()));
+  let list = byStrip.get(strip);
+  if (!list) byStrip.set(strip, (list = Object.freeze([...compiled.stripHeaders, ...strip])));
+  return list;
+}
+
 /** Stage 5: what the proxy needs to forward — the authorised path, identity set, client copies and gateway cookies stripped. */
 function proxyContext(compiled: Compiled, upstream: Upstream, ctx: RequestContext, setHeaders: Record<string, string>, strip: readonly string[]): ProxyContext {
   return {
@@ -80,7 +93,7 @@ function proxyContext(compiled: Compiled, upstream: Upstream, ctx: RequestContex
     requestId: ctx.requestId,
     client: ctx.client,
     setHeaders,
-    stripHeaders: strip.length ? [...compiled.stripHeaders, ...strip] : compiled.stripHeaders,
+    stripHeaders: strip.length ? combinedStrip(compiled, strip) : compiled.stripHeaders,
     stripCookies: compiled.stripCookies,
   };
 }

@@ -29,6 +29,8 @@ export interface Decision {
   maxAuthAge?: number;
   /** Step-up that knows the factor (`require_factor`): the second factor must be one of these methods. */
   requireFactor?: readonly string[];
+  /** `app_passwords: true`: a user's app password also passes. */
+  appPasswords?: boolean;
   /** Anonymous request that matched a rule with users/groups: sign in, then decide again. */
   needsSubject?: boolean;
 }
@@ -83,6 +85,7 @@ function compileRule(rule: RuleConfig, index: number, caseInsensitive: boolean):
     const hasSubject = (rule.users?.length ?? 0) > 0 || (rule.groups?.length ?? 0) > 0;
     const base: Decision = { policy: rule.policy, rule: index };
     if (rule.max_auth_age !== undefined && rule.max_auth_age > 0) base.maxAuthAge = rule.max_auth_age;
+    if (rule.app_passwords) base.appPasswords = true;
     if (rule.require_factor?.length) base.requireFactor = Object.freeze([...new Set(rule.require_factor)]);
     const compiled: CompiledRule = {
       index,

@@ -4,17 +4,18 @@ import type { FoundSession } from '../auth/session-lookup.js';
 import { maskEmail, maskPhone } from '../delivery/mask.js';
 import type { RequestContext } from '../http/context.js';
 import { readForm } from '../http/body.js';
+import { isPortcullisError } from '../errors/index.js';
 import type { UserRecord } from '../users/directory.js';
 import type { PortalApp } from './app.js';
 import { verifyCsrf } from './csrf.js';
 import { dispatchTable, type MethodTable, type PageHandler } from './dispatch.js';
 import { csrfRejected, deviceIdOf, loginUrl, rdQuery, renderPage, requestInfo, seeOther, sessionView, stepUpFirst } from './page.js';
-import { accountPage, type AccountModel } from './views/account.js';
+import { accountPage, appPasswordCreatedPage, type AccountModel } from './views/account.js';
 
 const LAST_METHOD_NOTICE = 'This is your last verification method and your organisation requires two-step verification. Add another method before you remove this one.';
 
 /** Notices the account page shows from its `notice` query parameter. */
-const NOTICES: ReadonlySet<string> = new Set(['method_added', 'method_removed', 'device_removed', 'session_removed', 'recovery_codes_generated', 'second_factor_enabled', 'second_factor_disabled', 'password_set']);
+const NOTICES: ReadonlySet<string> = new Set(['method_added', 'method_removed', 'device_removed', 'session_removed', 'recovery_codes_generated', 'second_factor_enabled', 'second_factor_disabled', 'password_set', 'app_password_removed']);
 
 interface Signed {
   found: FoundSession;
@@ -64,7 +65,12 @@ function model(app: PortalApp, o: AccountOverview, notice?: string): AccountMode
 
 async function show(app: PortalApp, req: IncomingMessage, res: ServerResponse, s: Signed, status: number, notice?: string): Promise<void> {
   const overview = await app.core.account.overview(s.user, s.found, deviceIdOf(app, req));
-  renderPage(res, status, accountPage(sessionView(app, req, s.found.session), model(app, overview, notice)));
+  const m = model(app, overview, notice);
+  if (app.core.appPasswords.enabled) {
+    const list = await app.core.appPasswords.list(s.user.username);
+    m.appPasswords = list.map((a) => ({ id: a.id, name: a.name, createdAt: new Date(a.createdAt).toISOString(), ...(a.lastUsedAt ? { lastUsedAt: new Date(a.lastUsedAt).toISOString() } : {}), ...(a.lastIp ? { lastIp: a.lastIp } : {}) }));
+  }
+  renderPage(res, status, accountPage(sessionView(app, req, s.found.session), m));
 }
 
 async function getAccount(app: PortalApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
@@ -111,6 +117,25 @@ const routes: Record<string, MethodTable> = {
     POST: action(async (app, req, res, ctx, s, form) => {
       const removed = await app.core.account.removeSession(s.user, form.get('id') ?? '', s.found, requestInfo(app, req, ctx));
       backTo(app, res, removed ? 'session_removed' : undefined);
+    }),
+  },
+  '/app-passwords': {
+    POST: action(async (app, req, res, ctx, s, form) => {
+      const name = form.get('name') ?? '';
+      try {
+        const made = await app.core.appPasswords.create(s.user, name, requestInfo(app, req, ctx));
+        // Shown once, never stored: the page must not be kept by a cache.
+        renderPage(res, 200, appPasswordCreatedPage(sessionView(app, req, s.found.session), { name: name.trim().slice(0, 60), secret: made.secret }), { 'cache-control': 'no-store' });
+      } catch (err) {
+        if (!isPortcullisError(err, 'PORTCULLIS_ERR_BAD_REQUEST')) throw err;
+        await show(app, req, res, s, 400, err.message);
+      }
+    }),
+  },
+  '/app-passwords/remove': {
+    POST: action(async (app, req, res, ctx, s, form) => {
+      const removed = await app.core.appPasswords.remove(s.user.username, form.get('id') ?? '', requestInfo(app, req, ctx));
+      backTo(app, res, removed ? 'app_password_removed' : undefined);
     }),
   },
   '/second-factor/disable': {

@@ -122,8 +122,10 @@ export class FileDirectory extends EventEmitter implements OutcomeDirectory {
     this.lastText = text;
     const disabled = [...users].filter(([name, u]) => u.disabled && before.get(name)?.disabled !== true).map(([name]) => name);
     const removed = [...before.keys()].filter((name) => !users.has(name));
+    // A new password hash is a password change: what was tied to the old one (app passwords) ends.
+    const passwordChanged = [...users].filter(([name, u]) => before.has(name) && before.get(name)!.password !== u.password).map(([name]) => name);
     this.logger.info({ file: this.path, users: users.size }, 'users file reloaded');
-    this.emit('reload', { users: users.size, disabled, removed });
+    this.emit('reload', { users: users.size, disabled, removed, passwordChanged });
     return true;
   }
 

@@ -30,6 +30,7 @@ export const SCHEMAS = {
       username: str(),
       password: str(),
       device_token: str('The device_token a previous /verify returned with remember_device: on a trusted device no code is asked.'),
+      app_password: { type: 'boolean', description: 'The password is one of the user\'s app passwords (second_factor.app_passwords): no second step; the token passes only rules with app_passwords: true.' },
     },
     required: ['username', 'password'],
     additionalProperties: false,

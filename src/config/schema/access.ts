@@ -21,6 +21,8 @@ export const ruleSchema = z.strictObject({
    * (within `max_auth_age` when that is set too); a session verified another way is asked for one.
    */
   require_factor: z.array(factorMethod).min(1).optional(),
+  /** A user's app password (HTTP Basic, or a token from the API login with `app_password: true`) also passes here. */
+  app_passwords: z.boolean().optional(),
 });
 export type RuleConfig = z.infer<typeof ruleSchema>;
 

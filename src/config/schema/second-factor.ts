@@ -50,6 +50,18 @@ export const secondFactorSchema = z
     /** Addresses told by email when a user reports "this wasn't me" (SPEC §2). */
     notify_operators: z.array(z.string().regex(/^[^\s@<>]{1,64}@[^\s@<>]{1,255}$/, 'must be an email address')).default([]),
     /**
+     * App passwords for legacy mobile apps that can only send a username and password (HTTP Basic or
+     * the JSON API's login with `app_password: true`): accepted only by rules with `app_passwords: true`.
+     */
+    app_passwords: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        max_per_user: z.number().int().min(1).max(50).default(10),
+        /** An app password ends this long after it was made; 0 = never (it still ends with the password). */
+        lifetime: duration().prefault('365d'),
+      })
+      .prefault({}),
+    /**
      * Changes to the user's own credentials (add or remove a method, a destination, new recovery codes,
      * forget devices, end sessions, app passwords) need a second factor younger than this; 0 = off.
      */

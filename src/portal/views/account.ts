@@ -16,6 +16,8 @@ export interface AccountModel {
   canOptIn: boolean;
   /** A notice key (`method_removed`, `device_removed`, `session_removed`, ...) or a plain text. */
   notice?: string;
+  /** App passwords (`second_factor.app_passwords.enabled`): the user's, newest last. */
+  appPasswords?: Array<{ id: string; name: string; createdAt: string; lastUsedAt?: string; lastIp?: string }>;
   /** Methods the user may add (links to /enroll/<type>); default totp, email, sms, webauthn. */
   enrollable?: Array<'totp' | 'email' | 'sms' | 'webauthn'>;
 }
@@ -29,6 +31,7 @@ const NOTICES = new Set([
   'second_factor_enabled',
   'second_factor_disabled',
   'password_set',
+  'app_password_removed',
 ]);
 
 function noticeText(ctx: ViewContext, notice: string): string {
@@ -157,6 +160,17 @@ ${m.canOptIn ? html`<p class="panel__note">${t.t('account.second_factor.off')} <
       })}</ul>`
     : html`<p class="empty">${t.t('account.sessions.none')}</p>`;
 
+  const appPasswords = m.appPasswords
+    ? html`<p class="panel__intro">${t.t('account.app_passwords.hint')}</p>${
+        m.appPasswords.length
+          ? html`<ul class="rows">${m.appPasswords.map(
+              (a) =>
+                html`<li class="row"><div class="row__main"><span class="row__title">${a.name}</span><span class="row__detail">${t.t('account.app_passwords.created')} ${timeEl(ctx, a.createdAt)}</span><span class="row__detail">${a.lastUsedAt ? html`${t.t('account.last_used')} ${timeEl(ctx, a.lastUsedAt)}${a.lastIp ? html` · ${a.lastIp}` : ''}` : t.t('account.app_passwords.unused')}</span></div>${removeForm(ctx, '/account/app-passwords/remove', a.id, t.t('common.remove'), a.name)}</li>`,
+            )}</ul>`
+          : html`<p class="empty">${t.t('account.app_passwords.none')}</p>`
+      }${postForm(ctx, `${p}/account/app-passwords`, html`<label class="field"><span class="field__label">${t.t('account.app_passwords.name')}</span><input class="input" name="name" maxlength="60" required autocomplete="off"></label><button class="button button--small" type="submit">${t.t('account.app_passwords.create')}</button>`, { className: 'inline-form' })}`
+    : undefined;
+
   const logout = html`<div class="signout">
 ${postForm(ctx, `${p}/logout`, html`<button class="button button--primary" type="submit">${t.t('account.logout')}</button>`, { className: 'inline-form' })}
 ${confirmed(ctx, 'confirm-everywhere', `${p}/logout?everywhere=1`, t.t('account.logout_everywhere'), 'button button--danger', t.t('signout.everywhere.title'), t.t('signout.everywhere.text'), postForm(ctx, `${p}/logout?everywhere=1`, html`<button class="button button--danger" type="submit">${t.t('account.logout_everywhere')}</button>`, { className: 'inline-form' }))}
@@ -170,6 +184,7 @@ ${section('profile-title', t.t('account.profile'), profile)}
 ${section('methods-title', t.t('account.methods'), html`${methods}${actions}`)}
 ${section('devices-title', t.t('account.devices'), html`<p class="panel__intro">${t.t('account.devices.hint')}</p>${devices}`)}
 ${section('sessions-title', t.t('account.sessions'), sessions)}
+${appPasswords ? section('app-passwords-title', t.t('account.app_passwords'), appPasswords) : ''}
 ${section('signout-title', t.t('account.signout'), logout)}
 </div>`;
   return layout(ctx, title, body, { wide: true });
@@ -210,6 +225,25 @@ ${pageHead(title, t.t('recovery_codes.confirm.text'))}
 ${m.remaining !== undefined ? html`<p class="hint">${t.t('recovery_codes.confirm.remaining', { count: m.remaining })}</p>` : ''}
 ${postForm(ctx, `${ctx.prefix}/enroll/recovery-codes`, html`<button class="button button--primary button--block" type="submit">${t.t('recovery_codes.confirm.submit')}</button>`, { className: 'stack' })}
 <p class="card__foot"><a href="${safeHref(m.cancel)}">${t.t('common.cancel')}</a></p>
+</div>`;
+  return layout(ctx, title, body);
+}
+
+export interface AppPasswordCreatedModel {
+  name: string;
+  secret: string;
+}
+
+/** The new app password, shown once: the user types it into the app now. */
+export function appPasswordCreatedPage(ctx: ViewContext, m: AppPasswordCreatedModel): string {
+  const t = ctx.t;
+  const title = t.t('account.app_passwords.shown.title');
+  const body = html`<div class="card">
+${pageHead(title)}
+<p>${t.t('account.app_passwords.shown.text', { name: m.name })}</p>
+<p><code id="app-password" class="secret">${m.secret}</code></p>
+<p class="panel__note">${t.t('account.app_passwords.shown.once')}</p>
+<p><a class="button button--primary" href="${ctx.prefix}/account">${t.t('account.app_passwords.shown.done')}</a></p>
 </div>`;
   return layout(ctx, title, body);
 }
