@@ -207,6 +207,7 @@ export async function startGateway(root: string, name: string, upstream: string,
   listen: 127.0.0.1:${port}
   workers: ${o.workers ?? 1}
   trusted_proxies: [127.0.0.1/32]
+  limits: {max_websockets_per_client: 20000}
 admin:
   listen: ""
 session:
@@ -220,6 +221,8 @@ regulation:
 upstreams:
   - name: bench
     url: ${upstream}
+    # 10k idle WebSockets from one client: above the per-upstream and per-client caps' defaults (256).
+    max_connections: 20000
 access:
   default_policy: two_factor
   rules:

@@ -36,6 +36,19 @@ export type AccessResult =
 export type Refusal = Exclude<AccessResult, { kind: 'allow' }>;
 
 /**
+ * A browser session is bound to the host it was issued on (issue 17 #3): a cookie from vms.example.com is
+ * not accepted on other.example.com, unless both lie within the configured cookie domain. Sessions issued
+ * before hosts were recorded, and bearer tokens (apps, no ambient cookie), are not bound.
+ */
+export function boundHost(sessionHost: string | undefined, requestHost: string, cookieDomain: string): boolean {
+  if (sessionHost === undefined || sessionHost === requestHost) return true;
+  const domain = cookieDomain.replace(/^\./, '').toLowerCase();
+  if (!domain) return false;
+  const within = (h: string) => h === domain || h.endsWith(`.${domain}`);
+  return within(sessionHost) && within(requestHost);
+}
+
+/**
  * Whether the session passed one of `methods` as a second factor (within `maxAge` when given). A trusted
  * device or a password is never one: `require_factor` asks for the factor itself.
  */
@@ -54,6 +67,8 @@ export interface AccessDeps {
   clock: Clock;
   /** The `amr` value of a completed second-factor method (factors registry). */
   amr: (method: string) => string | undefined;
+  /** `session.cookie.domain` ('' = host-only cookies): a cookie session is good on its own host or within this domain. */
+  cookieDomain?: string;
   /** Users' app passwords, checked only where a rule says `app_passwords: true`. */
   appPasswords?: Pick<AppPasswords, 'check' | 'failed'>;
 }
@@ -144,6 +159,9 @@ export class AccessDecider {
       if (isPortcullisError(err, 'PORTCULLIS_ERR_STORE_UNAVAILABLE')) return { kind: 'unavailable' };
       throw err;
     }
+
+    // A cookie session presented on a host it was not issued for is none (the request may still carry an API credential).
+    if (found && !found.viaBearer && !boundHost(found.session.host, input.host.toLowerCase(), this.d.cookieDomain ?? '')) found = undefined;
 
     if (found) {
       const s = found.session;

@@ -18,6 +18,8 @@ export interface IssueOptions {
   enrol?: FactorMethod | undefined;
   /** The session being replaced: ids rotate at every change of authentication level. */
   replace?: string | undefined;
+  /** The host the browser signed in on: the cookie is good only there (or within the configured cookie domain). */
+  host?: string | undefined;
   /** Made from this app password (its id): the session is good only where app passwords are. */
   appPassword?: string | undefined;
   /** Signed in through this identity provider instead of a password (the first factor is then `oidc`). */
@@ -48,6 +50,7 @@ export async function issueSession(sessions: SessionManager, user: UserRecord, o
     ...(o.flow ? { flow: o.flow } : {}),
     ...(o.enrol ? { enrol: o.enrol } : {}),
     ...(o.appPassword ? { appPassword: o.appPassword } : {}),
+    ...(o.host ? { host: o.host.toLowerCase() } : {}),
     ...(o.idp ? { idp: { name: o.idp.name, amr: [...o.idp.amr], ...(o.idp.acr !== undefined ? { acr: o.idp.acr } : {}) } } : {}),
   });
 }

@@ -81,7 +81,7 @@ async function callback(app: PortalApp, req: IncomingMessage, res: ServerRespons
   const rd = safeRd(app, ctx, outcome.rd);
   const { step, idp } = outcome;
   const previous = await core.lookup.find(req.headers).catch(() => undefined);
-  const base = { now: core.clock.now(), deviceId, clientIp: ctx.client.ip, userAgent: userAgent(req), replace: previous?.id, idp };
+  const base = { now: core.clock.now(), deviceId, clientIp: ctx.client.ip, userAgent: userAgent(req), replace: previous?.id, idp, host: ctx.hostname };
   if (step.kind === 'authenticated') {
     const made = await issueSession(core.sessions, step.user, { ...base, level: 'two_factor', factors: step.via === 'exempt' ? [] : [step.via], exempt: step.via === 'exempt' });
     setSessionCookie(app, res, ctx, made.cookie, made.session);

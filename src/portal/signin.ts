@@ -74,7 +74,7 @@ export async function postLogin(app: PortalApp, req: IncomingMessage, res: Serve
     return showLogin(app, req, res, ctx, e.status, { rd, username, error: e.error, ...(e.retryAfter ? { retryAfter: e.retryAfter } : {}) }, e.retryAfter ? { 'retry-after': String(e.retryAfter) } : {});
   }
   const previous = await core.lookup.find(req.headers).catch(() => undefined);
-  const base = { now: core.clock.now(), deviceId, clientIp: ctx.client.ip, userAgent: userAgent(req), replace: previous?.id };
+  const base = { now: core.clock.now(), deviceId, clientIp: ctx.client.ip, userAgent: userAgent(req), replace: previous?.id, host: ctx.hostname };
   if (outcome.kind === 'authenticated') {
     const made = await issueSession(core.sessions, outcome.user, { ...base, level: 'two_factor', factors: outcome.via === 'exempt' ? [] : [outcome.via], exempt: outcome.via === 'exempt' });
     setSessionCookie(app, res, ctx, made.cookie, made.session);

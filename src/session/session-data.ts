@@ -28,6 +28,8 @@ export interface SessionData {
   flow?: string | undefined;
   /** A method the user must enrol before the second step can be done. */
   enrol?: string | undefined;
+  /** The host (lower case, no port) a browser session was issued on; see auth/access.ts `boundHost`. */
+  host?: string;
   /** Made by the API login with an app password (its id): valid only on rules with `app_passwords: true`. */
   appPassword?: string;
   /** Signed in through an identity provider (instead of a password): its name and what its ID token said. */

@@ -216,3 +216,33 @@ void t.test('WebSockets: upstreams[].max_connections and server.limits.max_webso
   t.equal(stack.upstream.wsConnections, before, 'the refused upgrade never reached the upstream');
   for (const s of [...open, a, b]) s.ws?.close();
 });
+
+void t.test('a session cookie is bound to the host it was issued on, or to the configured cookie domain; bearer tokens are not', async (t) => {
+  const status = async (stack: Stack, host: string, headers: Record<string, string>) => {
+    const res = await request(`${stack.url}/cams`, { headers: { host, accept: 'application/json', ...headers } });
+    await res.body.dump();
+    return res.statusCode;
+  };
+  const signInOn = async (stack: Stack, host: string) => {
+    const b = new Browser(stack.url, { host });
+    await b.get('/_gateway/login');
+    const res = await b.post('/_gateway/login', { username: 'svc', password: 'svc-password-1', csrf: b.csrf(), rd: '/' });
+    if (res.status !== 303) throw new Error(`sign-in answered ${res.status}`);
+    return `portcullis_session=${b.cookies.get('portcullis_session')!}`;
+  };
+  const hostOnly = await startStack();
+  t.teardown(() => hostOnly.close());
+  const cookie = await signInOn(hostOnly, 'vms.example.com');
+  t.equal(await status(hostOnly, 'vms.example.com', { cookie }), 200, 'the host it was issued on');
+  t.equal(await status(hostOnly, 'VMS.example.com:8080', { cookie }), 200, 'case and port do not matter');
+  t.equal(await status(hostOnly, 'other.example.com', { cookie }), 401, 'another host served by the same gateway');
+  const token = (await new Browser(hostOnly.url, { host: 'vms.example.com' }).json('/_gateway/api/v1/login', { username: 'svc', password: 'svc-password-1' })).json<{ token: string }>().token;
+  t.equal(await status(hostOnly, 'other.example.com', { authorization: `Bearer ${token}` }), 200, 'a bearer token is not bound');
+
+  const shared = await startStack({ config: { session: { store: 'memory', secret: 'test-session-secret-0123456789-abcdefghijklmnop', cookie: { domain: '.example.com' } } } });
+  t.teardown(() => shared.close());
+  const domainCookie = await signInOn(shared, 'vms.example.com');
+  t.equal(await status(shared, 'other.example.com', { cookie: domainCookie }), 200, 'within the shared cookie domain');
+  t.equal(await status(shared, 'example.com', { cookie: domainCookie }), 200, 'the domain itself');
+  t.equal(await status(shared, 'example.com.evil.test', { cookie: domainCookie }), 401, 'outside it');
+});

@@ -14,7 +14,7 @@ import { SECRET, startStack, type Stack } from '../fixtures/gateway.js';
 import { Keyring } from '../../src/keys/keyring.js';
 import { signer } from '../../src/session/cookie.js';
 import type { ManualClock } from '../../src/util/clock.js';
-import { ENTRANCES, passed, through } from './tables.js';
+import { ENTRANCES, HOST, passed, through } from './tables.js';
 
 const COOKIE = 'portcullis_session';
 
@@ -47,11 +47,11 @@ void t.test('sessions: tampering, fixation and half-signed-in sessions on every 
   const cookie = (value: string): Array<[string, string]> => [['Cookie', `${COOKIE}=${value}`]];
   const bearer = (value: string): Array<[string, string]> => [['Authorization', `Bearer ${value}`]];
 
-  const signedIn = new Browser(stack.url);
+  const signedIn = new Browser(stack.url, { host: HOST });
   await passwordOnly(signedIn);
   await secondStep(stack, signedIn);
   const good = signedIn.cookies.get(COOKIE)!;
-  const token = (await new Browser(stack.url).json('/_gateway/api/v1/login', { username: 'svc', password: 'svc-password-1' })).json<{ token: string }>().token;
+  const token = (await new Browser(stack.url, { host: HOST }).json('/_gateway/api/v1/login', { username: 'svc', password: 'svc-password-1' })).json<{ token: string }>().token;
 
   await t.test('control: the real cookie and the real bearer token pass at every entrance', async (t) => {
     for (const entrance of ENTRANCES) {
@@ -93,19 +93,19 @@ void t.test('sessions: tampering, fixation and half-signed-in sessions on every 
           t.equal(stack.upstream.seen.length, seen, `${entrance} ${how}: the upstream saw nothing`);
         }
       }
-      const api = await new Browser(stack.url).fetch('/_gateway/api/v1/session', { headers: { cookie: `${COOKIE}=${value}` } });
+      const api = await new Browser(stack.url, { host: HOST }).fetch('/_gateway/api/v1/session', { headers: { cookie: `${COOKIE}=${value}` } });
       t.equal(api.status, 401, 'JSON API session: 401');
     });
   }
 
   await t.test('fixation: a planted session id is never the one signed in', async (t) => {
     // An attacker's own pre-sign-in session (bob, password only), planted in the victim's browser.
-    const attacker = new Browser(stack.url);
+    const attacker = new Browser(stack.url, { host: HOST });
     await attacker.get('/_gateway/login');
     await attacker.post('/_gateway/login', { username: 'bob', password: 'bob-password-1', csrf: attacker.csrf(), rd: '/' });
     const planted = attacker.cookies.get(COOKIE)!;
     for (const value of [planted, 'attacker-chosen-value-0123456789abcdef', `${'B'.repeat(43)}.${'C'.repeat(43)}`]) {
-      const victim = new Browser(stack.url);
+      const victim = new Browser(stack.url, { host: HOST });
       victim.cookies.set(COOKIE, value);
       const half = await passwordOnly(victim);
       t.not(half, value, 'the password step issues a new id');
@@ -123,7 +123,7 @@ void t.test('sessions: tampering, fixation and half-signed-in sessions on every 
   });
 
   await t.test('half-signed-in (password only): refused on every route', async (t) => {
-    const b = new Browser(stack.url);
+    const b = new Browser(stack.url, { host: HOST });
     const half = await passwordOnly(b);
     const csrf = b.csrf();
     for (const entrance of ENTRANCES) {
@@ -170,14 +170,14 @@ void t.test('sessions: tampering, fixation and half-signed-in sessions on every 
 
   await t.test('trusted-device cookies: only the exact cookie, for its own user, skips the second step', async (t) => {
     const DEVICE = 'portcullis_device';
-    const b = new Browser(stack.url);
+    const b = new Browser(stack.url, { host: HOST });
     await passwordOnly(b);
     const done = await b.post('/_gateway/verify', { code: aliceCode(stack), csrf: b.csrf(), rd: '/cams', remember_device: '1' });
     t.equal(done.status, 303);
     const device = b.cookies.get(DEVICE)!;
     t.ok(device, 'a device cookie');
     const passwordWith = async (user: string, password: string, value: string) => {
-      const x = new Browser(stack.url);
+      const x = new Browser(stack.url, { host: HOST });
       x.cookies.set(DEVICE, value);
       await x.get('/_gateway/login');
       return (await x.post('/_gateway/login', { username: user, password, csrf: x.csrf(), rd: '/cams' })).location;
