@@ -7,18 +7,22 @@
  *    hung (SIGSTOP) and then down (killed), then back: what each answers, and how long until it recovers.
  *  - sighup: a config reload every 200 ms for 20 s under steady traffic with open WebSockets: non-2xx
  *    answers and dropped WebSockets.
-  *  - soak: N minutes (default 2) of mixed traffic through two instances on one Redis — signed-in requests,
+  *  - sentinel: a master, a replica and three sentinels (real processes); 20 sessions made, the master killed
+ *    under steady traffic: the error window, and how many of the sessions still work after the failover.
+ *  - soak: N minutes (default 2) of mixed traffic through two instances on one Redis — signed-in requests,
  *    downloads, WebSockets, sign-ins — sampled every 10 s: errors, p50/p99, RSS, file descriptors and
  *    the Redis key count.
  */
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { WebSocket } from 'ws';
-import { BENCH_PASSWORD, BENCH_USER, cleanup, note, startGateway, startRedisServer, startRole } from './processes.js';
+import { writeFileSync } from 'node:fs';
+import { BENCH_PASSWORD, BENCH_USER, cleanup, freePort, note, startGateway, startRedisServer, startRole, tempDir } from './processes.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..', '..');
@@ -244,6 +248,80 @@ async function sighupScenario(): Promise<void> {
 | ${reloads} | ${t.latencies.length} | ${non2xx} | ${statuses(t)} | ${pct(t.latencies, 50)} | ${pct(t.latencies, 99)} | ${dropped} | ${echoing} / ${sockets.length} |`);
 }
 
+async function waitPort(port: number, ms = 10_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const up = await new Promise<boolean>((resolve) => {
+      const sock = net.connect(port, '127.0.0.1');
+      sock.once('connect', () => (sock.destroy(), resolve(true)));
+      sock.once('error', () => resolve(false));
+    });
+    if (up) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+async function sentinelScenario(): Promise<void> {
+  const dir = tempDir('portcullis-rel-sentinel-');
+  const [mPort, rPort, s1, s2, s3] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const procs: ReturnType<typeof spawn>[] = [];
+  const redis = (args: string[]) => {
+    const c = spawn('redis-server', args, { stdio: 'ignore' });
+    procs.push(c);
+    return c;
+  };
+  const master = redis(['--port', String(mPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]);
+  redis(['--port', String(rPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--replicaof', '127.0.0.1', String(mPort)]);
+  for (const sp of [s1, s2, s3]) {
+    const conf = path.join(dir, `sentinel-${sp}.conf`);
+    writeFileSync(conf, `port ${sp}\nbind 127.0.0.1\nsentinel monitor portcullis 127.0.0.1 ${mPort} 2\nsentinel down-after-milliseconds portcullis 1000\nsentinel failover-timeout portcullis 10000\nsentinel parallel-syncs portcullis 1\n`);
+    redis([conf, '--sentinel']);
+  }
+  for (const p of [mPort, rPort, s1, s2, s3]) if (!(await waitPort(p))) return note(`sentinel scenario skipped: port ${p} did not open`);
+  await sleep(2000);
+  const origin = await startRole(RUN, 'upstream');
+  const cfgDir = tempDir('portcullis-rel-gw-');
+  const gwPort = await freePort();
+  const { hashPassword } = await import('../src/users/password.js');
+  const users = path.join(cfgDir, 'users.yaml');
+  writeFileSync(users, `users:\n  ${BENCH_USER}:\n    password: "${await hashPassword(BENCH_PASSWORD, 'argon2id')}"\n    second_factor: {enabled: false}\n`);
+  const config = path.join(cfgDir, 'gateway.yaml');
+  writeFileSync(config, `server: {listen: "127.0.0.1:${gwPort}"}\nadmin: {listen: ""}\nlogging: {level: error}\nsession:\n  store: redis\n  secret: "${'r'.repeat(48)}"\n  redis:\n    sentinel: {master_name: portcullis, nodes: ["127.0.0.1:${s1}", "127.0.0.1:${s2}", "127.0.0.1:${s3}"]}\nusers: {file: ${users}}\nregulation: {max_failures: 1000000, max_failures_per_client: 1000000}\nupstreams: [{name: app, url: "${origin.url}"}]\naccess: {default_policy: two_factor}\n`);
+  const gw = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'bin.js'), 'serve', '--config', config], { stdio: 'ignore' });
+  procs.push(gw);
+  const url = `http://127.0.0.1:${gwPort}`;
+  if (!(await waitPort(gwPort))) return note('sentinel scenario skipped: the gateway did not start');
+  const tokens: string[] = [];
+  for (let i = 0; i < 20; i++) tokens.push(await signIn(url));
+  await sleep(2000); // replication is asynchronous: give the replica the sessions made just now
+  const timeline: Array<{ at: number; ok: boolean; key: string }> = [];
+  let t0 = performance.now();
+  const load = setInterval(() => {
+    const at = performance.now();
+    void hit(`${url}/x`, { authorization: `Bearer ${tokens[timeline.length % tokens.length]!}` }).then((r) => timeline.push({ at: at - t0, ok: r.key === '200', key: r.key }));
+  }, 20);
+  await sleep(3000);
+  t0 = performance.now() - 3000;
+  const killedAt = performance.now() - t0;
+  master.kill('SIGKILL');
+  await sleep(20_000);
+  clearInterval(load);
+  await sleep(1000);
+  const failures = timeline.filter((x) => !x.ok);
+  const window = failures.length ? (Math.max(...failures.map((x) => x.at)) - killedAt) / 1000 : 0;
+  let alive = 0;
+  for (const tk of tokens) if ((await hit(`${url}/x`, { authorization: `Bearer ${tk}` })).key === '200') alive++;
+  const after = await signIn(url).then(() => 'yes', (e: Error) => `no (${e.message})`);
+  const byKey = new Map<string, number>();
+  for (const f of failures) byKey.set(f.key, (byKey.get(f.key) ?? 0) + 1);
+  for (const c of procs) c.kill('SIGKILL');
+  console.log(`\n### Sentinel failover: master killed under 50 signed-in req/s (1 gateway process, 3 sentinels, down-after 1 s)\n
+| requests | failed | failed answers | error window after the kill | sessions still valid after failover | new sign-in after failover |
+|---:|---:|---|---:|---:|---|
+| ${timeline.length} | ${failures.length} | ${[...byKey].map(([k, v]) => `${k}: ${v}`).join(', ') || '–'} | ${window.toFixed(1)} s | ${alive} / ${tokens.length} | ${after} |`);
+}
+
 async function soakScenario(): Promise<void> {
   const redis = await startRedisServer();
   if (typeof redis !== 'string') return note(`soak skipped: ${redis.skip}`);
@@ -308,6 +386,7 @@ async function main(): Promise<void> {
   try {
     if (!ONLY || ONLY === 'redis') await redisScenario();
     if (!ONLY || ONLY === 'sighup') await sighupScenario();
+    if (!ONLY || ONLY === 'sentinel') await sentinelScenario();
     if (!ONLY || ONLY === 'soak') await soakScenario();
   } finally {
     await cleanup();
