@@ -80,7 +80,7 @@ function header(m: FrontProxyModel, o: NginxOptions, cacheDir: string): string[]
     `(now: ${m.trustedProxies.length ? m.trustedProxies.join(', ') : 'empty — every check would be refused'}).`,
     '',
     m.authCacheSeconds > 0
-      ? `Positive answers are cached ${m.authCacheSeconds} s per session cookie, Authorization, API key, client address and URL,`
+      ? `Positive answers are cached ${m.authCacheSeconds} s per session cookie, Authorization, API key, client address, URL, Origin and Upgrade,`
       : 'Answers are not cached (--auth-cache 0): every request asks the gateway,',
     m.authCacheSeconds > 0
       ? `so a revoked session is refused behind nginx within session.cache_ttl (${m.sessionCacheSeconds} s) + ${m.authCacheSeconds} s + 1 s`
@@ -211,7 +211,7 @@ function gatewayTls(m: FrontProxyModel, caFile: string): string[] {
 
 function authzLocation(m: FrontProxyModel, caFile: string): string[] {
   const credentialKey = /^[A-Za-z0-9_]+$/.test(m.sessionCookie) ? `$cookie_${m.sessionCookie}` : '$http_cookie';
-  const keyParts = [credentialKey, '$http_authorization', ...m.apiKeyHeaders.map((k) => `$http_${nginxHeaderVar(k.header)}`), '$remote_addr', '$request_method', '$http_host', '$request_uri'];
+  const keyParts = [credentialKey, '$http_authorization', ...m.apiKeyHeaders.map((k) => `$http_${nginxHeaderVar(k.header)}`), '$remote_addr', '$request_method', '$http_host', '$request_uri', '$http_origin', '$http_upgrade'];
   const cache =
     m.authCacheSeconds > 0
       ? [

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostnameOf, type RequestContext } from '../http/context.js';
 import { sendError } from '../http/respond.js';
 import { isPlainAuthority, splitAbsoluteForm } from '../policy/normalize.js';
+import { originVerdict } from '../policy/origin.js';
 import { normalizeForRules } from '../policy/readings.js';
 import { answerFor, writeAnswer } from './refusal.js';
 import type { Gateway } from './runtime.js';
@@ -68,6 +69,16 @@ export async function forwardAuth(gw: Gateway, req: IncomingMessage, res: Server
   const norm = original.uri[0] === '/' ? normalizeForRules(original.uri, gw.compiled.policy, 'as-sent', hostname) : undefined;
   if (!norm?.ok) return sendError(req, res, 400, 'bad_path', 'The request path cannot be handled safely', ctx.requestId, undefined, gw.errorPages);
   const result = await gw.compiled.access.decide({ headers: req.headers, host: hostname, path: norm.path, method: original.method, clientIp: ctx.client.ip, upstream: undefined, requestId: ctx.requestId });
+  // A WebSocket handshake the session cookie authenticates needs an Origin the gateway serves, as at the
+  // built-in proxy (the front proxy passes the client's Upgrade and Origin on to this check).
+  if (result.kind === 'allow' && result.session && !result.session.viaBearer && result.decision.policy !== 'bypass' && String(req.headers.upgrade ?? '').toLowerCase() === 'websocket') {
+    const c = gw.compiled;
+    const verdict = originVerdict(req.headers, { requestOrigin: `${original.proto}://${original.host}`, servedOrigins: c.servedOrigins, servedHosts: c.servedHosts, allowedOrigins: c.allowedOrigins });
+    if (req.headers.origin === undefined || verdict !== 'same') {
+      gw.core.logger.warn({ request_id: ctx.requestId, origin: String(req.headers.origin ?? '').slice(0, 200) }, 'cross-origin WebSocket refused');
+      return sendError(req, res, 403, 'cross_origin', 'This request did not come from a page of this site', ctx.requestId, undefined, gw.errorPages);
+    }
+  }
   if (result.kind === 'allow') {
     const headersMade = result.subject ? gw.compiled.identity.headers(result.subject, gw.core.clock.now()) : NO_HEADERS;
     const headers = headersMade instanceof Promise ? await headersMade : headersMade;

@@ -62,10 +62,10 @@ void t.test('nginx -t accepts the generated config', HAS_NGINX ? {} : { skip: `$
 
 void t.test('the forward-auth cache: keyed on every credential, bounded, stated', (t) => {
   const text = nginxConfig(config(LARGE)).text;
-  t.match(text, 'proxy_cache_key "$http_cookie|$http_authorization|$http_x_api_key|$http_x_other_key|$remote_addr|$request_method|$http_host|$request_uri";', 'a cookie name nginx cannot name falls back to the whole Cookie header');
+  t.match(text, 'proxy_cache_key "$http_cookie|$http_authorization|$http_x_api_key|$http_x_other_key|$remote_addr|$request_method|$http_host|$request_uri|$http_origin|$http_upgrade";', 'a cookie name nginx cannot name falls back to the whole Cookie header');
   t.match(text, 'proxy_cache_valid 200 1s;');
   t.match(text, 'within session.cache_ttl (2 s) + 1 s + 1 s\n# (nginx counts whole seconds) = 4 s at most.');
-  t.match(nginxConfig(config()).text, 'proxy_cache_key "$cookie_portcullis_session|$http_authorization|$remote_addr|$request_method|$http_host|$request_uri";');
+  t.match(nginxConfig(config()).text, 'proxy_cache_key "$cookie_portcullis_session|$http_authorization|$remote_addr|$request_method|$http_host|$request_uri|$http_origin|$http_upgrade";');
   const off = nginxConfig(config(LARGE), { authCacheSeconds: 0 }).text;
   t.notMatch(off, /proxy_cache/);
   t.match(off, 'refused within session.cache_ttl (2 s)\n# = 2 s at most.');

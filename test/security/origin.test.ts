@@ -5,6 +5,7 @@
  * not affected. Each refused request leaves the session as it was.
  */
 import t from 'tap';
+import http from 'node:http';
 import { WebSocket } from 'ws';
 import { Browser } from '../fixtures/browser.js';
 import { startStack, type Stack } from '../fixtures/gateway.js';
@@ -129,4 +130,32 @@ void t.test('a public (bypass) WebSocket stays open to any origin', async (t) =>
   const b = await signedIn(stack);
   t.equal(await handshake(stack, { cookie: b.cookieHeader(), origin: 'https://evil.example' }), 101);
   t.equal(await handshake(stack, { origin: 'https://evil.example' }), 101);
+});
+
+void t.test('forward-auth: a cookie-authenticated WebSocket check needs an Origin of the original site; plain requests and bearer tokens do not', async (t) => {
+  const stack = await startStack({ config: { server: { listen: '127.0.0.1:0', trusted_proxies: ['127.0.0.1/32'] } } });
+  t.teardown(() => stack.close());
+  const b = new Browser(stack.url, { host: 'vms.example.com' });
+  await b.get('/_gateway/login');
+  await b.post('/_gateway/login', { username: 'svc', password: 'svc-password-1', csrf: b.csrf(), rd: '/' });
+  const cookie = b.cookieHeader();
+  const ws = { upgrade: 'websocket', connection: 'Upgrade' };
+  // node:http, not undici: undici refuses to send Upgrade on a plain request (the front proxy does send it).
+  const check = (headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.get(`${stack.url}/_gateway/authz`, { headers: { 'x-original-url': 'http://vms.example.com/ws', 'x-original-method': 'GET', ...headers } });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('upgrade', () => reject(new Error('answered with a handshake')));
+      req.on('error', reject);
+    });
+  t.equal(await check({ cookie, ...ws, origin: 'http://vms.example.com' }), 200, 'the site itself');
+  t.equal(await check({ cookie, ...ws, origin: 'https://evil.example' }), 403, 'a foreign page');
+  t.equal(await check({ cookie, ...ws, origin: 'null' }), 403, 'Origin: null');
+  t.equal(await check({ cookie, ...ws }), 403, 'no Origin on a handshake');
+  t.equal(await check({ cookie, origin: 'https://evil.example' }), 200, 'not a handshake: a GET with a foreign Origin is a navigation or a no-cors load');
+  const token = (await new Browser(stack.url, { host: 'vms.example.com' }).json('/_gateway/api/v1/login', { username: 'svc', password: 'svc-password-1' })).json<{ token: string }>().token;
+  t.equal(await check({ authorization: `Bearer ${token}`, ...ws, origin: 'https://evil.example' }), 200, 'a bearer token');
 });

@@ -1,0 +1,402 @@
+/**
+ * `node dist/bench/reliability.js [--minutes N] [--only redis|sighup|soak]`: fault and load scenarios against
+ * the real gateway process (issue 12, docs/reliability.md). Each scenario prints a table; nothing is
+ * asserted (the unit suite holds the behaviour, this measures it).
+ *
+ *  - redis: the gateway on a real redis-server; steady signed-in, bypass and sign-in traffic while Redis is
+ *    hung (SIGSTOP) and then down (killed), then back: what each answers, and how long until it recovers.
+ *  - sighup: a config reload every 200 ms for 20 s under steady traffic with open WebSockets: non-2xx
+ *    answers and dropped WebSockets.
+  *  - sentinel: a master, a replica and three sentinels (real processes); 20 sessions made, the master killed
+ *    under steady traffic: the error window, and how many of the sessions still work after the failover.
+ *  - soak: N minutes (default 2) of mixed traffic through two instances on one Redis — signed-in requests,
+ *    downloads, WebSockets, sign-ins — sampled every 10 s: errors, p50/p99, RSS, file descriptors and
+ *    the Redis key count.
+ */
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { WebSocket } from 'ws';
+import { writeFileSync } from 'node:fs';
+import { BENCH_PASSWORD, BENCH_USER, cleanup, freePort, note, startGateway, startRedisServer, startRole, tempDir } from './processes.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = path.resolve(path.dirname(SELF), '..', '..');
+const RUN = path.join(path.dirname(SELF), 'run.js');
+const args = process.argv.slice(2);
+const MINUTES = Number(args[args.indexOf('--minutes') + 1] ?? 2) || 2;
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+
+interface Tally {
+  statuses: Map<string, number>;
+  latencies: number[];
+}
+
+function tally(): Tally {
+  return { statuses: new Map(), latencies: [] };
+}
+
+function count(t: Tally, key: string, ms?: number): void {
+  t.statuses.set(key, (t.statuses.get(key) ?? 0) + 1);
+  if (ms !== undefined) t.latencies.push(ms);
+}
+
+function pct(values: number[], p: number): string {
+  if (values.length === 0) return '–';
+  const s = [...values].sort((a, b) => a - b);
+  return `${s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!.toFixed(1)} ms`;
+}
+
+function statuses(t: Tally): string {
+  return [...t.statuses].sort().map(([k, v]) => `${k}: ${v}`).join(', ') || '–';
+}
+
+/** One GET with a 5 s bound; the answer's status, or the failure's name. */
+async function hit(url: string, headers: Record<string, string>): Promise<{ key: string; ms: number }> {
+  const t0 = performance.now();
+  try {
+    const res = await request(url, { headers, headersTimeout: 5000, bodyTimeout: 5000 });
+    await res.body.dump();
+    return { key: String(res.statusCode), ms: performance.now() - t0 };
+  } catch (e) {
+    return { key: (e as { code?: string }).code ?? 'error', ms: performance.now() - t0 };
+  }
+}
+
+/** `rate` requests per second to `url` until stop() (open loop: one every 1000/rate ms, not waiting). */
+function steady(url: string, headers: Record<string, string>, rate: number, into: () => Tally): { stop(): Promise<void> } {
+  const pending = new Set<Promise<void>>();
+  const timer = setInterval(() => {
+    const p = hit(url, headers).then((r) => count(into(), r.key, r.ms));
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  }, 1000 / rate);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(pending);
+    },
+  };
+}
+
+async function signIn(gateway: string): Promise<string> {
+  const res = await request(`${gateway}/_gateway/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: BENCH_USER, password: BENCH_PASSWORD }) });
+  const body = (await res.body.json()) as { token?: string };
+  if (!body.token) throw new Error(`sign-in answered ${res.statusCode}`);
+  return body.token;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function pidOf(url: string): number | undefined {
+  // redis-server's pid by its port, from /proc (the bench starts it; no redis-cli needed).
+  const port = new URL(url).port;
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      if (cmd.startsWith('redis-server') && cmd.includes(port)) return Number(p);
+      if (cmd.includes('redis-server') && cmd.includes(`--port\0${port}`)) return Number(p);
+    } catch {
+      // gone
+    }
+  }
+  return undefined;
+}
+
+function rssMiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function fds(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
+  }
+}
+
+async function redisKeys(redisUrl: string): Promise<number> {
+  const { Redis } = await import('ioredis');
+  const r = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    return await r.dbsize();
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function redisScenario(): Promise<void> {
+  const redis = await startRedisServer();
+  if (typeof redis !== 'string') return note(`redis scenario skipped: ${redis.skip}`);
+  const origin = await startRole(RUN, 'upstream');
+  const gw = await startGateway(ROOT, 'gateway', origin.url, { redis });
+  if (typeof gw === 'string') return note(`redis scenario skipped: ${gw}`);
+  const token = await signIn(gw.url);
+  const phases = ['before', 'Redis hung (SIGSTOP), 10 s', 'Redis down (killed), 10 s', 'after Redis is back, 10 s'] as const;
+  const byPhase = new Map<string, { signedIn: Tally; bypass: Tally; signIns: Tally }>(phases.map((p) => [p, { signedIn: tally(), bypass: tally(), signIns: tally() }]));
+  let phase: (typeof phases)[number] = 'before';
+  const cur = () => byPhase.get(phase)!;
+  const a = steady(`${gw.url}/bench/session`, { authorization: `Bearer ${token}` }, 50, () => cur().signedIn);
+  const b = steady(`${gw.url}/bench/bypass`, {}, 20, () => cur().bypass);
+  const signIns = setInterval(() => {
+    const t0 = performance.now();
+    void request(`${gw.url}/_gateway/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: BENCH_USER, password: BENCH_PASSWORD }), headersTimeout: 5000 })
+      .then(async (r) => {
+        await r.body.dump();
+        count(cur().signIns, String(r.statusCode), performance.now() - t0);
+      })
+      .catch((e: { code?: string }) => count(cur().signIns, e.code ?? 'error'));
+  }, 1000);
+  await sleep(5000);
+  const pid = pidOf(redis);
+  if (!pid) return note('redis pid not found');
+  phase = 'Redis hung (SIGSTOP), 10 s';
+  process.kill(pid, 'SIGSTOP');
+  await sleep(10_000);
+  phase = 'Redis down (killed), 10 s';
+  process.kill(pid, 'SIGKILL');
+  await sleep(10_000);
+  // Back on the same port, empty (no persistence in this scenario): sessions are gone, so sign in again.
+  const port = new URL(redis).port;
+  const restarted = spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  phase = 'after Redis is back, 10 s';
+  const back = performance.now();
+  let recovered: number | undefined;
+  while (recovered === undefined && performance.now() - back < 30_000) {
+    const r = await hit(`${gw.url}/_gateway/login`, {});
+    const s = await request(`${gw.url}/_gateway/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: BENCH_USER, password: BENCH_PASSWORD }) }).then(
+      async (x) => {
+        await x.body.dump();
+        return x.statusCode;
+      },
+      () => 0,
+    );
+    if (r.key === '200' && s === 200) recovered = performance.now() - back;
+    else await sleep(100);
+  }
+  await sleep(Math.max(0, 10_000 - (performance.now() - back)));
+  clearInterval(signIns);
+  await Promise.all([a.stop(), b.stop()]);
+  restarted.kill('SIGKILL');
+  const lines = ['| phase | signed-in (bearer) answers | p99 | bypass answers | sign-ins |', '|---|---|---:|---|---|'];
+  for (const p of phases) {
+    const x = byPhase.get(p)!;
+    lines.push(`| ${p} | ${statuses(x.signedIn)} | ${pct(x.signedIn.latencies, 99)} | ${statuses(x.bypass)} | ${statuses(x.signIns)} |`);
+  }
+  lines.push('', `- sign-in working again ${recovered === undefined ? 'not within 30 s' : `${(recovered / 1000).toFixed(1)} s`} after redis-server was started again (an empty Redis: the old sessions were in the killed one)`);
+  console.log(`\n### Redis hung, down and back (1 gateway process, 50 signed-in req/s, 20 bypass req/s, 1 sign-in/s)\n\n${lines.join('\n')}`);
+}
+
+async function sighupScenario(): Promise<void> {
+  const origin = await startRole(RUN, 'upstream');
+  const gw = await startGateway(ROOT, 'gateway', origin.url);
+  if (typeof gw === 'string') return note(`sighup scenario skipped: ${gw}`);
+  const token = await signIn(gw.url);
+  const t = tally();
+  const load = steady(`${gw.url}/bench/session`, { authorization: `Bearer ${token}` }, 200, () => t);
+  const sockets: WebSocket[] = [];
+  let dropped = 0;
+  for (let i = 0; i < 20; i++) {
+    const ws = new WebSocket(`${gw.url.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.on('close', () => dropped++);
+    sockets.push(ws);
+  }
+  let reloads = 0;
+  const pid = gw.pids.at(-1)!;
+  const hup = setInterval(() => {
+    try {
+      // The gateway runs under /bin/sh -c exec: the pid is the node process.
+      process.kill(pid, 'SIGHUP');
+      reloads++;
+    } catch {
+      // gone
+    }
+  }, 200);
+  await sleep(20_000);
+  clearInterval(hup);
+  // Every socket still answers an echo after the reloads.
+  let echoing = 0;
+  for (const ws of sockets) {
+    const ok = await new Promise<boolean>((resolve) => {
+      if (ws.readyState !== WebSocket.OPEN) return resolve(false);
+      ws.once('message', () => resolve(true));
+      ws.send('ping');
+      setTimeout(() => resolve(false), 2000);
+    });
+    if (ok) echoing++;
+  }
+  await load.stop();
+  for (const ws of sockets) ws.close();
+  const non2xx = [...t.statuses].filter(([k]) => k !== '200').reduce((n, [, v]) => n + v, 0);
+  console.log(`\n### SIGHUP every 200 ms for 20 s (1 gateway process, 200 signed-in req/s, 20 WebSockets)\n
+| reloads | requests | non-2xx | answers | p50 | p99 | WebSockets dropped | still echoing |
+|---:|---:|---:|---|---:|---:|---:|---:|
+| ${reloads} | ${t.latencies.length} | ${non2xx} | ${statuses(t)} | ${pct(t.latencies, 50)} | ${pct(t.latencies, 99)} | ${dropped} | ${echoing} / ${sockets.length} |`);
+}
+
+async function waitPort(port: number, ms = 10_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const up = await new Promise<boolean>((resolve) => {
+      const sock = net.connect(port, '127.0.0.1');
+      sock.once('connect', () => (sock.destroy(), resolve(true)));
+      sock.once('error', () => resolve(false));
+    });
+    if (up) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+async function sentinelScenario(): Promise<void> {
+  const dir = tempDir('portcullis-rel-sentinel-');
+  const [mPort, rPort, s1, s2, s3] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const procs: ReturnType<typeof spawn>[] = [];
+  const redis = (args: string[]) => {
+    const c = spawn('redis-server', args, { stdio: 'ignore' });
+    procs.push(c);
+    return c;
+  };
+  const master = redis(['--port', String(mPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]);
+  redis(['--port', String(rPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--replicaof', '127.0.0.1', String(mPort)]);
+  for (const sp of [s1, s2, s3]) {
+    const conf = path.join(dir, `sentinel-${sp}.conf`);
+    writeFileSync(conf, `port ${sp}\nbind 127.0.0.1\nsentinel monitor portcullis 127.0.0.1 ${mPort} 2\nsentinel down-after-milliseconds portcullis 1000\nsentinel failover-timeout portcullis 10000\nsentinel parallel-syncs portcullis 1\n`);
+    redis([conf, '--sentinel']);
+  }
+  for (const p of [mPort, rPort, s1, s2, s3]) if (!(await waitPort(p))) return note(`sentinel scenario skipped: port ${p} did not open`);
+  await sleep(2000);
+  const origin = await startRole(RUN, 'upstream');
+  const cfgDir = tempDir('portcullis-rel-gw-');
+  const gwPort = await freePort();
+  const { hashPassword } = await import('../src/users/password.js');
+  const users = path.join(cfgDir, 'users.yaml');
+  writeFileSync(users, `users:\n  ${BENCH_USER}:\n    password: "${await hashPassword(BENCH_PASSWORD, 'argon2id')}"\n    second_factor: {enabled: false}\n`);
+  const config = path.join(cfgDir, 'gateway.yaml');
+  writeFileSync(config, `server: {listen: "127.0.0.1:${gwPort}"}\nadmin: {listen: ""}\nlogging: {level: error}\nsession:\n  store: redis\n  secret: "${'r'.repeat(48)}"\n  redis:\n    sentinel: {master_name: portcullis, nodes: ["127.0.0.1:${s1}", "127.0.0.1:${s2}", "127.0.0.1:${s3}"]}\nusers: {file: ${users}}\nregulation: {max_failures: 1000000, max_failures_per_client: 1000000}\nupstreams: [{name: app, url: "${origin.url}"}]\naccess: {default_policy: two_factor}\n`);
+  const gw = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'bin.js'), 'serve', '--config', config], { stdio: 'ignore' });
+  procs.push(gw);
+  const url = `http://127.0.0.1:${gwPort}`;
+  if (!(await waitPort(gwPort))) return note('sentinel scenario skipped: the gateway did not start');
+  const tokens: string[] = [];
+  for (let i = 0; i < 20; i++) tokens.push(await signIn(url));
+  await sleep(2000); // replication is asynchronous: give the replica the sessions made just now
+  const timeline: Array<{ at: number; ok: boolean; key: string }> = [];
+  let t0 = performance.now();
+  const load = setInterval(() => {
+    const at = performance.now();
+    void hit(`${url}/x`, { authorization: `Bearer ${tokens[timeline.length % tokens.length]!}` }).then((r) => timeline.push({ at: at - t0, ok: r.key === '200', key: r.key }));
+  }, 20);
+  await sleep(3000);
+  t0 = performance.now() - 3000;
+  const killedAt = performance.now() - t0;
+  master.kill('SIGKILL');
+  await sleep(20_000);
+  clearInterval(load);
+  await sleep(1000);
+  const failures = timeline.filter((x) => !x.ok);
+  const window = failures.length ? (Math.max(...failures.map((x) => x.at)) - killedAt) / 1000 : 0;
+  let alive = 0;
+  for (const tk of tokens) if ((await hit(`${url}/x`, { authorization: `Bearer ${tk}` })).key === '200') alive++;
+  const after = await signIn(url).then(() => 'yes', (e: Error) => `no (${e.message})`);
+  const byKey = new Map<string, number>();
+  for (const f of failures) byKey.set(f.key, (byKey.get(f.key) ?? 0) + 1);
+  for (const c of procs) c.kill('SIGKILL');
+  console.log(`\n### Sentinel failover: master killed under 50 signed-in req/s (1 gateway process, 3 sentinels, down-after 1 s)\n
+| requests | failed | failed answers | error window after the kill | sessions still valid after failover | new sign-in after failover |
+|---:|---:|---|---:|---:|---|
+| ${timeline.length} | ${failures.length} | ${[...byKey].map(([k, v]) => `${k}: ${v}`).join(', ') || '–'} | ${window.toFixed(1)} s | ${alive} / ${tokens.length} | ${after} |`);
+}
+
+async function soakScenario(): Promise<void> {
+  const redis = await startRedisServer();
+  if (typeof redis !== 'string') return note(`soak skipped: ${redis.skip}`);
+  const origin = await startRole(RUN, 'upstream');
+  const a = await startGateway(ROOT, 'gateway-a', origin.url, { redis });
+  const b = await startGateway(ROOT, 'gateway-b', origin.url, { redis });
+  if (typeof a === 'string' || typeof b === 'string') return note('soak skipped: a gateway did not start');
+  const token = await signIn(a.url);
+  let window = tally();
+  const loads = [
+    steady(`${a.url}/bench/session`, { authorization: `Bearer ${token}` }, 100, () => window),
+    steady(`${b.url}/bench/session`, { authorization: `Bearer ${token}` }, 100, () => window),
+    steady(`${b.url}/bench/bypass`, {}, 20, () => window),
+  ];
+  const sockets: WebSocket[] = [];
+  let dropped = 0;
+  for (const gw of [a, b]) {
+    for (let i = 0; i < 10; i++) {
+      const ws = new WebSocket(`${gw.url.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      ws.on('close', () => dropped++);
+      sockets.push(ws);
+    }
+  }
+  const ping = setInterval(() => sockets.forEach((ws) => ws.readyState === WebSocket.OPEN && ws.send('ping')), 1000);
+  // Downloads of 4 MiB through A every 5 s (the origin streams as fast as it can: an endless one would
+  // measure the loopback, not the gateway).
+  let streamBytes = 0;
+  const downloads = setInterval(() => {
+    void request(`${a.url}/stream/4`, { headers: { authorization: `Bearer ${token}` } }).then(
+      async (r) => {
+        for await (const c of r.body) streamBytes += (c as Buffer).length;
+        count(window, r.statusCode === 200 ? 'download ok' : `download ${r.statusCode}`);
+      },
+      () => count(window, 'download failed'),
+    );
+  }, 5000);
+  const signIns = setInterval(() => void signIn(b.url).then(() => count(window, 'sign-in ok'), () => count(window, 'sign-in failed')), 2000);
+  const pids = [a.pids.at(-1)!, b.pids.at(-1)!];
+  const rows = ['| minute | requests | errors (non-2xx or failed) | p50 | p99 | RSS A / B (MiB) | fds A / B | Redis keys | WebSockets dropped | stream MiB |', '|---:|---:|---:|---:|---:|---|---|---:|---:|---:|'];
+  const started = Date.now();
+  for (let minute = 1; minute <= MINUTES; minute++) {
+    await sleep(Math.max(0, started + minute * 60_000 - Date.now()));
+    const w = window;
+    window = tally();
+    const errors = [...w.statuses].filter(([k]) => k !== '200' && k !== 'sign-in ok' && k !== 'download ok').reduce((n, [, v]) => n + v, 0);
+    rows.push(`| ${minute} | ${w.latencies.length} | ${errors} | ${pct(w.latencies, 50)} | ${pct(w.latencies, 99)} | ${pids.map(rssMiB).join(' / ')} | ${pids.map(fds).join(' / ')} | ${await redisKeys(redis)} | ${dropped} | ${(streamBytes / 1048576).toFixed(0)} |`);
+  }
+  clearInterval(downloads);
+  clearInterval(ping);
+  clearInterval(signIns);
+  await Promise.all(loads.map((l) => l.stop()));
+  for (const ws of sockets) ws.close();
+  console.log(`\n### Soak, ${MINUTES} min: two gateway processes on one Redis (200 signed-in req/s, 20 bypass req/s, 20 WebSockets pinging every second, a 4 MiB download every 5 s, a sign-in every 2 s); load average at the end ${os.loadavg()[0]!.toFixed(1)}\n\n${rows.join('\n')}`);
+}
+
+async function main(): Promise<void> {
+  note(`reliability scenarios, node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}`);
+  try {
+    if (!ONLY || ONLY === 'redis') await redisScenario();
+    if (!ONLY || ONLY === 'sighup') await sighupScenario();
+    if (!ONLY || ONLY === 'sentinel') await sentinelScenario();
+    if (!ONLY || ONLY === 'soak') await soakScenario();
+  } finally {
+    await cleanup();
+  }
+}
+
+void main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    void cleanup().finally(() => process.exit(1));
+  },
+);
