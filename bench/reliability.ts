@@ -9,6 +9,8 @@
  *    answers and dropped WebSockets.
   *  - sentinel: a master, a replica and three sentinels (real processes); 20 sessions made, the master killed
  *    under steady traffic: the error window, and how many of the sessions still work after the failover.
+ *  - upstream: origins refusing, answering late and resetting mid-body: what the client gets, and when.
+ *  - flood: 300 simultaneous sign-ins beside signed-in traffic: fast refusals and proxied latency.
  *  - soak: N minutes (default 2) of mixed traffic through two instances on one Redis — signed-in requests,
  *    downloads, WebSockets, sign-ins — sampled every 10 s: errors, p50/p99, RSS, file descriptors and
  *    the Redis key count.
@@ -322,6 +324,102 @@ async function sentinelScenario(): Promise<void> {
 | ${timeline.length} | ${failures.length} | ${[...byKey].map(([k, v]) => `${k}: ${v}`).join(', ') || '–'} | ${window.toFixed(1)} s | ${alive} / ${tokens.length} | ${after} |`);
 }
 
+/** A gateway process with a config of the scenario's own (memory store, the bench user without a second factor). */
+async function ownGateway(body: string): Promise<{ url: string; stop(): void } | undefined> {
+  const dir = tempDir('portcullis-rel-own-');
+  const port = await freePort();
+  const { hashPassword } = await import('../src/users/password.js');
+  const users = path.join(dir, 'users.yaml');
+  writeFileSync(users, `users:\n  ${BENCH_USER}:\n    password: "${await hashPassword(BENCH_PASSWORD, 'argon2id')}"\n    second_factor: {enabled: false}\n`);
+  const config = path.join(dir, 'gateway.yaml');
+  writeFileSync(config, `server: {listen: "127.0.0.1:${port}"}\nadmin: {listen: ""}\nlogging: {level: error}\nsession: {store: memory, secret: "${'o'.repeat(48)}"}\nusers: {file: ${users}}\n${body}`);
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'bin.js'), 'serve', '--config', config], { stdio: 'ignore' });
+  if (!(await waitPort(port))) {
+    child.kill('SIGKILL');
+    return undefined;
+  }
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
+}
+
+async function upstreamScenario(): Promise<void> {
+  // Three misbehaving origins: nothing listening, headers after 30 s, half a body then a reset.
+  const closed = await freePort();
+  const slowPort = await freePort();
+  const resetPort = await freePort();
+  const http = await import('node:http');
+  const slow = http.createServer((_req, res) => setTimeout(() => res.end('late'), 30_000).unref()).listen(slowPort, '127.0.0.1');
+  const reset = http
+    .createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': String(1 << 20) });
+      res.write(Buffer.alloc(1 << 19));
+      setTimeout(() => res.socket?.destroy(), 50);
+    })
+    .listen(resetPort, '127.0.0.1');
+  const gw = await ownGateway(`access: {default_policy: bypass}\nupstreams:\n  - {name: refused, url: "http://127.0.0.1:${closed}", match: {path_prefix: /refused}}\n  - {name: slow, url: "http://127.0.0.1:${slowPort}", match: {path_prefix: /slow}, timeouts: {response_headers: 3s}}\n  - {name: reset, url: "http://127.0.0.1:${resetPort}", match: {path_prefix: /reset}}\n`);
+  if (!gw) return note('upstream scenario skipped: the gateway did not start');
+  const rows = ['| origin | what the client got | time |', '|---|---|---:|'];
+  for (const [name, pathname, accept] of [['refusing connections', '/refused/x', 'text/html'], ['refusing connections (API client)', '/refused/x', 'application/json'], ['answering after 30 s (response_headers: 3s)', '/slow/x', 'application/json'], ['resetting mid-body (512 KiB of 1 MiB)', '/reset/x', '*/*']] as const) {
+    const t0 = performance.now();
+    let got: string;
+    try {
+      const res = await request(`${gw.url}${pathname}`, { headers: { accept }, headersTimeout: 60_000, bodyTimeout: 60_000 });
+      const type = String(res.headers['content-type'] ?? '').split(';')[0];
+      try {
+        const text = await res.body.text();
+        got = `${res.statusCode} ${type} (${text.length} bytes)`;
+      } catch (e) {
+        got = `${res.statusCode}, then the body was cut (${(e as { code?: string }).code ?? 'error'}): the client sees a truncated download, not a complete one`;
+      }
+    } catch (e) {
+      got = `no answer (${(e as { code?: string }).code ?? 'error'})`;
+    }
+    rows.push(`| ${name} | ${got} | ${((performance.now() - t0) / 1000).toFixed(2)} s |`);
+  }
+  gw.stop();
+  slow.close();
+  slow.closeAllConnections();
+  reset.close();
+  console.log(`\n### Upstream faults (bypass route, one gateway process)\n\n${rows.join('\n')}`);
+}
+
+async function floodScenario(): Promise<void> {
+  const origin = await startRole(RUN, 'upstream');
+  const gw = await startGateway(ROOT, 'gateway', origin.url);
+  if (typeof gw === 'string') return note(`flood scenario skipped: ${gw}`);
+  const token = await signIn(gw.url);
+  const quiet = tally();
+  const q = steady(`${gw.url}/bench/session`, { authorization: `Bearer ${token}` }, 100, () => quiet);
+  await sleep(5000);
+  await q.stop();
+  const during = tally();
+  const d = steady(`${gw.url}/bench/session`, { authorization: `Bearer ${token}` }, 100, () => during);
+  // 300 sign-ins at the same moment (wrong passwords for 300 names: each needs an argon2id verification).
+  const flood = tally();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 300 }, (_, i) =>
+      request(`${gw.url}/_gateway/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `flood-${i}`, password: 'wrong-password' }), headersTimeout: 60_000 }).then(
+        async (r) => {
+          await r.body.dump();
+          count(flood, String(r.statusCode), performance.now() - t0);
+        },
+        (e: { code?: string }) => count(flood, e.code ?? 'error'),
+      ),
+    ),
+  );
+  await sleep(2000);
+  await d.stop();
+  const timed = flood.latencies.length;
+  console.log(`\n### 300 simultaneous sign-ins beside signed-in traffic (1 gateway process, default users.hashing, 100 signed-in req/s)\n
+| | answers | p50 | p99 | max |
+|---|---|---:|---:|---:|
+| the 300 sign-ins | ${statuses(flood)} | ${pct(flood.latencies, 50)} | ${pct(flood.latencies, 99)} | ${pct(flood.latencies, 100)} |
+| signed-in requests, quiet (5 s before) | ${statuses(quiet)} | ${pct(quiet.latencies, 50)} | ${pct(quiet.latencies, 99)} | ${pct(quiet.latencies, 100)} |
+| signed-in requests during the flood | ${statuses(during)} | ${pct(during.latencies, 50)} | ${pct(during.latencies, 99)} | ${pct(during.latencies, 100)} |
+
+(${timed} sign-in answers timed from the moment all 300 were sent.)`);
+}
+
 async function soakScenario(): Promise<void> {
   const redis = await startRedisServer();
   if (typeof redis !== 'string') return note(`soak skipped: ${redis.skip}`);
@@ -387,6 +485,8 @@ async function main(): Promise<void> {
     if (!ONLY || ONLY === 'redis') await redisScenario();
     if (!ONLY || ONLY === 'sighup') await sighupScenario();
     if (!ONLY || ONLY === 'sentinel') await sentinelScenario();
+    if (!ONLY || ONLY === 'upstream') await upstreamScenario();
+    if (!ONLY || ONLY === 'flood') await floodScenario();
     if (!ONLY || ONLY === 'soak') await soakScenario();
   } finally {
     await cleanup();
