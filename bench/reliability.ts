@@ -11,6 +11,7 @@
  *    under steady traffic: the error window, and how many of the sessions still work after the failover.
  *  - upstream: origins refusing, answering late and resetting mid-body: what the client gets, and when.
  *  - flood: 300 simultaneous sign-ins beside signed-in traffic: fast refusals and proxied latency.
+ *  - smtp: mail servers not listening, refusing, stalling: what a sign-in answers and whether a retry may follow.
  *  - soak: N minutes (default 2) of mixed traffic through two instances on one Redis — signed-in requests,
  *    downloads, WebSockets, sign-ins — sampled every 10 s: errors, p50/p99, RSS, file descriptors and
  *    the Redis key count.
@@ -330,7 +331,8 @@ async function ownGateway(body: string): Promise<{ url: string; stop(): void } |
   const port = await freePort();
   const { hashPassword } = await import('../src/users/password.js');
   const users = path.join(dir, 'users.yaml');
-  writeFileSync(users, `users:\n  ${BENCH_USER}:\n    password: "${await hashPassword(BENCH_PASSWORD, 'argon2id')}"\n    second_factor: {enabled: false}\n`);
+  const hash = await hashPassword(BENCH_PASSWORD, 'argon2id');
+  writeFileSync(users, `users:\n  ${BENCH_USER}:\n    password: "${hash}"\n    second_factor: {enabled: false}\n  mailer:\n    password: "${hash}"\n    email: mailer@example.com\n`);
   const config = path.join(dir, 'gateway.yaml');
   writeFileSync(config, `server: {listen: "127.0.0.1:${port}"}\nadmin: {listen: ""}\nlogging: {level: error}\nsession: {store: memory, secret: "${'o'.repeat(48)}"}\nusers: {file: ${users}}\n${body}`);
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'bin.js'), 'serve', '--config', config], { stdio: 'ignore' });
@@ -420,6 +422,36 @@ async function floodScenario(): Promise<void> {
 (${timed} sign-in answers timed from the moment all 300 were sent.)`);
 }
 
+async function smtpScenario(): Promise<void> {
+  // Mail servers that misbehave: nothing listening, a 554 greeting, a greeting and then silence.
+  const closed = await freePort();
+  const refusePort = await freePort();
+  const stallPort = await freePort();
+  const refuse = net.createServer((c) => c.end('554 5.3.2 no service\r\n')).listen(refusePort, '127.0.0.1');
+  const stall = net.createServer((c) => c.write('220 stall.example ESMTP\r\n')).listen(stallPort, '127.0.0.1');
+  const rows = ['| mail server | POST /login answered | time | `sent` / `delivery_error` | POST /resend at once |', '|---|---|---:|---|---|'];
+  for (const [name, port] of [['not listening', closed], ['554 on connect', refusePort], ['greets, then silence (smtp.timeout 3s)', stallPort]] as const) {
+    const gw = await ownGateway(`access: {default_policy: two_factor}\nupstreams: [{name: app, url: "http://127.0.0.1:9"}]\nsecond_factor: {methods: [email]}\ndelivery:\n  email: {transport: smtp, from: "gw@example.com", smtp: {host: 127.0.0.1, port: ${port}, timeout: 3s, pool: false}}\n`);
+    if (!gw) return note('smtp scenario skipped: the gateway did not start');
+    // A user with an email address (the bench user has none in ownGateway's file: sign-in asks for enrolment).
+    const t0 = performance.now();
+    const res = await request(`${gw.url}/_gateway/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'mailer', password: BENCH_PASSWORD }), headersTimeout: 60_000 });
+    const body = (await res.body.json()) as { flow?: string; sent?: unknown; delivery_error?: string; error?: string };
+    const took = ((performance.now() - t0) / 1000).toFixed(2);
+    let resend = '–';
+    if (body.flow) {
+      const r = await request(`${gw.url}/_gateway/api/v1/resend`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ flow: body.flow }), headersTimeout: 60_000 });
+      const rb = (await r.body.json()) as { error?: string };
+      resend = `${r.statusCode}${rb.error ? ` ${rb.error}` : ''}`;
+    }
+    rows.push(`| ${name} | ${res.statusCode}${body.error ? ` ${body.error}` : ''} | ${took} s | ${body.sent ? 'sent' : body.delivery_error ?? '–'} | ${resend} |`);
+    gw.stop();
+  }
+  refuse.close();
+  stall.close();
+  console.log(`\n### SMTP refusing and stalling (one gateway process; a user whose second factor is an emailed code)\n\n${rows.join('\n')}`);
+}
+
 async function soakScenario(): Promise<void> {
   const redis = await startRedisServer();
   if (typeof redis !== 'string') return note(`soak skipped: ${redis.skip}`);
@@ -487,6 +519,7 @@ async function main(): Promise<void> {
     if (!ONLY || ONLY === 'sentinel') await sentinelScenario();
     if (!ONLY || ONLY === 'upstream') await upstreamScenario();
     if (!ONLY || ONLY === 'flood') await floodScenario();
+    if (!ONLY || ONLY === 'smtp') await smtpScenario();
     if (!ONLY || ONLY === 'soak') await soakScenario();
   } finally {
     await cleanup();
