@@ -12,6 +12,8 @@
  *  - upstream: origins refusing, answering late and resetting mid-body: what the client gets, and when.
  *  - flood: 300 simultaneous sign-ins beside signed-in traffic: fast refusals and proxied latency.
  *  - smtp: mail servers not listening, refusing, stalling: what a sign-in answers and whether a retry may follow.
+ *  - twilio: the SMS API answering 500 or not at all: the fallback to email.
+ *  - slow-redis: 0, 50, 500 and 2500 ms added to every Redis round trip.
  *  - soak: N minutes (default 2) of mixed traffic through two instances on one Redis — signed-in requests,
  *    downloads, WebSockets, sign-ins — sampled every 10 s: errors, p50/p99, RSS, file descriptors and
  *    the Redis key count.
@@ -332,9 +334,9 @@ async function ownGateway(body: string): Promise<{ url: string; stop(): void } |
   const { hashPassword } = await import('../src/users/password.js');
   const users = path.join(dir, 'users.yaml');
   const hash = await hashPassword(BENCH_PASSWORD, 'argon2id');
-  writeFileSync(users, `users:\n  ${BENCH_USER}:\n    password: "${hash}"\n    second_factor: {enabled: false}\n  mailer:\n    password: "${hash}"\n    email: mailer@example.com\n`);
+  writeFileSync(users, `users:\n  ${BENCH_USER}:\n    password: "${hash}"\n    second_factor: {enabled: false}\n  mailer:\n    password: "${hash}"\n    email: mailer@example.com\n  texter:\n    password: "${hash}"\n    email: texter@example.com\n    phone: "+4915112345678"\n    second_factor: {method: sms}\n`);
   const config = path.join(dir, 'gateway.yaml');
-  writeFileSync(config, `server: {listen: "127.0.0.1:${port}"}\nadmin: {listen: ""}\nlogging: {level: error}\nsession: {store: memory, secret: "${'o'.repeat(48)}"}\nusers: {file: ${users}}\n${body}`);
+  writeFileSync(config, `server: {listen: "127.0.0.1:${port}"}\nadmin: {listen: ""}\nlogging: {level: error}\n${body.startsWith('session:') ? '' : `session: {store: memory, secret: "${'o'.repeat(48)}"}\n`}users: {file: ${users}}\n${body}`);
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'bin.js'), 'serve', '--config', config], { stdio: 'ignore' });
   if (!(await waitPort(port))) {
     child.kill('SIGKILL');
@@ -452,6 +454,82 @@ async function smtpScenario(): Promise<void> {
   console.log(`\n### SMTP refusing and stalling (one gateway process; a user whose second factor is an emailed code)\n\n${rows.join('\n')}`);
 }
 
+async function twilioScenario(): Promise<void> {
+  // A Twilio-compatible API that fails: 500 to every message, or no answer at all (sms.twilio.timeout 3s).
+  const failPort = await freePort();
+  const hangPort = await freePort();
+  const http = await import('node:http');
+  const fail = http.createServer((_req, res) => res.writeHead(500, { 'content-type': 'application/json' }).end('{"code":20500,"message":"Internal Server Error","status":500}')).listen(failPort, '127.0.0.1');
+  const hang = http.createServer(() => undefined).listen(hangPort, '127.0.0.1');
+  const rows = ['| SMS API | POST /login answered | time | the code went by |', '|---|---|---:|---|'];
+  for (const [name, port] of [['answering 500', failPort], ['not answering (timeout 3s)', hangPort]] as const) {
+    const gw = await ownGateway(`access: {default_policy: two_factor}\nupstreams: [{name: app, url: "http://127.0.0.1:9"}]\nsecond_factor: {methods: [sms, email]}\ndelivery:\n  email: {transport: console}\n  sms: {provider: twilio, fallback_to_email: true, twilio: {account_sid: "AC${'0'.repeat(32)}", auth_token: "t", from: "+15005550006", api_base_url: "http://127.0.0.1:${port}", timeout: 3s}}\n`);
+    if (!gw) return note('twilio scenario skipped: the gateway did not start');
+    const t0 = performance.now();
+    const res = await request(`${gw.url}/_gateway/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'texter', password: BENCH_PASSWORD }), headersTimeout: 60_000 });
+    const body = (await res.body.json()) as { sent?: { channel: string; fell_back: boolean }; delivery_error?: string };
+    rows.push(`| ${name} | ${res.statusCode} | ${((performance.now() - t0) / 1000).toFixed(2)} s | ${body.sent ? `${body.sent.channel}${body.sent.fell_back ? ' (fallback from SMS)' : ''}` : body.delivery_error ?? '–'} |`);
+    gw.stop();
+  }
+  fail.close();
+  hang.close();
+  hang.closeAllConnections();
+  console.log(`\n### The SMS API failing (one gateway process; a user with a phone and an email address, fallback_to_email on)\n\n${rows.join('\n')}`);
+}
+
+/** A TCP relay to `target` that holds every chunk `delayMs` in each direction (a slow network or a slow Redis). */
+function slowRelay(listenPort: number, targetPort: number, delayMs: number): net.Server {
+  return net
+    .createServer((client) => {
+      const up = net.connect(targetPort, '127.0.0.1');
+      const pass = (from: net.Socket, to: net.Socket) => from.on('data', (c: Buffer) => setTimeout(() => to.writable && to.write(c), delayMs));
+      pass(client, up);
+      pass(up, client);
+      const end = () => {
+        client.destroy();
+        up.destroy();
+      };
+      client.on('close', end).on('error', end);
+      up.on('close', end).on('error', end);
+    })
+    .listen(listenPort, '127.0.0.1');
+}
+
+async function slowRedisScenario(): Promise<void> {
+  const redis = await startRedisServer();
+  if (typeof redis !== 'string') return note(`slow-redis scenario skipped: ${redis.skip}`);
+  const origin = await startRole(RUN, 'upstream');
+  const rows = ['| Redis round trip added | signed-in answers (50 req/s, 10 s) | p50 | p99 | sign-ins (1/s) |', '|---:|---|---:|---:|---|'];
+  for (const delay of [0, 50, 500, 2500]) {
+    const port = await freePort();
+    const relay = slowRelay(port, Number(new URL(redis).port), delay / 2);
+    const gw = await ownGateway(`session: {store: redis, secret: "${'o'.repeat(48)}", redis: {url: "redis://127.0.0.1:${port}/0", key_prefix: "slow${delay}:"}}\naccess: {default_policy: two_factor}\nupstreams: [{name: app, url: "${origin.url}"}]\n`);
+    if (!gw) return note('slow-redis scenario skipped: the gateway did not start');
+    let token: string | undefined;
+    for (let i = 0; i < 5 && !token; i++) token = await signIn(gw.url).catch(() => undefined);
+    const t = tally();
+    const logins = tally();
+    const load = token ? steady(`${gw.url}/x`, { authorization: `Bearer ${token}` }, 50, () => t) : undefined;
+    const si = setInterval(() => {
+      const t0 = performance.now();
+      void request(`${gw.url}/_gateway/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: BENCH_USER, password: BENCH_PASSWORD }), headersTimeout: 10_000 }).then(
+        async (r) => {
+          await r.body.dump();
+          count(logins, String(r.statusCode), performance.now() - t0);
+        },
+        (e: { code?: string }) => count(logins, e.code ?? 'error'),
+      );
+    }, 1000);
+    await sleep(10_000);
+    clearInterval(si);
+    await load?.stop();
+    rows.push(`| ${delay} ms | ${token ? statuses(t) : 'no session could be made'} | ${pct(t.latencies, 50)} | ${pct(t.latencies, 99)} | ${statuses(logins)} |`);
+    gw.stop();
+    relay.close();
+  }
+  console.log(`\n### A slow Redis (a relay holding each chunk half the added time each way; command_timeout 2 s; one gateway process)\n\n${rows.join('\n')}`);
+}
+
 async function soakScenario(): Promise<void> {
   const redis = await startRedisServer();
   if (typeof redis !== 'string') return note(`soak skipped: ${redis.skip}`);
@@ -520,6 +598,8 @@ async function main(): Promise<void> {
     if (!ONLY || ONLY === 'upstream') await upstreamScenario();
     if (!ONLY || ONLY === 'flood') await floodScenario();
     if (!ONLY || ONLY === 'smtp') await smtpScenario();
+    if (!ONLY || ONLY === 'twilio') await twilioScenario();
+    if (!ONLY || ONLY === 'slow-redis') await slowRedisScenario();
     if (!ONLY || ONLY === 'soak') await soakScenario();
   } finally {
     await cleanup();
