@@ -9,6 +9,11 @@
  *    answers and dropped WebSockets.
   *  - sentinel: a master, a replica and three sentinels (real processes); 20 sessions made, the master killed
  *    under steady traffic: the error window, and how many of the sessions still work after the failover.
+ *  - upstream: origins refusing, answering late and resetting mid-body: what the client gets, and when.
+ *  - flood: 300 simultaneous sign-ins beside signed-in traffic: fast refusals and proxied latency.
+ *  - smtp: mail servers not listening, refusing, stalling: what a sign-in answers and whether a retry may follow.
+ *  - twilio: the SMS API answering 500 or not at all: the fallback to email.
+ *  - slow-redis: 0, 50, 500 and 2500 ms added to every Redis round trip.
  *  - soak: N minutes (default 2) of mixed traffic through two instances on one Redis — signed-in requests,
  *    downloads, WebSockets, sign-ins — sampled every 10 s: errors, p50/p99, RSS, file descriptors and
  *    the Redis key count.
@@ -322,6 +327,209 @@ async function sentinelScenario(): Promise<void> {
 | ${timeline.length} | ${failures.length} | ${[...byKey].map(([k, v]) => `${k}: ${v}`).join(', ') || '–'} | ${window.toFixed(1)} s | ${alive} / ${tokens.length} | ${after} |`);
 }
 
+/** A gateway process with a config of the scenario's own (memory store, the bench user without a second factor). */
+async function ownGateway(body: string): Promise<{ url: string; stop(): void } | undefined> {
+  const dir = tempDir('portcullis-rel-own-');
+  const port = await freePort();
+  const { hashPassword } = await import('../src/users/password.js');
+  const users = path.join(dir, 'users.yaml');
+  const hash = await hashPassword(BENCH_PASSWORD, 'argon2id');
+  writeFileSync(users, `users:\n  ${BENCH_USER}:\n    password: "${hash}"\n    second_factor: {enabled: false}\n  mailer:\n    password: "${hash}"\n    email: mailer@example.com\n  texter:\n    password: "${hash}"\n    email: texter@example.com\n    phone: "+4915112345678"\n    second_factor: {method: sms}\n`);
+  const config = path.join(dir, 'gateway.yaml');
+  writeFileSync(config, `server: {listen: "127.0.0.1:${port}"}\nadmin: {listen: ""}\nlogging: {level: error}\n${body.startsWith('session:') ? '' : `session: {store: memory, secret: "${'o'.repeat(48)}"}\n`}users: {file: ${users}}\n${body}`);
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'bin.js'), 'serve', '--config', config], { stdio: 'ignore' });
+  if (!(await waitPort(port))) {
+    child.kill('SIGKILL');
+    return undefined;
+  }
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
+}
+
+async function upstreamScenario(): Promise<void> {
+  // Three misbehaving origins: nothing listening, headers after 30 s, half a body then a reset.
+  const closed = await freePort();
+  const slowPort = await freePort();
+  const resetPort = await freePort();
+  const http = await import('node:http');
+  const slow = http.createServer((_req, res) => setTimeout(() => res.end('late'), 30_000).unref()).listen(slowPort, '127.0.0.1');
+  const reset = http
+    .createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': String(1 << 20) });
+      res.write(Buffer.alloc(1 << 19));
+      setTimeout(() => res.socket?.destroy(), 50);
+    })
+    .listen(resetPort, '127.0.0.1');
+  const gw = await ownGateway(`access: {default_policy: bypass}\nupstreams:\n  - {name: refused, url: "http://127.0.0.1:${closed}", match: {path_prefix: /refused}}\n  - {name: slow, url: "http://127.0.0.1:${slowPort}", match: {path_prefix: /slow}, timeouts: {response_headers: 3s}}\n  - {name: reset, url: "http://127.0.0.1:${resetPort}", match: {path_prefix: /reset}}\n`);
+  if (!gw) return note('upstream scenario skipped: the gateway did not start');
+  const rows = ['| origin | what the client got | time |', '|---|---|---:|'];
+  for (const [name, pathname, accept] of [['refusing connections', '/refused/x', 'text/html'], ['refusing connections (API client)', '/refused/x', 'application/json'], ['answering after 30 s (response_headers: 3s)', '/slow/x', 'application/json'], ['resetting mid-body (512 KiB of 1 MiB)', '/reset/x', '*/*']] as const) {
+    const t0 = performance.now();
+    let got: string;
+    try {
+      const res = await request(`${gw.url}${pathname}`, { headers: { accept }, headersTimeout: 60_000, bodyTimeout: 60_000 });
+      const type = String(res.headers['content-type'] ?? '').split(';')[0];
+      try {
+        const text = await res.body.text();
+        got = `${res.statusCode} ${type} (${text.length} bytes)`;
+      } catch (e) {
+        got = `${res.statusCode}, then the body was cut (${(e as { code?: string }).code ?? 'error'}): the client sees a truncated download, not a complete one`;
+      }
+    } catch (e) {
+      got = `no answer (${(e as { code?: string }).code ?? 'error'})`;
+    }
+    rows.push(`| ${name} | ${got} | ${((performance.now() - t0) / 1000).toFixed(2)} s |`);
+  }
+  gw.stop();
+  slow.close();
+  slow.closeAllConnections();
+  reset.close();
+  console.log(`\n### Upstream faults (bypass route, one gateway process)\n\n${rows.join('\n')}`);
+}
+
+async function floodScenario(): Promise<void> {
+  const origin = await startRole(RUN, 'upstream');
+  const gw = await startGateway(ROOT, 'gateway', origin.url);
+  if (typeof gw === 'string') return note(`flood scenario skipped: ${gw}`);
+  const token = await signIn(gw.url);
+  const quiet = tally();
+  const q = steady(`${gw.url}/bench/session`, { authorization: `Bearer ${token}` }, 100, () => quiet);
+  await sleep(5000);
+  await q.stop();
+  const during = tally();
+  const d = steady(`${gw.url}/bench/session`, { authorization: `Bearer ${token}` }, 100, () => during);
+  // 300 sign-ins at the same moment (wrong passwords for 300 names: each needs an argon2id verification).
+  const flood = tally();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 300 }, (_, i) =>
+      request(`${gw.url}/_gateway/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `flood-${i}`, password: 'wrong-password' }), headersTimeout: 60_000 }).then(
+        async (r) => {
+          await r.body.dump();
+          count(flood, String(r.statusCode), performance.now() - t0);
+        },
+        (e: { code?: string }) => count(flood, e.code ?? 'error'),
+      ),
+    ),
+  );
+  await sleep(2000);
+  await d.stop();
+  const timed = flood.latencies.length;
+  console.log(`\n### 300 simultaneous sign-ins beside signed-in traffic (1 gateway process, default users.hashing, 100 signed-in req/s)\n
+| | answers | p50 | p99 | max |
+|---|---|---:|---:|---:|
+| the 300 sign-ins | ${statuses(flood)} | ${pct(flood.latencies, 50)} | ${pct(flood.latencies, 99)} | ${pct(flood.latencies, 100)} |
+| signed-in requests, quiet (5 s before) | ${statuses(quiet)} | ${pct(quiet.latencies, 50)} | ${pct(quiet.latencies, 99)} | ${pct(quiet.latencies, 100)} |
+| signed-in requests during the flood | ${statuses(during)} | ${pct(during.latencies, 50)} | ${pct(during.latencies, 99)} | ${pct(during.latencies, 100)} |
+
+(${timed} sign-in answers timed from the moment all 300 were sent.)`);
+}
+
+async function smtpScenario(): Promise<void> {
+  // Mail servers that misbehave: nothing listening, a 554 greeting, a greeting and then silence.
+  const closed = await freePort();
+  const refusePort = await freePort();
+  const stallPort = await freePort();
+  const refuse = net.createServer((c) => c.end('554 5.3.2 no service\r\n')).listen(refusePort, '127.0.0.1');
+  const stall = net.createServer((c) => c.write('220 stall.example ESMTP\r\n')).listen(stallPort, '127.0.0.1');
+  const rows = ['| mail server | POST /login answered | time | `sent` / `delivery_error` | POST /resend at once |', '|---|---|---:|---|---|'];
+  for (const [name, port] of [['not listening', closed], ['554 on connect', refusePort], ['greets, then silence (smtp.timeout 3s)', stallPort]] as const) {
+    const gw = await ownGateway(`access: {default_policy: two_factor}\nupstreams: [{name: app, url: "http://127.0.0.1:9"}]\nsecond_factor: {methods: [email]}\ndelivery:\n  email: {transport: smtp, from: "gw@example.com", smtp: {host: 127.0.0.1, port: ${port}, timeout: 3s, pool: false}}\n`);
+    if (!gw) return note('smtp scenario skipped: the gateway did not start');
+    // A user with an email address (the bench user has none in ownGateway's file: sign-in asks for enrolment).
+    const t0 = performance.now();
+    const res = await request(`${gw.url}/_gateway/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'mailer', password: BENCH_PASSWORD }), headersTimeout: 60_000 });
+    const body = (await res.body.json()) as { flow?: string; sent?: unknown; delivery_error?: string; error?: string };
+    const took = ((performance.now() - t0) / 1000).toFixed(2);
+    let resend = '–';
+    if (body.flow) {
+      const r = await request(`${gw.url}/_gateway/api/v1/resend`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ flow: body.flow }), headersTimeout: 60_000 });
+      const rb = (await r.body.json()) as { error?: string };
+      resend = `${r.statusCode}${rb.error ? ` ${rb.error}` : ''}`;
+    }
+    rows.push(`| ${name} | ${res.statusCode}${body.error ? ` ${body.error}` : ''} | ${took} s | ${body.sent ? 'sent' : body.delivery_error ?? '–'} | ${resend} |`);
+    gw.stop();
+  }
+  refuse.close();
+  stall.close();
+  console.log(`\n### SMTP refusing and stalling (one gateway process; a user whose second factor is an emailed code)\n\n${rows.join('\n')}`);
+}
+
+async function twilioScenario(): Promise<void> {
+  // A Twilio-compatible API that fails: 500 to every message, or no answer at all (sms.twilio.timeout 3s).
+  const failPort = await freePort();
+  const hangPort = await freePort();
+  const http = await import('node:http');
+  const fail = http.createServer((_req, res) => res.writeHead(500, { 'content-type': 'application/json' }).end('{"code":20500,"message":"Internal Server Error","status":500}')).listen(failPort, '127.0.0.1');
+  const hang = http.createServer(() => undefined).listen(hangPort, '127.0.0.1');
+  const rows = ['| SMS API | POST /login answered | time | the code went by |', '|---|---|---:|---|'];
+  for (const [name, port] of [['answering 500', failPort], ['not answering (timeout 3s)', hangPort]] as const) {
+    const gw = await ownGateway(`access: {default_policy: two_factor}\nupstreams: [{name: app, url: "http://127.0.0.1:9"}]\nsecond_factor: {methods: [sms, email]}\ndelivery:\n  email: {transport: console}\n  sms: {provider: twilio, fallback_to_email: true, twilio: {account_sid: "AC${'0'.repeat(32)}", auth_token: "t", from: "+15005550006", api_base_url: "http://127.0.0.1:${port}", timeout: 3s}}\n`);
+    if (!gw) return note('twilio scenario skipped: the gateway did not start');
+    const t0 = performance.now();
+    const res = await request(`${gw.url}/_gateway/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'texter', password: BENCH_PASSWORD }), headersTimeout: 60_000 });
+    const body = (await res.body.json()) as { sent?: { channel: string; fell_back: boolean }; delivery_error?: string };
+    rows.push(`| ${name} | ${res.statusCode} | ${((performance.now() - t0) / 1000).toFixed(2)} s | ${body.sent ? `${body.sent.channel}${body.sent.fell_back ? ' (fallback from SMS)' : ''}` : body.delivery_error ?? '–'} |`);
+    gw.stop();
+  }
+  fail.close();
+  hang.close();
+  hang.closeAllConnections();
+  console.log(`\n### The SMS API failing (one gateway process; a user with a phone and an email address, fallback_to_email on)\n\n${rows.join('\n')}`);
+}
+
+/** A TCP relay to `target` that holds every chunk `delayMs` in each direction (a slow network or a slow Redis). */
+function slowRelay(listenPort: number, targetPort: number, delayMs: number): net.Server {
+  return net
+    .createServer((client) => {
+      const up = net.connect(targetPort, '127.0.0.1');
+      const pass = (from: net.Socket, to: net.Socket) => from.on('data', (c: Buffer) => setTimeout(() => to.writable && to.write(c), delayMs));
+      pass(client, up);
+      pass(up, client);
+      const end = () => {
+        client.destroy();
+        up.destroy();
+      };
+      client.on('close', end).on('error', end);
+      up.on('close', end).on('error', end);
+    })
+    .listen(listenPort, '127.0.0.1');
+}
+
+async function slowRedisScenario(): Promise<void> {
+  const redis = await startRedisServer();
+  if (typeof redis !== 'string') return note(`slow-redis scenario skipped: ${redis.skip}`);
+  const origin = await startRole(RUN, 'upstream');
+  const rows = ['| Redis round trip added | signed-in answers (50 req/s, 10 s) | p50 | p99 | sign-ins (1/s) |', '|---:|---|---:|---:|---|'];
+  for (const delay of [0, 50, 500, 2500]) {
+    const port = await freePort();
+    const relay = slowRelay(port, Number(new URL(redis).port), delay / 2);
+    const gw = await ownGateway(`session: {store: redis, secret: "${'o'.repeat(48)}", redis: {url: "redis://127.0.0.1:${port}/0", key_prefix: "slow${delay}:"}}\naccess: {default_policy: two_factor}\nupstreams: [{name: app, url: "${origin.url}"}]\n`);
+    if (!gw) return note('slow-redis scenario skipped: the gateway did not start');
+    let token: string | undefined;
+    for (let i = 0; i < 5 && !token; i++) token = await signIn(gw.url).catch(() => undefined);
+    const t = tally();
+    const logins = tally();
+    const load = token ? steady(`${gw.url}/x`, { authorization: `Bearer ${token}` }, 50, () => t) : undefined;
+    const si = setInterval(() => {
+      const t0 = performance.now();
+      void request(`${gw.url}/_gateway/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: BENCH_USER, password: BENCH_PASSWORD }), headersTimeout: 10_000 }).then(
+        async (r) => {
+          await r.body.dump();
+          count(logins, String(r.statusCode), performance.now() - t0);
+        },
+        (e: { code?: string }) => count(logins, e.code ?? 'error'),
+      );
+    }, 1000);
+    await sleep(10_000);
+    clearInterval(si);
+    await load?.stop();
+    rows.push(`| ${delay} ms | ${token ? statuses(t) : 'no session could be made'} | ${pct(t.latencies, 50)} | ${pct(t.latencies, 99)} | ${statuses(logins)} |`);
+    gw.stop();
+    relay.close();
+  }
+  console.log(`\n### A slow Redis (a relay holding each chunk half the added time each way; command_timeout 2 s; one gateway process)\n\n${rows.join('\n')}`);
+}
+
 async function soakScenario(): Promise<void> {
   const redis = await startRedisServer();
   if (typeof redis !== 'string') return note(`soak skipped: ${redis.skip}`);
@@ -387,6 +595,11 @@ async function main(): Promise<void> {
     if (!ONLY || ONLY === 'redis') await redisScenario();
     if (!ONLY || ONLY === 'sighup') await sighupScenario();
     if (!ONLY || ONLY === 'sentinel') await sentinelScenario();
+    if (!ONLY || ONLY === 'upstream') await upstreamScenario();
+    if (!ONLY || ONLY === 'flood') await floodScenario();
+    if (!ONLY || ONLY === 'smtp') await smtpScenario();
+    if (!ONLY || ONLY === 'twilio') await twilioScenario();
+    if (!ONLY || ONLY === 'slow-redis') await slowRedisScenario();
     if (!ONLY || ONLY === 'soak') await soakScenario();
   } finally {
     await cleanup();
