@@ -14,6 +14,7 @@
  *  - smtp: mail servers not listening, refusing, stalling: what a sign-in answers and whether a retry may follow.
  *  - twilio: the SMS API answering 500 or not at all: the fallback to email.
  *  - slow-redis: 0, 50, 500 and 2500 ms added to every Redis round trip.
+ *  - ldap: slapd killed and started again under sign-ins of a directory user and signed-in traffic.
  *  - soak: N minutes (default 2) of mixed traffic through two instances on one Redis — signed-in requests,
  *    downloads, WebSockets, sign-ins — sampled every 10 s: errors, p50/p99, RSS, file descriptors and
  *    the Redis key count.
@@ -25,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import type * as SlapdFixture from '../test/fixtures/slapd.js';
 import { WebSocket } from 'ws';
 import { writeFileSync } from 'node:fs';
 import { BENCH_PASSWORD, BENCH_USER, cleanup, freePort, note, startGateway, startRedisServer, startRole, tempDir } from './processes.js';
@@ -328,7 +330,7 @@ async function sentinelScenario(): Promise<void> {
 }
 
 /** A gateway process with a config of the scenario's own (memory store, the bench user without a second factor). */
-async function ownGateway(body: string): Promise<{ url: string; stop(): void } | undefined> {
+async function ownGateway(body: string, usersExtra = ''): Promise<{ url: string; stop(): void } | undefined> {
   const dir = tempDir('portcullis-rel-own-');
   const port = await freePort();
   const { hashPassword } = await import('../src/users/password.js');
@@ -336,7 +338,7 @@ async function ownGateway(body: string): Promise<{ url: string; stop(): void } |
   const hash = await hashPassword(BENCH_PASSWORD, 'argon2id');
   writeFileSync(users, `users:\n  ${BENCH_USER}:\n    password: "${hash}"\n    second_factor: {enabled: false}\n  mailer:\n    password: "${hash}"\n    email: mailer@example.com\n  texter:\n    password: "${hash}"\n    email: texter@example.com\n    phone: "+4915112345678"\n    second_factor: {method: sms}\n`);
   const config = path.join(dir, 'gateway.yaml');
-  writeFileSync(config, `server: {listen: "127.0.0.1:${port}"}\nadmin: {listen: ""}\nlogging: {level: error}\n${body.startsWith('session:') ? '' : `session: {store: memory, secret: "${'o'.repeat(48)}"}\n`}users: {file: ${users}}\n${body}`);
+  writeFileSync(config, `server: {listen: "127.0.0.1:${port}"}\nadmin: {listen: ""}\nlogging: {level: error}\n${body.startsWith('session:') ? '' : `session: {store: memory, secret: "${'o'.repeat(48)}"}\n`}users: {file: ${users}${usersExtra}}\n${body}`);
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'bin.js'), 'serve', '--config', config], { stdio: 'ignore' });
   if (!(await waitPort(port))) {
     child.kill('SIGKILL');
@@ -530,6 +532,45 @@ async function slowRedisScenario(): Promise<void> {
   console.log(`\n### A slow Redis (a relay holding each chunk half the added time each way; command_timeout 2 s; one gateway process)\n\n${rows.join('\n')}`);
 }
 
+async function ldapScenario(): Promise<void> {
+  const fixtures = path.join(ROOT, 'dist', 'test', 'fixtures', 'slapd.js');
+  const { slapdAvailable, startSlapd, BASE_DN, SERVICE_DN, SERVICE_PASSWORD } = (await import(fixtures)) as typeof SlapdFixture;
+  if (!slapdAvailable()) return note('ldap scenario skipped: slapd is not installed');
+  const slapd = await startSlapd();
+  const origin = await startRole(RUN, 'upstream');
+  const gw = await ownGateway(`access: {default_policy: two_factor}\nupstreams: [{name: app, url: "${origin.url}"}]\n`, `, ldap: {url: "${slapd.url}", bind_dn: "${SERVICE_DN}", bind_password: "${SERVICE_PASSWORD}", base_dn: "${BASE_DN}"}`);
+  if (!gw) return note('ldap scenario skipped: the gateway did not start');
+  const token = await signIn(gw.url);
+  const phases = ['before', 'LDAP down (slapd killed), 10 s', 'after slapd is back, 10 s'] as const;
+  const by = new Map<string, { signedIn: Tally; ldapSignIns: Tally }>(phases.map((p) => [p, { signedIn: tally(), ldapSignIns: tally() }]));
+  let phase: (typeof phases)[number] = 'before';
+  const load = steady(`${gw.url}/x`, { authorization: `Bearer ${token}` }, 50, () => by.get(phase)!.signedIn);
+  const si = setInterval(() => {
+    const t0 = performance.now();
+    void request(`${gw.url}/_gateway/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: 'alice-ldap-pw' }), headersTimeout: 30_000 }).then(
+      async (r) => {
+        await r.body.dump();
+        count(by.get(phase)!.ldapSignIns, String(r.statusCode), performance.now() - t0);
+      },
+      (e: { code?: string }) => count(by.get(phase)!.ldapSignIns, e.code ?? 'error'),
+    );
+  }, 500);
+  await sleep(5000);
+  phase = 'LDAP down (slapd killed), 10 s';
+  await slapd.kill();
+  await sleep(10_000);
+  phase = 'after slapd is back, 10 s';
+  await slapd.start();
+  await sleep(10_000);
+  clearInterval(si);
+  await load.stop();
+  gw.stop();
+  await slapd.stop();
+  const rows = ['| phase | signed-in requests (a file user, 50/s) | LDAP user sign-ins (2/s) | sign-in p99 |', '|---|---|---|---:|'];
+  for (const p of phases) rows.push(`| ${p} | ${statuses(by.get(p)!.signedIn)} | ${statuses(by.get(p)!.ldapSignIns)} | ${pct(by.get(p)!.ldapSignIns.latencies, 99)} |`);
+  console.log(`\n### LDAP down and back (one gateway process, users file and LDAP chained)\n\n${rows.join('\n')}`);
+}
+
 async function soakScenario(): Promise<void> {
   const redis = await startRedisServer();
   if (typeof redis !== 'string') return note(`soak skipped: ${redis.skip}`);
@@ -600,6 +641,7 @@ async function main(): Promise<void> {
     if (!ONLY || ONLY === 'smtp') await smtpScenario();
     if (!ONLY || ONLY === 'twilio') await twilioScenario();
     if (!ONLY || ONLY === 'slow-redis') await slowRedisScenario();
+    if (!ONLY || ONLY === 'ldap') await ldapScenario();
     if (!ONLY || ONLY === 'soak') await soakScenario();
   } finally {
     await cleanup();
