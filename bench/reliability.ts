@@ -15,6 +15,7 @@
  *  - twilio: the SMS API answering 500 or not at all: the fallback to email.
  *  - slow-redis: 0, 50, 500 and 2500 ms added to every Redis round trip.
  *  - ldap: slapd killed and started again under sign-ins of a directory user and signed-in traffic.
+ *  - rolling: two instances behind a round-robin balancer, each restarted in turn (SIGTERM, drain, start).
  *  - soak: N minutes (default 2) of mixed traffic through two instances on one Redis — signed-in requests,
  *    downloads, WebSockets, sign-ins — sampled every 10 s: errors, p50/p99, RSS, file descriptors and
  *    the Redis key count.
@@ -571,6 +572,93 @@ async function ldapScenario(): Promise<void> {
   console.log(`\n### LDAP down and back (one gateway process, users file and LDAP chained)\n\n${rows.join('\n')}`);
 }
 
+/** A round-robin TCP balancer that skips a backend refusing connections (what a Service with readiness does, roughly). */
+function balancer(port: number, backends: number[]): net.Server {
+  let next = 0;
+  return net
+    .createServer((client) => {
+      client.pause();
+      const tryBackend = (left: number): void => {
+        const target = backends[next++ % backends.length]!;
+        const up = net.connect(target, '127.0.0.1');
+        up.once('connect', () => {
+          client.pipe(up).pipe(client);
+          client.resume();
+        });
+        up.once('error', () => {
+          up.destroy();
+          if (left > 1) tryBackend(left - 1);
+          else client.destroy();
+        });
+        up.once('close', () => client.destroy());
+        client.once('close', () => up.destroy());
+      };
+      client.on('error', () => undefined);
+      tryBackend(backends.length);
+    })
+    .listen(port, '127.0.0.1');
+}
+
+async function rollingScenario(): Promise<void> {
+  const redis = await startRedisServer();
+  if (typeof redis !== 'string') return note(`rolling scenario skipped: ${redis.skip}`);
+  const origin = await startRole(RUN, 'upstream');
+  const a = await startGateway(ROOT, 'gateway-a', origin.url, { redis });
+  const b = await startGateway(ROOT, 'gateway-b', origin.url, { redis });
+  if (typeof a === 'string' || typeof b === 'string') return note('rolling scenario skipped: a gateway did not start');
+  const lbPort = await freePort();
+  const lb = balancer(lbPort, [Number(new URL(a.url).port), Number(new URL(b.url).port)]);
+  const url = `http://127.0.0.1:${lbPort}`;
+  const token = await signIn(url);
+  const t = tally();
+  const load = steady(`${url}/bench/session`, { authorization: `Bearer ${token}` }, 100, () => t);
+  const sockets: WebSocket[] = [];
+  let dropped = 0;
+  for (let i = 0; i < 10; i++) {
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.on('close', () => dropped++);
+    sockets.push(ws);
+  }
+  await sleep(3000);
+  const restarts: string[] = [];
+  for (const gw of [a, b]) {
+    const pid = gw.pids.at(-1)!;
+    const t0 = performance.now();
+    process.kill(pid, 'SIGTERM');
+    while (await new Promise<boolean>((r) => r(existsPid(pid)))) await sleep(50);
+    const stopped = performance.now() - t0;
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'bin.js'), 'serve', '--config', gw.configFile], { stdio: 'ignore' });
+    gw.pids.push(child.pid!);
+    await waitPort(Number(new URL(gw.url).port));
+    restarts.push(`${gw.name}: stopped in ${(stopped / 1000).toFixed(1)} s, listening again ${((performance.now() - t0) / 1000).toFixed(1)} s after SIGTERM`);
+    await sleep(3000);
+  }
+  await load.stop();
+  for (const ws of sockets) ws.close();
+  lb.close();
+  for (const gw of [a, b]) for (const pid of gw.pids) if (existsPid(pid)) process.kill(pid, 'SIGKILL');
+  const non2xx = [...t.statuses].filter(([k]) => k !== '200').reduce((n, [, v]) => n + v, 0);
+  console.log(`\n### Rolling restart of two instances behind a balancer (redis store, 100 signed-in req/s, 10 WebSockets)\n
+| requests | non-2xx or failed | answers | p99 | WebSockets closed by the restarts |
+|---:|---:|---|---:|---:|
+| ${t.latencies.length} | ${non2xx} | ${statuses(t)} | ${pct(t.latencies, 99)} | ${dropped} / ${sockets.length} |
+
+${restarts.map((r) => `- ${r}`).join('\n')}`);
+}
+
+function existsPid(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function soakScenario(): Promise<void> {
   const redis = await startRedisServer();
   if (typeof redis !== 'string') return note(`soak skipped: ${redis.skip}`);
@@ -642,6 +730,7 @@ async function main(): Promise<void> {
     if (!ONLY || ONLY === 'twilio') await twilioScenario();
     if (!ONLY || ONLY === 'slow-redis') await slowRedisScenario();
     if (!ONLY || ONLY === 'ldap') await ldapScenario();
+    if (!ONLY || ONLY === 'rolling') await rollingScenario();
     if (!ONLY || ONLY === 'soak') await soakScenario();
   } finally {
     await cleanup();
