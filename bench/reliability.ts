@@ -581,17 +581,20 @@ function balancer(port: number, backends: number[]): net.Server {
       const tryBackend = (left: number): void => {
         const target = backends[next++ % backends.length]!;
         const up = net.connect(target, '127.0.0.1');
-        up.once('connect', () => {
-          client.pipe(up).pipe(client);
-          client.resume();
-        });
-        up.once('error', () => {
+        const refused = (): void => {
           up.destroy();
           if (left > 1) tryBackend(left - 1);
           else client.destroy();
+        };
+        up.once('error', refused);
+        up.once('connect', () => {
+          up.off('error', refused);
+          // pipe() ends each side when the other ends (after the bytes in flight are written); a reset is passed on.
+          up.on('error', () => client.destroy());
+          client.on('error', () => up.destroy());
+          client.pipe(up).pipe(client);
+          client.resume();
         });
-        up.once('close', () => client.destroy());
-        client.once('close', () => up.destroy());
       };
       client.on('error', () => undefined);
       tryBackend(backends.length);

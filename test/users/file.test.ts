@@ -7,7 +7,7 @@ import t, { type Test } from 'tap';
 import { isPortcullisError, type PortcullisError } from '../../src/errors/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { FileDirectory } from '../../src/users/file.js';
-import { PasswordVerifier } from '../../src/users/password.js';
+import { PasswordVerifier, hashPassword } from '../../src/users/password.js';
 
 // Hashes from other implementations (see password.test.ts): both of the password shown.
 const ARGON2ID_PASSWORD = '$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc'; // "password"
@@ -171,7 +171,7 @@ void t.test('reloads when the file changes; an invalid change keeps the old user
 
   const reloaded = once(users, 'reload');
   writeFileSync(file, USERS.replace('groups: [admins]', 'groups: [admins, auditors]').concat(`  dave:\n    password: "${BCRYPT_CORRECT_HORSE}"\n`));
-  t.same((await reloaded)[0], { users: 6, disabled: [], removed: [] });
+  t.same((await reloaded)[0], { users: 6, disabled: [], removed: [], passwordChanged: [] });
   t.match(await users.lookup('bob'), { groups: ['admins', 'auditors'] });
   t.match(await users.authenticate('dave', 'correct horse'), { username: 'dave' });
 
@@ -189,7 +189,7 @@ void t.test('reloads when the file changes; an invalid change keeps the old user
   const replaced = once(users, 'reload');
   writeFileSync(join(dir, 'users.yaml.tmp'), `users:\n  erin:\n    password: "${BCRYPT_CORRECT_HORSE}"\n`);
   renameSync(join(dir, 'users.yaml.tmp'), file);
-  t.same((await replaced)[0], { users: 1, disabled: [], removed: ['alice', 'bob', 'carol', 'svc-export', 'nopass', 'dave'] });
+  t.same((await replaced)[0], { users: 1, disabled: [], removed: ['alice', 'bob', 'carol', 'svc-export', 'nopass', 'dave'], passwordChanged: [] });
   t.equal(await users.lookup('alice'), null, 'alice is gone');
   t.match(await users.lookup('erin'), { username: 'erin' });
 
@@ -219,7 +219,7 @@ void t.test('polling mode notices a change too', async (t) => {
   t.teardown(() => clearInterval(keepAlive));
   const reloaded = once(users, 'reload');
   writeFileSync(file, `users:\n  frank:\n    password: "${BCRYPT_CORRECT_HORSE}"\n    groups: [polled]\n`);
-  t.same((await reloaded)[0], { users: 1, disabled: [], removed: ['alice', 'bob', 'carol', 'svc-export', 'nopass'] });
+  t.same((await reloaded)[0], { users: 1, disabled: [], removed: ['alice', 'bob', 'carol', 'svc-export', 'nopass'], passwordChanged: [] });
   t.match(await users.lookup('frank'), { groups: ['polled'] });
 });
 
@@ -233,10 +233,22 @@ void t.test('`disabled: true`: isDisabled answers at once, and a reload names th
   users.on('reload', (e) => events.push(e));
   writeFileSync(file, USERS.replace('    groups: [admins]\n', '    groups: [admins]\n    disabled: true\n'));
   t.equal(await users.reload(), true);
-  t.same(events, [{ users: 5, disabled: ['bob'], removed: [] }], 'bob is newly disabled; carol was already');
+  t.same(events, [{ users: 5, disabled: ['bob'], removed: [], passwordChanged: [] }], 'bob is newly disabled; carol was already');
   t.equal(users.isDisabled('bob'), true);
   writeFileSync(file, USERS);
   await users.reload();
-  t.same(events[1], { users: 5, disabled: [], removed: [] }, 'enabling again disables nobody');
+  t.same(events[1], { users: 5, disabled: [], removed: [], passwordChanged: [] }, 'enabling again disables nobody');
   t.equal(users.isDisabled('bob'), false);
+});
+
+void t.test('a reload names the users whose password hash changed (what was tied to the old password ends)', async (t) => {
+  const { file, logger, verifier } = setup(t);
+  const users = new FileDirectory(file, { logger, verifier, watch: false });
+  const events: Array<{ passwordChanged?: string[] }> = [];
+  users.on('reload', (e: { passwordChanged?: string[] }) => events.push(e));
+  const hash = /bob:\n(?:.*\n)*?\s+password: (\S+)/.exec(USERS)?.[1];
+  t.ok(hash, 'bob has a hash in the fixture');
+  writeFileSync(file, USERS.replace(hash!, JSON.stringify(await hashPassword('a-new-password-1', 'argon2id'))));
+  t.equal(await users.reload(), true);
+  t.same(events[0]?.passwordChanged, ['bob']);
 });
