@@ -1,0 +1,54 @@
+import t from 'tap';
+import { Browser } from '../fixtures/browser.js';
+import { startStack, type TestUser } from '../fixtures/gateway.js';
+import { SoftAuthenticator } from '../factors/soft-authenticator.js';
+import { passwordStep, shownRecoveryCodes } from './enroll-helpers.js';
+
+const USERS: Record<string, TestUser> = {
+  alice: { password: 'alice-password-1', display_name: 'Alice Operator', email: 'alice@example.com', groups: ['operators'] },
+};
+
+function shownOptions(html: string): { challenge: string; rp: { id: string } } {
+  const m = /data-webauthn-options="([^"]*)"/.exec(html);
+  if (!m) throw new Error('no options on the page');
+  const json = m[1]!.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return JSON.parse(json) as { challenge: string; rp: { id: string } };
+}
+
+void t.test('forced passkey enrolment: the page carries the options, a real registration response enrols, a forged one does not', async (t) => {
+  const stack = await startStack({ users: USERS, config: { second_factor: { methods: ['webauthn', 'recovery_code'] } } });
+  t.teardown(() => stack.close());
+  const b = new Browser(stack.url);
+  const origin = new URL(stack.url).origin;
+  const rd = '/cameras';
+
+  const posted = await passwordStep(b, 'alice', 'alice-password-1', rd);
+  const choice = await b.get(posted.location!);
+  t.equal(choice.location, `/_gateway/enroll/webauthn?rd=${encodeURIComponent(rd)}`, 'the only method: straight to it');
+  const page = await b.get(choice.location!);
+  t.equal(page.status, 200);
+  const options = shownOptions(page.text);
+  t.equal(options.rp.id, new URL(stack.url).hostname, 'rp_id defaults to the portal host');
+
+  const auth = new SoftAuthenticator();
+  const noCsrf = await b.post('/_gateway/enroll/webauthn', { name: 'Laptop', credential: JSON.stringify(auth.register({ challenge: options.challenge, origin, rpId: options.rp.id })), rd });
+  t.equal(noCsrf.status, 403, 'missing CSRF token');
+  await b.get(choice.location!);
+  const again = shownOptions((await b.get(choice.location!)).text);
+  options.challenge = again.challenge;
+
+  const evil = await b.post('/_gateway/enroll/webauthn', { name: 'Laptop', credential: JSON.stringify(auth.register({ challenge: options.challenge, origin: 'https://evil.example', rpId: options.rp.id })), csrf: b.csrf(), rd });
+  t.equal(evil.status, 400, 'wrong origin refused');
+  const junk = await b.post('/_gateway/enroll/webauthn', { name: 'Laptop', credential: '{not json', csrf: b.csrf(), rd });
+  t.equal(junk.status, 400, 'junk refused');
+  t.same(await stack.gateway.gateway.core.factors.get('webauthn')!.enrolled({ username: 'alice', groups: [], disabled: false, source: 'file' }, await stack.gateway.gateway.core.factors.state.get('alice')), undefined);
+
+  const fresh = shownOptions(junk.text);
+  const done = await b.post('/_gateway/enroll/webauthn', { name: 'Laptop', credential: JSON.stringify(auth.register({ challenge: fresh.challenge, origin, rpId: fresh.rp.id })), csrf: b.csrf(), rd });
+  t.equal(done.status, 200, 'the recovery codes page');
+  t.equal(shownRecoveryCodes(done.text).length, 10);
+  t.ok(stack.logs.audits('factor_enrolled').some((l) => l.user === 'alice' && l.method === 'webauthn' && l.result === 'success'));
+  t.ok(stack.logs.audits('enrolment').some((l) => l.reason === 'invalid_credential'));
+  const app = await b.get(rd);
+  t.equal(app.status, 200, 'reaches the app');
+});
