@@ -51,4 +51,26 @@ void t.test('forced passkey enrolment: the page carries the options, a real regi
   t.ok(stack.logs.audits('enrolment').some((l) => l.reason === 'invalid_credential'));
   const app = await b.get(rd);
   t.equal(app.status, 200, 'reaches the app');
+
+  // Next visit: password, then the passkey.
+  const next = new Browser(stack.url);
+  const signedIn = await passwordStep(next, 'alice', 'alice-password-1', rd);
+  t.match(signedIn.location, /\/_gateway\/verify/, 'the second step');
+  const verify = await next.get(signedIn.location!);
+  t.equal(verify.status, 200);
+  const req = shownOptions(verify.text) as unknown as { challenge: string; rpId: string; allowCredentials: Array<{ id: string }> };
+  t.same(req.allowCredentials.map((c) => c.id), [auth.credentialId], "alice's passkey is offered");
+  const wrong = await next.post('/_gateway/verify', { method: 'webauthn', credential: JSON.stringify(auth.assert({ challenge: req.challenge, origin: 'https://evil.example', rpId: req.rpId })), csrf: next.csrf(), rd });
+  t.equal(wrong.status, 303);
+  t.equal((await next.get(rd)).status, 302, 'a wrong origin does not complete the step');
+  const page2 = await next.get(signedIn.location!);
+  const req2 = shownOptions(page2.text) as unknown as { challenge: string; rpId: string };
+  const assertion = JSON.stringify(auth.assert({ challenge: req2.challenge, origin, rpId: req2.rpId }));
+  const ok = await next.post('/_gateway/verify', { method: 'webauthn', credential: assertion, csrf: next.csrf(), rd });
+  t.equal(ok.status, 303);
+  t.equal(ok.location, rd);
+  const reached = await next.get(rd);
+  t.equal(reached.status, 200, 'signed in with password and passkey');
+  t.equal(reached.json<{ headers: Record<string, string> }>().headers['remote-user'], 'alice');
+  t.ok(stack.logs.audits('second_factor').some((l) => l.user === 'alice' && l.method === 'webauthn' && l.result === 'success'));
 });
