@@ -73,4 +73,21 @@ void t.test('forced passkey enrolment: the page carries the options, a real regi
   t.equal(reached.status, 200, 'signed in with password and passkey');
   t.equal(reached.json<{ headers: Record<string, string> }>().headers['remote-user'], 'alice');
   t.ok(stack.logs.audits('second_factor').some((l) => l.user === 'alice' && l.method === 'webauthn' && l.result === 'success'));
+
+  // A mobile client through the JSON API: login, options for the flow, the assertion as `credential`.
+  const api = new Browser(stack.url);
+  const login = await api.json('/_gateway/api/v1/login', { username: 'alice', password: 'alice-password-1' });
+  const flow = login.json<{ flow: string; method: string }>().flow;
+  const noFlow = await api.json('/_gateway/api/v1/webauthn/options', { flow: 'nope' });
+  t.not(noFlow.status, 200, 'an unknown flow gets no options');
+  const opts = await api.json('/_gateway/api/v1/webauthn/options', { flow });
+  t.equal(opts.status, 200);
+  const ro = opts.json<{ challenge: string; rpId: string }>();
+  const other = await api.json('/_gateway/api/v1/verify', { flow, method: 'webauthn', credential: auth.assert({ challenge: ro.challenge, origin, rpId: 'evil.example' }) });
+  t.equal(other.status, 401, 'wrong RP ID refused');
+  const good = await api.json('/_gateway/api/v1/verify', { flow, method: 'webauthn', credential: auth.assert({ challenge: ro.challenge, origin, rpId: ro.rpId }) });
+  t.equal(good.status, 200, 'the API step completes with the passkey');
+  const replay = await api.json('/_gateway/api/v1/verify', { flow, method: 'webauthn', credential: auth.assert({ challenge: ro.challenge, origin, rpId: ro.rpId }) });
+  t.not(replay.status, 200, 'the challenge worked once');
 });
+
