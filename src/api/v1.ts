@@ -93,7 +93,9 @@ async function flowFrom(app: ApiApp, b: Body) {
 async function verify(app: ApiApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
   const b = await body(req);
   const flow = await flowFrom(app, b);
-  const code = str(b, 'code', 64);
+  // A passkey's answer is the AuthenticationResponseJSON object in `credential`.
+  const credential = b.credential !== null && typeof b.credential === 'object' ? JSON.stringify(b.credential) : undefined;
+  const code = credential ?? str(b, 'code', 64);
   if (code === undefined) throw new PortcullisError('PORTCULLIS_ERR_BAD_REQUEST', 'code is required');
   const reqInfo = info(app, req, ctx, flow.deviceId);
   const { user, method: used } = await app.core.secondStep.verify(flow, { method: method(app, b), code }, reqInfo);
@@ -160,10 +162,19 @@ function documentFor(prefix: string): unknown {
   return OPENAPI_DOCUMENT.servers[0].url === url ? OPENAPI_DOCUMENT : { ...OPENAPI_DOCUMENT, servers: [{ url }] };
 }
 
+/** `POST /webauthn/options {flow}`: PublicKeyCredentialRequestOptionsJSON for a second step by passkey. */
+async function webauthnOptions(app: ApiApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+  const flow = await flowFrom(app, await body(req));
+  const options = await app.core.secondStep.passkeyOptions(flow, `${ctx.client.proto}://${ctx.client.host}`);
+  if (!options) throw new PortcullisError('PORTCULLIS_ERR_BAD_REQUEST', 'No passkey for this step');
+  sendJson(res, 200, JSON.parse(options) as unknown);
+}
+
 type ApiHandler = (app: ApiApp, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => Promise<void> | void;
 const ROUTES: Record<string, Partial<Record<string, ApiHandler>>> = {
   login: { POST: login },
   verify: { POST: verify },
+  'webauthn/options': { POST: webauthnOptions },
   resend: { POST: resend },
   session: { GET: session },
   logout: { POST: logout },

@@ -7,6 +7,7 @@ import { ReverifyGrace, TrustedDevices } from '../factors/devices.js';
 import { createFactors, type FactorRegistry } from '../factors/registry.js';
 import type { RecoveryCodes } from '../factors/recovery-codes.js';
 import type { TotpFactor } from '../factors/totp.js';
+import type { PasskeyEvent } from '../factors/webauthn.js';
 import { Keyring } from '../keys/keyring.js';
 import type { Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
@@ -130,12 +131,15 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
   const directory = new ExternalUserDirectory(new OverridingDirectory(chain, overrides, chain.verifier), externalUsers, claimsNamespace(claimsProviders), chain.verifier);
   const delivery = createDelivery(cfg.delivery, { logger, title: productName(cfg.portal), clock, ...(cfg.delivery.email.templates_dir ? { templatesDir: cfg.delivery.email.templates_dir } : {}) });
   const regulator = new Regulator(store, { regulation: cfg.regulation, lockout: cfg.second_factor.lockout }, clock);
-  const { registry: factors, codes, totp, recovery: recoveryCodes } = createFactors({ store, keyring, delivery, clock, random, config });
+  // A passkey whose signature counter went backwards (a clone) is audited once the notices exist.
+  let passkeyEvent: (e: PasskeyEvent) => void = () => {};
+  const { registry: factors, codes, totp, recovery: recoveryCodes, webauthn } = createFactors({ store, keyring, delivery, clock, random, config, onPasskeyEvent: (e) => passkeyEvent(e) });
   const devices = new TrustedDevices(store, cfg.second_factor.trusted_devices, clock);
   const grace = new ReverifyGrace(store, cfg.session.reverify_grace);
   const flows = new FlowStore(store, clock);
   const reportLinks = new ReportLinks(store, keyring.atRest('report-links'), clock, random);
   const notices = new Notices({ config, logger: o.auditLogger ?? logger, metrics, delivery, reportLinks });
+  passkeyEvent = (e) => notices.audit({ clientIp: '', requestId: '' }, 'second_factor', e.user, 'failure', 'webauthn_counter_regressed', { method: 'webauthn', credential_id: e.credentialId.slice(0, 16), stored_counter: e.stored });
   const passwords = new Passwords({ directory, regulator, metrics, notices, clock });
   const revocation = new UserRevocation({ sessions, devices, grace, forgetPassword: (u) => passwords.forget(u) });
   const connections = liveConnections(sessions, cfg.session, clock, metrics);
@@ -193,7 +197,7 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
     appPasswords,
     signIn,
     secondStep,
-    enrolment: new Enrolment({ config, clock, metrics, notices, store, directory, regulator, passwords, factors, totp, recovery: recoveryCodes, codes, sessions, grace }),
+    enrolment: new Enrolment({ config, clock, metrics, notices, store, directory, regulator, passwords, factors, totp, webauthn, recovery: recoveryCodes, codes, sessions, grace }),
     account: new Account({ config, directory, factors, devices, grace, sessions, notices, revocation }),
     recovery: new Recovery({ config, logger, directory, regulator, passwords, factors, devices, grace, sessions, links, notices, revocation }),
     invitations: new Invitations({ clock, directory, regulator, invites, overrides, sessions, devices, notices, forgetPassword: (u) => passwords.forget(u), revocation }),

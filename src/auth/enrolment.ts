@@ -6,6 +6,7 @@ import type { ReverifyGrace } from '../factors/devices.js';
 import type { FactorRegistry } from '../factors/registry.js';
 import type { RecoveryCodes } from '../factors/recovery-codes.js';
 import type { TotpFactor } from '../factors/totp.js';
+import type { WebAuthnFactor } from '../factors/webauthn.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Regulator } from '../regulation/regulator.js';
 import { sessionRef, type SessionData, type SessionManager } from '../session/sessions.js';
@@ -66,6 +67,7 @@ export interface EnrolmentDeps {
   passwords: Passwords;
   factors: FactorRegistry;
   totp: TotpFactor;
+  webauthn?: WebAuthnFactor;
   recovery: RecoveryCodes;
   codes: OneTimeCodes;
   sessions: SessionManager;
@@ -118,6 +120,34 @@ export class Enrolment {
       throw new PortcullisError('PORTCULLIS_ERR_INVALID_CODE');
     }
     return this.complete(found, user, 'totp', info);
+  }
+
+  /**
+   * Passkey registration options (JSON) for a page at `origin`; undefined when passkeys are not
+   * offered or the origin is not one the RP ID covers.
+   */
+  async passkeyOptions(user: UserRecord, origin: string): Promise<string | undefined> {
+    const w = this.d.webauthn;
+    if (!w || !this.d.factors.get(w.method)) return undefined;
+    const options = await w.creationOptions(user, { origin });
+    return options ? JSON.stringify(options) : undefined;
+  }
+
+  /** Checks the browser's registration response (JSON) and keeps the named passkey. Throws INVALID_CODE. */
+  async confirmPasskey(found: FoundSession, user: UserRecord, name: string, credential: string, info: RequestInfo): Promise<EnrolmentDone> {
+    const w = this.d.webauthn;
+    let parsed: unknown;
+    try {
+      parsed = credential.length > 0 && credential.length <= 16_384 ? JSON.parse(credential) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    const added = w && this.d.factors.get(w.method) ? await w.finishRegistration(user.username, name, parsed) : undefined;
+    if (!added) {
+      this.d.notices.audit(info, 'enrolment', user.username, 'failure', 'invalid_credential', { method: 'webauthn' });
+      throw new PortcullisError('PORTCULLIS_ERR_INVALID_CODE');
+    }
+    return this.complete(found, user, 'webauthn', info);
   }
 
   /** Whether setting up an authenticator app asks for the password: not for users who have none (made from an identity provider's claims). */

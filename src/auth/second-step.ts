@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config, FactorMethod } from '../config/schema/index.js';
+import { WebAuthnFactor } from '../factors/webauthn.js';
 import { maskEmail, maskPhone } from '../delivery/mask.js';
 import { PortcullisError, isPortcullisError } from '../errors/index.js';
 import type { ReverifyGrace, TrustedDevices } from '../factors/devices.js';
@@ -163,6 +164,14 @@ export class SecondStep {
    * same user runs. Wrong answers count towards the account lockout
    * (separately from passwords) and the client's code throttle.
    */
+  /** Passkey request options (JSON) for the flow's step on a page at `origin`; undefined when passkeys are not among its methods. */
+  async passkeyOptions(flow: Flow, origin: string): Promise<string | undefined> {
+    const f = this.d.factors.get('webauthn');
+    if (!(f instanceof WebAuthnFactor) || !flow.methods.some((m) => m.type === 'webauthn')) return undefined;
+    const options = await f.requestOptions(flow.id, flow.user, { origin });
+    return options ? JSON.stringify(options) : undefined;
+  }
+
   async verify(flow: Flow, input: { method?: FactorMethod | undefined; code: string }, info: RequestInfo): Promise<{ user: UserRecord; method: FactorMethod }> {
     const { regulator, notices } = this.d;
     const method = input.method ?? flow.method;
@@ -193,7 +202,8 @@ export class SecondStep {
       notices.audit(info, 'second_factor', user.username, 'failure', 'locked', { method });
       throw new PortcullisError('PORTCULLIS_ERR_LOCKED');
     }
-    const response = typeof code === 'string' ? code.slice(0, 64) : '';
+    // A typed code is short; a passkey's assertion (JSON) is bounded by the factor itself.
+    const response = typeof code === 'string' ? code.slice(0, factor.codeFormat() ? 64 : 16_384) : '';
     const verdict = await factor.verify(flow.id, user.username, response);
     if (verdict.result === 'expired' || verdict.result === 'exhausted') {
       metrics.secondFactor.inc({ method, result: verdict.result });

@@ -12,6 +12,7 @@ import type { Enrolled, FactorKind, SecondFactor } from './factor.js';
 import { operatorChoice, resolveSecondFactor, type SecondFactorResolution } from './methods.js';
 import { RecoveryCodes } from './recovery-codes.js';
 import { TotpFactor } from './totp.js';
+import { WebAuthnFactor, type PasskeyEvent } from './webauthn.js';
 
 /** A user's second-factor situation: their choices, what they can use now, and what they must pass. */
 export interface FactorSnapshot {
@@ -95,21 +96,30 @@ export interface FactorDeps {
   clock: Clock;
   random: Random;
   config: () => Readonly<Config>;
+  /** Passkey events to audit (a signature counter that went backwards). */
+  onPasskeyEvent?: (e: PasskeyEvent) => void;
 }
 
 /** Every second factor, built once from the config (the one list of implementations). */
-export function createFactors(d: FactorDeps): { registry: FactorRegistry; codes: OneTimeCodes; totp: TotpFactor; recovery: RecoveryCodes } {
+export function createFactors(d: FactorDeps): { registry: FactorRegistry; codes: OneTimeCodes; totp: TotpFactor; recovery: RecoveryCodes; webauthn: WebAuthnFactor } {
   const sf = d.config().second_factor;
   const codes = new OneTimeCodes(d.store, sf.code, d.keyring.atRest('one-time-codes'), d.clock, d.random);
   const totp = new TotpFactor(d.store, sf.totp, d.keyring.atRest('totp-at-rest'), d.clock);
   const recovery = new RecoveryCodes(d.store, sf.recovery_codes, d.keyring.atRest('recovery-codes'), d.random);
   const state = new FactorState(d.store);
   const codeCfg = () => d.config().second_factor.code;
+  const publicUrl = () => {
+    const u = d.config().server.public_url;
+    const first = Array.isArray(u) ? u[0] : u;
+    return first === undefined ? undefined : new URL(first).origin;
+  };
+  const webauthn = new WebAuthnFactor(d.store, () => d.config().second_factor.webauthn, publicUrl, d.keyring.atRest('webauthn'), d.clock, d.onPasskeyEvent);
   const factors: SecondFactor[] = [
     totp,
     new CodeFactor('email', codes, d.delivery, state, codeCfg),
     new CodeFactor('sms', codes, d.delivery, state, codeCfg),
+    webauthn,
     recovery,
   ];
-  return { registry: new FactorRegistry(factors, state, () => d.config().second_factor), codes, totp, recovery };
+  return { registry: new FactorRegistry(factors, state, () => d.config().second_factor), codes, totp, recovery, webauthn };
 }

@@ -7,6 +7,7 @@ import { verifyCsrf } from './csrf.js';
 import { dispatchTable, type MethodTable } from './dispatch.js';
 import { getEnrollDestination, postEnrollDestination } from './enroll-destination.js';
 import { getEnrollTotp, postEnrollTotp } from './enroll-totp.js';
+import { getEnrollWebauthn, postEnrollWebauthn } from './enroll-webauthn.js';
 import { csrfRejected, rdQuery, renderMessage, renderPage, requestInfo, safeRd, seeOther, sessionView } from './page.js';
 import { enrolling } from './enrolling.js';
 import { recoveryCodesConfirmPage } from './views/account.js';
@@ -18,6 +19,7 @@ const routes: Record<string, MethodTable> = {
   '/totp': { GET: getEnrollTotp, POST: postEnrollTotp },
   '/email': { GET: (app, req, res, ctx) => getEnrollDestination(app, req, res, ctx, 'email'), POST: (app, req, res, ctx) => postEnrollDestination(app, req, res, ctx, 'email') },
   '/sms': { GET: (app, req, res, ctx) => getEnrollDestination(app, req, res, ctx, 'sms'), POST: (app, req, res, ctx) => postEnrollDestination(app, req, res, ctx, 'sms') },
+  '/webauthn': { GET: getEnrollWebauthn, POST: postEnrollWebauthn },
   '/recovery-codes': { GET: getRecoveryCodes, POST: postRecoveryCodes },
 };
 

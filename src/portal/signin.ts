@@ -229,7 +229,8 @@ export async function getVerify(app: PortalApp, req: IncomingMessage, res: Serve
   const resendIn = await app.core.secondStep.resendIn(st.flow);
   const status = flashed.error ? FLASH_STATUS[flashed.error] ?? 200 : 200;
   const headers: Record<string, string> = flashed.error === 'rate_limited' && flashed.retryAfter ? { 'retry-after': String(flashed.retryAfter) } : {};
-  showVerify(app, req, res, st, status, rd, { ...(fresh ? { sent: true } : unsent ? { sent: false } : {}), ...(resendIn > 0 ? { resendIn } : {}), ...flashed }, headers);
+  const webauthnOptions = st.flow.method === 'webauthn' ? await app.core.secondStep.passkeyOptions(st.flow, `${ctx.client.proto}://${ctx.client.host}`) : undefined;
+  showVerify(app, req, res, st, status, rd, { ...(fresh ? { sent: true } : unsent ? { sent: false } : {}), ...(resendIn > 0 ? { resendIn } : {}), ...(webauthnOptions ? { webauthnOptions } : {}), ...flashed }, headers);
 }
 
 /**
@@ -252,7 +253,8 @@ export async function postVerify(app: PortalApp, req: IncomingMessage, res: Serv
   const info = requestInfo(app, req, ctx);
   const methodField = form.get('method');
   const method = methodField !== null && app.core.factors.get(methodField) ? app.core.factors.get(methodField)!.method : undefined;
-  const code = form.get('code');
+  // A passkey's assertion comes as `credential` (filled in by portal.js).
+  const code = form.get('code') ?? form.get('credential');
   const locked = () => {
     clearSessionCookie(app, res, ctx);
     seeOther(res, `${app.prefix}/login?notice=locked&${rdQuery(rd)}`);

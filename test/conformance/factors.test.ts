@@ -8,6 +8,7 @@ import { Secret, TOTP } from 'otpauth';
 import type { SecondFactor } from '../../src/factors/factor.js';
 import type { UserRecord } from '../../src/users/directory.js';
 import { factorsFor } from '../factors/helpers.js';
+import { SoftAuthenticator } from '../factors/soft-authenticator.js';
 
 type Built = ReturnType<typeof factorsFor>;
 
@@ -17,7 +18,7 @@ interface Adapter {
   /** Makes `user` able to use the method. */
   enrol(b: Built, user: UserRecord): Promise<void>;
   /** After `challenge` for `flowId`: the right answer, as the user's device would give it. */
-  answer(b: Built, user: UserRecord, flowId: string): string;
+  answer(b: Built, user: UserRecord, flowId: string): string | Promise<string>;
   /** A well-formed wrong answer. */
   wrong: string;
 }
@@ -25,6 +26,8 @@ interface Adapter {
 const alice = (): UserRecord => ({ username: 'alice', groups: [], disabled: false, source: 'file', displayName: 'Alice' });
 const secrets = new Map<string, string>();
 const sheets = new Map<string, string[]>();
+const passkeys = new Map<string, SoftAuthenticator>();
+const ORIGIN = 'https://gw.example.org';
 
 const codeFrom = (b: Built, to: string) => /\b([0-9]{6})\b/.exec(b.outbox.latest(to)?.text ?? '')?.[1] ?? '';
 
@@ -63,6 +66,22 @@ const adapters: Adapter[] = [
     wrong: '000000',
   },
   {
+    method: 'webauthn',
+    factor: (b) => b.webauthn,
+    async enrol(b, user) {
+      const auth = new SoftAuthenticator();
+      const o = (await b.webauthn.creationOptions(user))!;
+      if (!(await b.webauthn.finishRegistration(user.username, 'Laptop', auth.register({ challenge: o.challenge, origin: ORIGIN, rpId: o.rp.id! })))) throw new Error('enrolment failed');
+      passkeys.set(user.username, auth);
+    },
+    async answer(b, user, flowId) {
+      // The challenge the factor made for the flow, as the browser would have it from the options.
+      const pending = JSON.parse((await b.store.get(`webauthn:ch:${flowId}`))!) as { challenge: string; rpId: string };
+      return JSON.stringify(passkeys.get(user.username)!.assert({ challenge: pending.challenge, origin: ORIGIN, rpId: pending.rpId }));
+    },
+    wrong: JSON.stringify({ id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' }, clientExtensionResults: {} }),
+  },
+  {
     method: 'recovery_code',
     factor: (b) => b.recovery,
     async enrol(b, user) {
@@ -76,7 +95,7 @@ const adapters: Adapter[] = [
 for (const a of adapters) {
   void t.test(`SecondFactor conformance: ${a.method}`, (t) => {
     const setup = (t: { teardown(fn: () => unknown): void }) => {
-      const b = factorsFor(t, { second_factor: { code: { resend_after: 0 } } });
+      const b = factorsFor(t, { server: { public_url: ORIGIN }, second_factor: { code: { resend_after: 0 } } });
       return { b, f: a.factor(b) };
     };
     const start = async (b: Built, f: SecondFactor, user: UserRecord, flowId: string) => {
@@ -111,7 +130,7 @@ for (const a of adapters) {
       const flowId = 'flow-bbbbbbbbbbbbbbbb';
       await start(b, f, user, flowId);
       t.not((await f.verify(flowId, 'alice', a.wrong)).result, 'ok', 'a wrong answer');
-      const right = a.answer(b, user, flowId);
+      const right = await a.answer(b, user, flowId);
       t.same(pick(await f.verify(flowId, 'alice', right)), { result: 'ok' }, 'the right answer');
       t.not((await f.verify(flowId, 'alice', right)).result, 'ok', 'the same answer again (replay)');
     });
@@ -122,7 +141,7 @@ for (const a of adapters) {
       await a.enrol(b, user);
       const flowId = 'flow-cccccccccccccccc';
       await start(b, f, user, flowId);
-      const right = a.answer(b, user, flowId);
+      const right = await a.answer(b, user, flowId);
       t.not((await f.verify(flowId, 'mallory', right)).result, 'ok');
     });
 
