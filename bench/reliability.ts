@@ -91,6 +91,22 @@ function steady(url: string, headers: Record<string, string>, rate: number, into
   };
 }
 
+/** `n` WebSockets through `base` with the bearer token, open; `dropped()` counts those closed since. */
+async function openSockets(base: string, token: string, n: number): Promise<{ sockets: WebSocket[]; dropped: () => number }> {
+  const sockets: WebSocket[] = [];
+  let dropped = 0;
+  for (let i = 0; i < n; i++) {
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.on('close', () => dropped++);
+    sockets.push(ws);
+  }
+  return { sockets, dropped: () => dropped };
+}
+
 async function signIn(gateway: string): Promise<string> {
   const res = await request(`${gateway}/_gateway/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: BENCH_USER, password: BENCH_PASSWORD }) });
   const body = (await res.body.json()) as { token?: string };
@@ -212,17 +228,7 @@ async function sighupScenario(): Promise<void> {
   const token = await signIn(gw.url);
   const t = tally();
   const load = steady(`${gw.url}/bench/session`, { authorization: `Bearer ${token}` }, 200, () => t);
-  const sockets: WebSocket[] = [];
-  let dropped = 0;
-  for (let i = 0; i < 20; i++) {
-    const ws = new WebSocket(`${gw.url.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    ws.on('close', () => dropped++);
-    sockets.push(ws);
-  }
+  const { sockets, dropped } = await openSockets(gw.url, token, 20);
   let reloads = 0;
   const pid = gw.pids.at(-1)!;
   const hup = setInterval(() => {
@@ -253,7 +259,7 @@ async function sighupScenario(): Promise<void> {
   console.log(`\n### SIGHUP every 200 ms for 20 s (1 gateway process, 200 signed-in req/s, 20 WebSockets)\n
 | reloads | requests | non-2xx | answers | p50 | p99 | WebSockets dropped | still echoing |
 |---:|---:|---:|---|---:|---:|---:|---:|
-| ${reloads} | ${t.latencies.length} | ${non2xx} | ${statuses(t)} | ${pct(t.latencies, 50)} | ${pct(t.latencies, 99)} | ${dropped} | ${echoing} / ${sockets.length} |`);
+| ${reloads} | ${t.latencies.length} | ${non2xx} | ${statuses(t)} | ${pct(t.latencies, 50)} | ${pct(t.latencies, 99)} | ${dropped()} | ${echoing} / ${sockets.length} |`);
 }
 
 async function waitPort(port: number, ms = 10_000): Promise<boolean> {
@@ -615,17 +621,7 @@ async function rollingScenario(): Promise<void> {
   const token = await signIn(url);
   const t = tally();
   const load = steady(`${url}/bench/session`, { authorization: `Bearer ${token}` }, 100, () => t);
-  const sockets: WebSocket[] = [];
-  let dropped = 0;
-  for (let i = 0; i < 10; i++) {
-    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    ws.on('close', () => dropped++);
-    sockets.push(ws);
-  }
+  const { sockets, dropped } = await openSockets(url, token, 10);
   await sleep(3000);
   const restarts: string[] = [];
   for (const gw of [a, b]) {
@@ -648,7 +644,7 @@ async function rollingScenario(): Promise<void> {
   console.log(`\n### Rolling restart of two instances behind a balancer (redis store, 100 signed-in req/s, 10 WebSockets)\n
 | requests | non-2xx or failed | answers | p99 | WebSockets closed by the restarts |
 |---:|---:|---|---:|---:|
-| ${t.latencies.length} | ${non2xx} | ${statuses(t)} | ${pct(t.latencies, 99)} | ${dropped} / ${sockets.length} |
+| ${t.latencies.length} | ${non2xx} | ${statuses(t)} | ${pct(t.latencies, 99)} | ${dropped()} / ${sockets.length} |
 
 ${restarts.map((r) => `- ${r}`).join('\n')}`);
 }
@@ -676,19 +672,10 @@ async function soakScenario(): Promise<void> {
     steady(`${b.url}/bench/session`, { authorization: `Bearer ${token}` }, 100, () => window),
     steady(`${b.url}/bench/bypass`, {}, 20, () => window),
   ];
-  const sockets: WebSocket[] = [];
-  let dropped = 0;
-  for (const gw of [a, b]) {
-    for (let i = 0; i < 10; i++) {
-      const ws = new WebSocket(`${gw.url.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
-      await new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('error', reject);
-      });
-      ws.on('close', () => dropped++);
-      sockets.push(ws);
-    }
-  }
+  const onA = await openSockets(a.url, token, 10);
+  const onB = await openSockets(b.url, token, 10);
+  const sockets = [...onA.sockets, ...onB.sockets];
+  const dropped = () => onA.dropped() + onB.dropped();
   const ping = setInterval(() => sockets.forEach((ws) => ws.readyState === WebSocket.OPEN && ws.send('ping')), 1000);
   // Downloads of 4 MiB through A every 5 s (the origin streams as fast as it can: an endless one would
   // measure the loopback, not the gateway).
@@ -711,7 +698,7 @@ async function soakScenario(): Promise<void> {
     const w = window;
     window = tally();
     const errors = [...w.statuses].filter(([k]) => k !== '200' && k !== 'sign-in ok' && k !== 'download ok').reduce((n, [, v]) => n + v, 0);
-    rows.push(`| ${minute} | ${w.latencies.length} | ${errors} | ${pct(w.latencies, 50)} | ${pct(w.latencies, 99)} | ${pids.map(rssMiB).join(' / ')} | ${pids.map(fds).join(' / ')} | ${await redisKeys(redis)} | ${dropped} | ${(streamBytes / 1048576).toFixed(0)} |`);
+    rows.push(`| ${minute} | ${w.latencies.length} | ${errors} | ${pct(w.latencies, 50)} | ${pct(w.latencies, 99)} | ${pids.map(rssMiB).join(' / ')} | ${pids.map(fds).join(' / ')} | ${await redisKeys(redis)} | ${dropped()} | ${(streamBytes / 1048576).toFixed(0)} |`);
   }
   clearInterval(downloads);
   clearInterval(ping);

@@ -7,10 +7,8 @@ const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
 const DOMAIN = /^\.?[A-Za-z0-9.-]{1,253}$/;
 const PATH = /^[\x20-\x3A\x3C-\x7E]+$/;
 
-/** Name → value of a Cookie header; the first occurrence of a name wins; at most 100 pairs are read. */
-export function parseCookies(header: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!header) return out;
+/** Calls `visit(name, rawValue)` for each pair of a Cookie header (at most 100, within 16 KiB) until it answers false. */
+function eachCookie(header: string, visit: (name: string, raw: string) => boolean | void): void {
   const text = header.length > MAX_HEADER ? header.slice(0, MAX_HEADER) : header;
   let start = 0;
   let count = 0;
@@ -20,11 +18,19 @@ export function parseCookies(header: string | undefined): Map<string, string> {
     const eq = text.indexOf('=', start);
     if (eq !== -1 && eq < end) {
       count++;
-      const name = text.slice(start, eq).trim();
-      if (name !== '' && !out.has(name)) out.set(name, decodeValue(text.slice(eq + 1, end).trim()));
+      if (visit(text.slice(start, eq).trim(), text.slice(eq + 1, end)) === false) return;
     }
     start = end + 1;
   }
+}
+
+/** Name → value of a Cookie header; the first occurrence of a name wins; at most 100 pairs are read. */
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!header) return out;
+  eachCookie(header, (name, raw) => {
+    if (name !== '' && !out.has(name)) out.set(name, decodeValue(raw.trim()));
+  });
   return out;
 }
 
@@ -35,24 +41,18 @@ export function parseCookies(header: string | undefined): Map<string, string> {
  */
 export function singleCookie(header: string | undefined, name: string): string | undefined | { ambiguous: true } {
   if (!header) return undefined;
-  const text = header.length > MAX_HEADER ? header.slice(0, MAX_HEADER) : header;
   let found: string | undefined;
-  let start = 0;
-  let count = 0;
-  while (start < text.length && count < MAX_COOKIES) {
-    let end = text.indexOf(';', start);
-    if (end === -1) end = text.length;
-    const eq = text.indexOf('=', start);
-    if (eq !== -1 && eq < end) {
-      count++;
-      if (text.slice(start, eq).trim() === name) {
-        if (found !== undefined) return { ambiguous: true };
-        found = decodeValue(text.slice(eq + 1, end).trim());
-      }
+  let ambiguous = false;
+  eachCookie(header, (n, raw) => {
+    if (n !== name) return true;
+    if (found !== undefined) {
+      ambiguous = true;
+      return false;
     }
-    start = end + 1;
-  }
-  return found;
+    found = decodeValue(raw.trim());
+    return true;
+  });
+  return ambiguous ? { ambiguous: true } : found;
 }
 
 function decodeValue(raw: string): string {

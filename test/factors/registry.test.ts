@@ -26,7 +26,7 @@ void t.test('snapshot: state, usable methods and the resolution', async (t) => {
 
 void t.test('enrollable: primary methods only, the operator choice alone when there is one', (t) => {
   const { registry } = factorsFor(t, { second_factor: { assignments: [{ group: 'ops', method: 'sms' }] } });
-  t.same(registry.enrollable(user()), ['totp', 'email', 'sms'], 'webauthn is configured by default but not built yet; recovery codes are a backup');
+  t.same(registry.enrollable(user()), ['totp', 'email', 'sms', 'webauthn'], 'every primary method, passkeys included; recovery codes are a backup');
   t.same(registry.enrollable(user({ groups: ['ops'] })), ['sms']);
   t.equal(registry.operatorMethod(user({ groups: ['ops'] })), 'sms');
   t.equal(registry.operatorMethod(user({ secondFactor: { method: 'recovery_code' } })), undefined, 'a backup is never an operator choice');

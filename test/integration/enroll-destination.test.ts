@@ -33,7 +33,7 @@ void t.test('forced SMS enrolment through Twilio: the phone is verified by a cod
   const choice = await b.get(posted.location!);
   t.equal(choice.status, 200);
   for (const m of ['totp', 'email', 'sms']) t.match(choice.text, `href="/_gateway/enroll/${m}?rd=%2Fcameras"`, `offers ${m}`);
-  t.notMatch(choice.text, /enroll\/webauthn/, 'no passkeys here');
+  t.match(choice.text, 'href="/_gateway/enroll/webauthn?rd=%2Fcameras"', 'offers a passkey too');
   t.notMatch(choice.text, /Not now/, 'a required enrolment cannot be skipped');
 
   const enter = await b.get('/_gateway/enroll/sms?rd=%2Fcameras');

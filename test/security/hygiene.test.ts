@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { WebSocket } from 'ws';
 import { Browser } from '../fixtures/browser.js';
 import { startStack, type Stack } from '../fixtures/gateway.js';
+import { signedInBrowser } from './tables.js';
 
 /** Writes `head` byte for byte and answers the status line's code and the raw answer. */
 function raw(stack: Stack, head: string): Promise<{ status: number; text: string }> {
@@ -33,13 +34,7 @@ function raw(stack: Stack, head: string): Promise<{ status: number; text: string
   });
 }
 
-async function signedIn(stack: Stack): Promise<Browser> {
-  const b = new Browser(stack.url);
-  await b.get('/_gateway/login');
-  const res = await b.post('/_gateway/login', { username: 'svc', password: 'svc-password-1', csrf: b.csrf(), rd: '/' });
-  if (res.status !== 303) throw new Error(`sign-in failed: ${res.status}`);
-  return b;
-}
+const signedIn = (stack: Stack): Promise<Browser> => signedInBrowser(stack);
 
 void t.test('Host: two Host headers, or none on HTTP/1.1, answer 400 at every entrance before any rule', async (t) => {
   const stack = await startStack({ config: { server: { listen: '127.0.0.1:0', trusted_proxies: ['127.0.0.1/32'] }, access: { default_policy: 'two_factor', rules: [{ paths: ['/public'], policy: 'bypass' }] } } });

@@ -9,14 +9,9 @@ import http from 'node:http';
 import { WebSocket } from 'ws';
 import { Browser } from '../fixtures/browser.js';
 import { startStack, type Stack } from '../fixtures/gateway.js';
+import { signedInBrowser } from './tables.js';
 
-async function signedIn(stack: Stack): Promise<Browser> {
-  const b = new Browser(stack.url);
-  await b.get('/_gateway/login');
-  const res = await b.post('/_gateway/login', { username: 'svc', password: 'svc-password-1', csrf: b.csrf(), rd: '/' });
-  if (res.status !== 303) throw new Error(`sign-in failed: ${res.status}`);
-  return b;
-}
+const signedIn = (stack: Stack): Promise<Browser> => signedInBrowser(stack);
 
 /** Origins a browser could send from a page the gateway does not serve (the request goes to http://127.0.0.1:PORT). */
 function foreignOrigins(stack: Stack): Array<[string, Record<string, string>]> {

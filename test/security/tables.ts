@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import http from 'node:http';
+import { Browser } from '../fixtures/browser.js';
 import type { Stack } from '../fixtures/gateway.js';
 
 export interface RawAnswer {
@@ -139,4 +140,13 @@ export function comparableBody(text: string): string {
     .replace(/value="[^"]*"\s+name="csrf"/g, 'value="…" name="csrf"')
     .replace(/nonce="[^"]*"/g, 'nonce="…"')
     .replace(/nonce-[A-Za-z0-9+/=_-]+/g, 'nonce-…');
+}
+
+/** A browser signed in as `svc` (no second factor) through the portal form, on `host` when given. */
+export async function signedInBrowser(stack: Stack, host?: string): Promise<Browser> {
+  const b = new Browser(stack.url, host ? { host } : {});
+  await b.get('/_gateway/login');
+  const res = await b.post('/_gateway/login', { username: 'svc', password: 'svc-password-1', csrf: b.csrf(), rd: '/' });
+  if (res.status !== 303) throw new Error(`sign-in failed: ${res.status}`);
+  return b;
 }
