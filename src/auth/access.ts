@@ -177,7 +177,8 @@ export class AccessDecider {
       if (d.policy === 'bypass' || d.policy === 'one_factor') return { kind: 'allow', subject, session: found, strip, decision: d };
       if (s.appPassword !== undefined) return { kind: 'allow', subject, session: found, strip, decision: d };
       if (s.level !== 'two_factor') return { kind: 'second_factor', session: found };
-      if (d.requireFactor && !s.secondFactorExempt) {
+      if (d.requireFactor) {
+        // A named factor is required of everyone, second-factor-exempt users included (they hold none of it).
         if (!hasFactor(s, d.requireFactor, d.maxAuthAge, clock.now())) return { kind: 'reauth', session: found, methods: d.requireFactor };
       } else if (d.maxAuthAge !== undefined) {
         const at = s.secondFactorAt ?? s.authenticatedAt;

@@ -85,10 +85,11 @@ export class SecondStep {
    * `no_method` when the user has none of `only`.
    */
   async stepUp(user: UserRecord, info: RequestInfo, only?: readonly string[]): Promise<StartedStep | 'no_method' | undefined> {
-    const { resolution } = await this.d.factors.snapshot(user);
+    const { resolution, enrolled } = await this.d.factors.snapshot(user);
     if (only) {
-      // `require_factor`: only the named methods will do, whatever the user's settings say.
-      const methods = resolution.methods.filter((m) => only.includes(m.type));
+      // `require_factor`: only the named methods will do, whatever the user's settings (or the operator's
+      // assigned method) say: any enrolled method of those kinds is offered.
+      const methods = enrolled.filter((m) => only.includes(m.type) && this.d.factors.get(m.type) !== undefined);
       if (methods.length === 0) return 'no_method';
       return this.begin(user, 'stepup', { ...resolution, methods, preferred: methods.some((m) => m.type === resolution.preferred) ? resolution.preferred : methods[0]!.type }, info);
     }

@@ -132,3 +132,55 @@ void t.test('sensitive_action_age: 0 turns the check off', async (t) => {
   (stack.clock as ManualClock).advance(60 * 60_000);
   t.equal((await b.get('/_gateway/enroll/totp')).status, 200);
 });
+
+void t.test('require_factor applies to second-factor-exempt users too: they hold none of the named methods', async (t) => {
+  const stack = await startStack({
+    users: { ...USERS, svc: { password: 'svc-password-1', groups: ['operators'], second_factor: { enabled: false } } },
+    config: {
+      second_factor: { methods: ['email', 'totp', 'recovery_code'] },
+      access: { default_policy: 'two_factor', rules: [{ paths: ['/ptz', '/ptz/**'], policy: 'two_factor', require_factor: ['totp'] }] },
+    },
+  });
+  t.teardown(() => stack.close());
+  const b = new Browser(stack.url);
+  const posted = await passwordStep(b, 'svc', 'svc-password-1', '/');
+  t.equal(posted.status, 303, 'an exempt user is signed in by the password');
+  t.equal((await b.get('/cams')).status, 200, 'an ordinary path: the exemption holds');
+  const nav = await b.get('/ptz/move');
+  t.equal(nav.status, 302, 'a path that requires TOTP is not open to an exempt session');
+  t.match(nav.location ?? '', /^\/_gateway\/verify\?step_up=1&methods=totp&/);
+  const api = await b.fetch('/ptz/move', { headers: { accept: 'application/json' } });
+  t.equal(api.status, 401);
+  t.equal(api.json<{ error: string }>().error, 'step_up_required');
+  const page = await b.get(nav.location!);
+  t.equal(page.status, 403, 'no authenticator app: told so');
+  t.match(page.text, /Authenticator app/);
+  t.equal(stack.upstream.seen.filter((s) => s.url.startsWith('/ptz')).length, 0, 'nothing reached the PTZ upstream');
+});
+
+void t.test('require_factor offers an enrolled method of the named kind even when the operator assigned another', async (t) => {
+  const stack = await startStack({
+    users: USERS,
+    config: {
+      second_factor: { methods: ['email', 'totp', 'recovery_code'], assignments: [{ user: 'alice', method: 'email' }] },
+      access: { default_policy: 'two_factor', rules: [{ paths: ['/ptz', '/ptz/**'], policy: 'two_factor', require_factor: ['totp'] }] },
+    },
+  });
+  t.teardown(() => stack.close());
+  const clock = stack.clock as ManualClock;
+  // Alice holds an authenticator app (set up before the operator assigned email).
+  const totp = stack.gateway.gateway.core.totp;
+  const { secretBase32 } = await totp.beginEnrolment('alice', 'alice');
+  t.ok(await totp.confirmEnrolment('alice', totpCode(secretBase32, clock.now())));
+  const b = new Browser(stack.url);
+  await signInByEmail(stack, b);
+  const nav = await b.get('/ptz/move');
+  t.equal(nav.status, 302);
+  const page = await b.get(nav.location!);
+  t.equal(page.status, 200, `the verify page offers her authenticator app (${page.status})`);
+  t.notMatch(page.text, /value="email"/);
+  clock.advance(31_000);
+  const ok = await b.post('/_gateway/verify', { code: totpCode(secretBase32, clock.now()), csrf: b.csrf(), rd: `${stack.url}/ptz/move` });
+  t.equal(ok.status, 303);
+  t.equal((await b.get('/ptz/move')).status, 200, 'after TOTP the PTZ path is open');
+});
