@@ -91,20 +91,54 @@ function steady(url: string, headers: Record<string, string>, rate: number, into
   };
 }
 
-/** `n` WebSockets through `base` with the bearer token, open; `dropped()` counts those closed since. */
-async function openSockets(base: string, token: string, n: number): Promise<{ sockets: WebSocket[]; dropped: () => number }> {
+/**
+ * `n` WebSockets through `base` with the bearer token, open. A WebSocket closed with 1001 ("going away":
+ * a draining gateway) is opened again at once, as a real client does; `dropped()` counts the ones closed
+ * otherwise (or whose reconnection failed), `movedOn()` the reconnections.
+ */
+async function openSockets(base: string, token: string, n: number): Promise<{ sockets: WebSocket[]; dropped: () => number; movedOn: () => number; stop: () => void }> {
   const sockets: WebSocket[] = [];
   let dropped = 0;
-  for (let i = 0; i < n; i++) {
+  let moved = 0;
+  let stopping = false;
+  const open = (): Promise<WebSocket> => {
     const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
+    return new Promise<WebSocket>((resolve, reject) => {
+      ws.once('open', () => resolve(ws));
       ws.once('error', reject);
     });
-    ws.on('close', () => dropped++);
+  };
+  const watch = (ws: WebSocket, slot: number): void => {
+    ws.on('error', () => undefined);
+    ws.once('close', (code: number) => {
+      if (stopping || sockets[slot] !== ws) return;
+      if (code !== 1001) {
+        dropped++;
+        return;
+      }
+      void open().then(
+        (next) => {
+          moved++;
+          sockets[slot] = next;
+          watch(next, slot);
+        },
+        () => dropped++,
+      );
+    });
+  };
+  for (let i = 0; i < n; i++) {
+    const ws = await open();
     sockets.push(ws);
+    watch(ws, i);
   }
-  return { sockets, dropped: () => dropped };
+  return {
+    sockets,
+    dropped: () => dropped,
+    movedOn: () => moved,
+    stop: () => {
+      stopping = true;
+    },
+  };
 }
 
 async function signIn(gateway: string): Promise<string> {
@@ -228,7 +262,7 @@ async function sighupScenario(): Promise<void> {
   const token = await signIn(gw.url);
   const t = tally();
   const load = steady(`${gw.url}/bench/session`, { authorization: `Bearer ${token}` }, 200, () => t);
-  const { sockets, dropped } = await openSockets(gw.url, token, 20);
+  const { sockets, dropped, stop: stopSockets } = await openSockets(gw.url, token, 20);
   let reloads = 0;
   const pid = gw.pids.at(-1)!;
   const hup = setInterval(() => {
@@ -243,6 +277,19 @@ async function sighupScenario(): Promise<void> {
   await sleep(20_000);
   clearInterval(hup);
   // Every socket still answers an echo after the reloads.
+  const echoing = await stillEchoing(sockets);
+  await load.stop();
+  stopSockets();
+  for (const ws of sockets) ws.close();
+  const non2xx = [...t.statuses].filter(([k]) => k !== '200').reduce((n, [, v]) => n + v, 0);
+  console.log(`\n### SIGHUP every 200 ms for 20 s (1 gateway process, 200 signed-in req/s, 20 WebSockets)\n
+| reloads | requests | non-2xx | answers | p50 | p99 | WebSockets dropped | still echoing |
+|---:|---:|---:|---|---:|---:|---:|---:|
+| ${reloads} | ${t.latencies.length} | ${non2xx} | ${statuses(t)} | ${pct(t.latencies, 50)} | ${pct(t.latencies, 99)} | ${dropped()} | ${echoing} / ${sockets.length} |`);
+}
+
+/** How many of `sockets` answer a message (the echo upstream) within 2 s. */
+async function stillEchoing(sockets: readonly WebSocket[]): Promise<number> {
   let echoing = 0;
   for (const ws of sockets) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -253,13 +300,7 @@ async function sighupScenario(): Promise<void> {
     });
     if (ok) echoing++;
   }
-  await load.stop();
-  for (const ws of sockets) ws.close();
-  const non2xx = [...t.statuses].filter(([k]) => k !== '200').reduce((n, [, v]) => n + v, 0);
-  console.log(`\n### SIGHUP every 200 ms for 20 s (1 gateway process, 200 signed-in req/s, 20 WebSockets)\n
-| reloads | requests | non-2xx | answers | p50 | p99 | WebSockets dropped | still echoing |
-|---:|---:|---:|---|---:|---:|---:|---:|
-| ${reloads} | ${t.latencies.length} | ${non2xx} | ${statuses(t)} | ${pct(t.latencies, 50)} | ${pct(t.latencies, 99)} | ${dropped()} | ${echoing} / ${sockets.length} |`);
+  return echoing;
 }
 
 async function waitPort(port: number, ms = 10_000): Promise<boolean> {
@@ -584,8 +625,10 @@ function balancer(port: number, backends: number[]): net.Server {
   return net
     .createServer((client) => {
       client.pause();
+      // Each backend at most once per connection, starting from the next in turn.
+      const first = next++;
       const tryBackend = (left: number): void => {
-        const target = backends[next++ % backends.length]!;
+        const target = backends[(first + backends.length - left) % backends.length]!;
         const up = net.connect(target, '127.0.0.1');
         const refused = (): void => {
           up.destroy();
@@ -621,7 +664,7 @@ async function rollingScenario(): Promise<void> {
   const token = await signIn(url);
   const t = tally();
   const load = steady(`${url}/bench/session`, { authorization: `Bearer ${token}` }, 100, () => t);
-  const { sockets, dropped } = await openSockets(url, token, 10);
+  const { sockets, dropped, movedOn, stop: stopSockets } = await openSockets(url, token, 10);
   await sleep(3000);
   const restarts: string[] = [];
   for (const gw of [a, b]) {
@@ -636,15 +679,17 @@ async function rollingScenario(): Promise<void> {
     restarts.push(`${gw.name}: stopped in ${(stopped / 1000).toFixed(1)} s, listening again ${((performance.now() - t0) / 1000).toFixed(1)} s after SIGTERM`);
     await sleep(3000);
   }
+  const echoing = await stillEchoing(sockets);
   await load.stop();
+  stopSockets();
   for (const ws of sockets) ws.close();
   lb.close();
   for (const gw of [a, b]) for (const pid of gw.pids) if (existsPid(pid)) process.kill(pid, 'SIGKILL');
   const non2xx = [...t.statuses].filter(([k]) => k !== '200').reduce((n, [, v]) => n + v, 0);
   console.log(`\n### Rolling restart of two instances behind a balancer (redis store, 100 signed-in req/s, 10 WebSockets)\n
-| requests | non-2xx or failed | answers | p99 | WebSockets closed by the restarts |
-|---:|---:|---|---:|---:|
-| ${t.latencies.length} | ${non2xx} | ${statuses(t)} | ${pct(t.latencies, 99)} | ${dropped()} / ${sockets.length} |
+| requests | non-2xx or failed | answers | p99 | WebSockets dropped | moved on (1001, reconnected) | still echoing at the end |
+|---:|---:|---|---:|---:|---:|---:|
+| ${t.latencies.length} | ${non2xx} | ${statuses(t)} | ${pct(t.latencies, 99)} | ${dropped()} / ${sockets.length} | ${movedOn()} | ${echoing} / ${sockets.length} |
 
 ${restarts.map((r) => `- ${r}`).join('\n')}`);
 }
@@ -676,6 +721,10 @@ async function soakScenario(): Promise<void> {
   const onB = await openSockets(b.url, token, 10);
   const sockets = [...onA.sockets, ...onB.sockets];
   const dropped = () => onA.dropped() + onB.dropped();
+  const stopSockets = (): void => {
+    onA.stop();
+    onB.stop();
+  };
   const ping = setInterval(() => sockets.forEach((ws) => ws.readyState === WebSocket.OPEN && ws.send('ping')), 1000);
   // Downloads of 4 MiB through A every 5 s (the origin streams as fast as it can: an endless one would
   // measure the loopback, not the gateway).
@@ -704,6 +753,7 @@ async function soakScenario(): Promise<void> {
   clearInterval(ping);
   clearInterval(signIns);
   await Promise.all(loads.map((l) => l.stop()));
+  stopSockets();
   for (const ws of sockets) ws.close();
   console.log(`\n### Soak, ${MINUTES} min: two gateway processes on one Redis (200 signed-in req/s, 20 bypass req/s, 20 WebSockets pinging every second, a 4 MiB download every 5 s, a sign-in every 2 s); load average at the end ${os.loadavg()[0]!.toFixed(1)}\n\n${rows.join('\n')}`);
 }

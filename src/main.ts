@@ -9,6 +9,7 @@ import type { Config } from './config/schema/index.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { createHttpServer, drain } from './http/server.js';
+import { OpenWebSockets } from './proxy/websocket.js';
 import { createAdminServer } from './gateway/admin.js';
 import { compile } from './gateway/compile.js';
 import { createRequestHandler, createUpgradeHandler } from './gateway/pipeline.js';
@@ -72,9 +73,11 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
     ...(o.store ? { store: o.store } : {}),
     ...(o.configPath ? { configPath: o.configPath } : {}),
   });
+  // The open WebSockets of every compiled config: a drain tells them all to go (1001).
+  const webSockets = new OpenWebSockets();
   let compiled;
   try {
-    compiled = compile(config, core);
+    compiled = compile(config, core, { webSockets });
   } catch (err) {
     // A referenced file the config check could not judge (a logo too large): nothing may stay open.
     await core.close();
@@ -119,7 +122,7 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
       for (const section of RESTART_SECTIONS) {
         if (JSON.stringify(next[section]) !== JSON.stringify(config[section])) logger.warn({ section }, `config section '${section}' changed: it takes effect after a restart`);
       }
-      const compiled = compile(next, core);
+      const compiled = compile(next, core, { webSockets });
       config = next;
       const old = gateway.swap(compiled);
       // The old pools finish what they carry (long video streams included); new requests use the new ones.
@@ -128,7 +131,12 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
     },
     close() {
       closing ??= (async () => {
-        await drain(server, config.server.shutdown_timeout);
+        // Readiness answers 503 from here on; WebSocket clients are told to reconnect (to another
+        // instance) now rather than cut when the drain ends.
+        gateway.draining = true;
+        const goneAway = webSockets.goAway();
+        if (goneAway > 0) logger.info({ websockets: goneAway }, 'WebSockets closed with 1001 (going away)');
+        await drain(server, config.server.shutdown_timeout, config.server.shutdown_keepalive_grace);
         await gateway.compiled.proxy.close();
         if (admin) await new Promise<void>((r) => admin.close(() => r()));
         admin?.closeAllConnections?.();

@@ -17,6 +17,10 @@ export function createAdminServer(gw: () => Gateway | undefined): http.Server {
           res.writeHead(503, { 'content-type': 'application/json' });
           return void res.end('{"status":"starting"}');
         }
+        if (g.draining) {
+          res.writeHead(503, { 'content-type': 'application/json' });
+          return void res.end('{"status":"draining"}');
+        }
         // Identity providers are reported, not required: one that is down takes away its button, not the
         // gateway (sessions, passwords and the other providers keep working).
         const health = g.core.identityProviders.health();

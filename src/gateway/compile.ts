@@ -6,6 +6,7 @@ import { compileAccess } from '../policy/rules.js';
 import { portalIsHttps, sessionCookieName } from '../session/cookie-options.js';
 import { Proxy } from '../proxy/forward.js';
 import { UpstreamRouter } from '../proxy/router.js';
+import type { OpenWebSockets } from '../proxy/websocket.js';
 import { NetworkSet } from '../util/net.js';
 import { compileBranding } from '../portal/branding.js';
 import { LOGIN_CSRF_COOKIE } from '../portal/csrf.js';
@@ -39,8 +40,11 @@ function hstsValue(config: Readonly<Config>): string | undefined {
   return `max-age=${Math.floor(max_age / 1000)}${include_subdomains ? '; includeSubDomains' : ''}`;
 }
 
-/** Builds everything that depends only on the config. Throws with a clear message when a referenced file is unusable. */
-export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'passwords' | 'logger' | 'clock' | 'lookup' | 'sessions' | 'factors' | 'appPasswords'>): Compiled {
+/**
+ * Builds everything that depends only on the config. Throws with a clear message when a referenced file
+ * is unusable. `shared.webSockets`: the process's open WebSockets, kept across reloads (a drain closes them).
+ */
+export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'passwords' | 'logger' | 'clock' | 'lookup' | 'sessions' | 'factors' | 'appPasswords'>, shared: { webSockets?: OpenWebSockets } = {}): Compiled {
   const prefix = config.server.portal_prefix;
   const policy = compileAccess(config.access, { portalPrefix: prefix });
   const apiClients = compileApiClients(config.api_clients, { passwords: core.passwords, logger: core.logger, clock: core.clock });
@@ -52,7 +56,7 @@ export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'password
     policy,
     access: new AccessDecider({ policy, apiClients, lookup: core.lookup, signer: core.sessions.signer, clock: core.clock, amr: (m) => core.factors.amr(m), appPasswords: core.appPasswords, cookieDomain: config.session.cookie.domain }),
     router: new UpstreamRouter(config.upstreams),
-    proxy: new Proxy({ errorPages }),
+    proxy: new Proxy({ errorPages, ...(shared.webSockets ? { webSockets: shared.webSockets } : {}) }),
     apiClients,
     trusted: new NetworkSet(config.server.trusted_proxies),
     identity: new IdentityHeaders(config.identity),

@@ -48,6 +48,8 @@ export interface Compiled {
 export class Gateway {
   /** Open WebSockets per upstream and per client address (kept across reloads). */
   readonly upgrades = new UpgradeLimits();
+  /** The process is draining (SIGTERM): readiness answers 503 so that balancers send traffic elsewhere. */
+  draining = false;
 
   constructor(
     readonly core: AuthCore,

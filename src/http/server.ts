@@ -23,7 +23,11 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
 interface Tracking {
   inFlight: Set<ServerResponse>;
   upgraded: Set<Duplex>;
+  /** Every open connection (keep-alive ones between requests too). */
+  connections: Set<Duplex>;
   draining: boolean;
+  /** While draining: idle keep-alive connections are closed (the grace is over). */
+  closingIdle: boolean;
   onIdle: (() => void) | undefined;
 }
 
@@ -46,14 +50,14 @@ export function createHttpServer(opts: HttpServerOptions, onRequest: RequestHand
     noDelay: true,
     requireHostHeader: false,
   };
-  const tracking: Tracking = { inFlight: new Set(), upgraded: new Set(), draining: false, onIdle: undefined };
+  const tracking: Tracking = { inFlight: new Set(), upgraded: new Set(), connections: new Set(), draining: false, closingIdle: false, onIdle: undefined };
 
   const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
     tracking.inFlight.add(res);
     res.once('close', () => {
       tracking.inFlight.delete(res);
       if (tracking.draining) {
-        server.closeIdleConnections();
+        if (tracking.closingIdle) server.closeIdleConnections();
         checkIdle(tracking);
       }
     });
@@ -65,6 +69,13 @@ export function createHttpServer(opts: HttpServerOptions, onRequest: RequestHand
     ? https.createServer({ ...serverOpts, cert: opts.tls.cert, key: opts.tls.key }, handleRequest)
     : http.createServer(serverOpts, handleRequest);
   server[TRACKING] = tracking;
+  server.on('connection', (socket: Duplex) => {
+    tracking.connections.add(socket);
+    socket.once('close', () => {
+      tracking.connections.delete(socket);
+      checkIdle(tracking);
+    });
+  });
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
@@ -94,14 +105,18 @@ export function createHttpServer(opts: HttpServerOptions, onRequest: RequestHand
 }
 
 function checkIdle(tracking: Tracking): void {
-  if (tracking.draining && tracking.inFlight.size === 0 && tracking.upgraded.size === 0) tracking.onIdle?.();
+  if (!tracking.draining || tracking.inFlight.size > 0 || tracking.upgraded.size > 0) return;
+  if (tracking.closingIdle || tracking.connections.size === 0) tracking.onIdle?.();
 }
 
 /**
  * Stops accepting connections, lets in-flight requests (and upgraded sockets) finish for at most
- * `timeoutMs`, closes idle keep-alive connections at once and destroys whatever is left at the end.
+ * `timeoutMs` and destroys whatever is left at the end. Answers given while draining carry
+ * `Connection: close`. Idle keep-alive connections are kept for `keepAliveGraceMs` (0: closed at once):
+ * a client that writes its next request into one gets it answered — closing an idle HTTP/1.1 connection
+ * races the request the client may be writing into it at that instant, which is then lost.
  */
-export function drain(server: http.Server | https.Server, timeoutMs: number): Promise<void> {
+export function drain(server: http.Server | https.Server, timeoutMs: number, keepAliveGraceMs = 0): Promise<void> {
   const tracking = (server as TrackedServer)[TRACKING];
   return new Promise<void>((resolve) => {
     let done = false;
@@ -110,6 +125,7 @@ export function drain(server: http.Server | https.Server, timeoutMs: number): Pr
       if (done) return;
       done = true;
       clearTimeout(timer);
+      clearTimeout(grace);
       server.closeAllConnections();
       if (tracking) for (const socket of tracking.upgraded) socket.destroy();
       if (closed) resolve();
@@ -117,16 +133,39 @@ export function drain(server: http.Server | https.Server, timeoutMs: number): Pr
     };
     const timer = setTimeout(finish, Math.max(0, timeoutMs));
     timer.unref();
+    let grace: NodeJS.Timeout | undefined;
+    const keepIdle = tracking !== undefined && keepAliveGraceMs > 0 && keepAliveGraceMs < timeoutMs;
     if (server.listening) {
-      server.close(() => {
+      const onClosed = (): void => {
         closed = true;
-      });
+      };
+      if (keepIdle) {
+        // http.Server#close closes idle connections as well (Node >= 19); here they stay for the grace.
+        // An own no-op shadows the prototype's method for that one call.
+        Object.defineProperty(server, 'closeIdleConnections', { value: () => undefined, configurable: true });
+        try {
+          server.close(onClosed);
+        } finally {
+          Reflect.deleteProperty(server, 'closeIdleConnections');
+        }
+      } else server.close(onClosed);
     }
-    server.closeIdleConnections();
-    if (!tracking) return;
+    if (!tracking) {
+      server.closeIdleConnections();
+      return;
+    }
     tracking.draining = true;
     tracking.onIdle = finish;
     for (const res of tracking.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
-    checkIdle(tracking);
+    const closeIdle = (): void => {
+      tracking.closingIdle = true;
+      server.closeIdleConnections();
+      checkIdle(tracking);
+    };
+    if (keepIdle) {
+      grace = setTimeout(closeIdle, keepAliveGraceMs);
+      grace.unref();
+      checkIdle(tracking);
+    } else closeIdle();
   });
 }

@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici';
 import { sendError, type ErrorPages } from '../http/respond.js';
 import { buildRequestHeaders, filterResponseHeaders } from './headers.js';
 import type { ProxyContext } from './context.js';
-import { WebSocketProxy } from './websocket.js';
+import { WebSocketProxy, type OpenWebSockets } from './websocket.js';
 
 export type { ProxyContext } from './context.js';
 
@@ -146,10 +146,13 @@ function hasBody(req: IncomingMessage): boolean {
  */
 export class Proxy {
   private readonly active = new Set<WebHandler>();
-  private readonly ws = new WebSocketProxy();
+  private readonly ws: WebSocketProxy;
 
   /** `errorPages`: how a browser is shown a 502/504 (the gateway passes the portal's pages down). */
-  constructor(private readonly o: { errorPages?: ErrorPages } = {}) {}
+  /** `webSockets`: the process's open WebSockets, shared by the proxies of every compiled config. */
+  constructor(private readonly o: { errorPages?: ErrorPages; webSockets?: OpenWebSockets } = {}) {
+    this.ws = new WebSocketProxy(o.webSockets);
+  }
 
   web(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext): void {
     const handler = new WebHandler(req, res, ctx, this.active, this.o.errorPages);

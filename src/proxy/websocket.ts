@@ -15,12 +15,54 @@ export function rejectUpgrade(_req: IncomingMessage, socket: Duplex, status: num
   rawAnswer(socket, status, JSON.stringify({ error: code, message, request_id: requestId }), { 'X-Request-Id': requestId });
 }
 
+/** WebSocket close code for a gateway that is shutting down (RFC 6455 §7.4.1: going away). */
+export const GOING_AWAY_CLOSE_CODE = 1001;
+
+/**
+ * The proxied WebSockets open in this process, with how the gateway closes each (a close frame between
+ * two upstream frames). Every compiled config's proxy shares one, so a shutdown reaches the WebSockets
+ * opened before a reload too.
+ */
+export class OpenWebSockets {
+  private readonly open = new Map<Duplex, (code: number, reason: string) => void>();
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  add(client: Duplex, close: (code: number, reason: string) => void): void {
+    this.open.set(client, close);
+  }
+
+  delete(client: Duplex): void {
+    this.open.delete(client);
+  }
+
+  /**
+   * A drain begins: every WebSocket gets a close frame with 1001 ("going away"), so its client reconnects
+   * — to another instance — while this one still serves, instead of being cut when the drain ends.
+   * Answers how many were closed.
+   */
+  goAway(): number {
+    const closers = [...this.open.values()];
+    this.open.clear();
+    for (const close of closers) close(GOING_AWAY_CLOSE_CODE, 'server shutting down');
+    return closers.length;
+  }
+
+  /** Ends every one at once (the end of a drain). */
+  destroyAll(): void {
+    for (const s of this.open.keys()) s.destroy();
+    this.open.clear();
+  }
+}
+
 /**
  * WebSocket proxying with node:http: the handshake goes upstream with the same header hygiene as
  * HTTP requests, a 101 is relayed and both sockets are piped; a non-101 answer is relayed as is.
  */
 export class WebSocketProxy {
-  private readonly sockets = new Set<Duplex>();
+  constructor(private readonly sockets: OpenWebSockets = new OpenWebSockets()) {}
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: ProxyContext): void {
     const { upstream } = ctx;
@@ -148,7 +190,6 @@ export class WebSocketProxy {
       clientSocket.setTimeout?.(idleMs, () => client.destroy());
       up.setTimeout(idleMs, () => up.destroy());
     }
-    this.sockets.add(client);
     const end = (): void => {
       this.sockets.delete(client);
       client.destroy();
@@ -162,17 +203,19 @@ export class WebSocketProxy {
     up.on('data', track);
     up.pipe(client);
     client.pipe(up);
-    return (code, reason) => {
+    const close = (code: number, reason: string): void => {
+      this.sockets.delete(client);
       up.off('data', track);
       // The upstream is cut first: that must not destroy the client before the close frame is out.
       up.off('close', end);
       closeWebSocket(client, up, boundary, code, reason);
     };
+    this.sockets.add(client, close);
+    return close;
   }
 
   /** Ends every proxied WebSocket. */
   closeAll(): void {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
+    this.sockets.destroyAll();
   }
 }

@@ -48,6 +48,12 @@ export const serverSchema = z
       })
       .prefault({}),
     shutdown_timeout: duration().prefault('30s'),
+    /**
+     * While draining, an idle keep-alive connection is kept this long (within shutdown_timeout) so that the
+     * client's next request on it is answered (with `Connection: close`) instead of racing the close; 0
+     * closes idle connections as the drain begins.
+     */
+    shutdown_keepalive_grace: duration().prefault('3s'),
   })
   .prefault({});
 
