@@ -667,7 +667,8 @@ async function rollingScenario(): Promise<void> {
   const { sockets, dropped, movedOn, stop: stopSockets } = await openSockets(url, token, 10);
   await sleep(3000);
   const restarts: string[] = [];
-  for (const gw of [a, b]) {
+  // Three rounds: each instance restarted three times, one at a time.
+  for (const gw of [a, b, a, b, a, b]) {
     const pid = gw.pids.at(-1)!;
     const t0 = performance.now();
     process.kill(pid, 'SIGTERM');
@@ -686,7 +687,7 @@ async function rollingScenario(): Promise<void> {
   lb.close();
   for (const gw of [a, b]) for (const pid of gw.pids) if (existsPid(pid)) process.kill(pid, 'SIGKILL');
   const non2xx = [...t.statuses].filter(([k]) => k !== '200').reduce((n, [, v]) => n + v, 0);
-  console.log(`\n### Rolling restart of two instances behind a balancer (redis store, 100 signed-in req/s, 10 WebSockets)\n
+  console.log(`\n### Rolling restart of two instances behind a balancer, three rounds (redis store, 100 signed-in req/s, 10 WebSockets)\n
 | requests | non-2xx or failed | answers | p99 | WebSockets dropped | moved on (1001, reconnected) | still echoing at the end |
 |---:|---:|---|---:|---:|---:|---:|
 | ${t.latencies.length} | ${non2xx} | ${statuses(t)} | ${pct(t.latencies, 99)} | ${dropped()} / ${sockets.length} | ${movedOn()} | ${echoing} / ${sockets.length} |

@@ -131,12 +131,13 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
     },
     close() {
       closing ??= (async () => {
-        // Readiness answers 503 from here on; WebSocket clients are told to reconnect (to another
-        // instance) now rather than cut when the drain ends.
+        // Readiness answers 503 from here on. The listener is closed (synchronously, in drain) before
+        // WebSocket clients are told to reconnect: a reconnection must not reach this instance's backlog.
         gateway.draining = true;
+        const drained = drain(server, config.server.shutdown_timeout, config.server.shutdown_keepalive_grace);
         const goneAway = webSockets.goAway();
         if (goneAway > 0) logger.info({ websockets: goneAway }, 'WebSockets closed with 1001 (going away)');
-        await drain(server, config.server.shutdown_timeout, config.server.shutdown_keepalive_grace);
+        await drained;
         await gateway.compiled.proxy.close();
         if (admin) await new Promise<void>((r) => admin.close(() => r()));
         admin?.closeAllConnections?.();
