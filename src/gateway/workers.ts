@@ -85,7 +85,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
   logger.info({ workers: count, pid: process.pid }, 'starting workers');
   for (let i = 0; i < count; i++) fork();
 
-  const admin = o.config.admin.listen ? await startAdmin(o.config.admin.listen, () => listening.size >= count, logger) : undefined;
+  const admin = o.config.admin.listen ? await startAdmin(o.config.admin.listen, () => listening.size >= count, () => stopping, logger) : undefined;
 
   process.on('SIGHUP', () => {
     logger.info({ workers: Object.keys(cluster.workers ?? {}).length }, 'reload: forwarding SIGHUP to every worker');
@@ -111,7 +111,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
 }
 
 /** The admin listener of a clustered gateway, in the primary. */
-async function startAdmin(address: string, ready: () => boolean, logger: Logger): Promise<http.Server> {
+async function startAdmin(address: string, ready: () => boolean, draining: () => boolean, logger: Logger): Promise<http.Server> {
   const aggregator = new AggregatorRegistry();
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -120,7 +120,10 @@ async function startAdmin(address: string, ready: () => boolean, logger: Logger)
       res.end(JSON.stringify(body));
     };
     if (path === '/healthz') return json(200, { status: 'ok' });
-    if (path === '/readyz') return ready() ? json(200, { status: 'ready', workers: 'listening' }) : json(503, { status: 'starting' });
+    if (path === '/readyz') {
+      if (draining()) return json(503, { status: 'draining' });
+      return ready() ? json(200, { status: 'ready', workers: 'listening' }) : json(503, { status: 'starting' });
+    }
     if (path === '/metrics') {
       aggregator.clusterMetrics().then(
         (body) => {
