@@ -28,13 +28,15 @@ export interface DemoOptions {
 export function demoConfig(listen: string, admin: string, upstreamUrl: string): Readonly<Config> {
   return Object.freeze(
     configSchema.parse({
-      server: { listen, public_url: `http://${listen}` },
+      // Passkeys need a host name (an IP address is no WebAuthn RP ID): on 127.0.0.1 the demo also serves
+      // http://localhost:PORT, a secure context for browsers.
+      server: { listen, public_url: localhostAlias(listen) ? [`http://${listen}`, localhostAlias(listen)!] : `http://${listen}` },
       admin: { listen: admin },
       session: { store: 'memory', secret: randomBytes(32).toString('base64url') },
       users: { file: USERS_FILE },
       // alice: email (her group's assignment); carol: SMS and dave: authenticator app (their own
       // `second_factor.method` in config/users.yaml); bob: a code by email, and he may add the others.
-      second_factor: { policy: 'required', methods: ['email', 'sms', 'totp', 'recovery_code'], assignments: [{ group: 'operators', method: 'email' }] },
+      second_factor: { policy: 'required', methods: ['email', 'sms', 'totp', 'webauthn', 'recovery_code'], assignments: [{ group: 'operators', method: 'email' }] },
       delivery: { email: { transport: 'console' }, sms: { provider: 'console' } },
       upstreams: [{ name: 'demo-vms', url: upstreamUrl, websocket: true }],
       access: {
@@ -49,6 +51,12 @@ export function demoConfig(listen: string, admin: string, upstreamUrl: string): 
       portal: { title: 'Portcullis demo' },
     }),
   );
+}
+
+/** `http://localhost:PORT` for a demo listening on 127.0.0.1:PORT (where passkeys work), else undefined. */
+export function localhostAlias(listen: string): string | undefined {
+  const m = /^127\.0\.0\.1:(\d+)$/.exec(listen);
+  return m ? `http://localhost:${m[1]}` : undefined;
 }
 
 /** Why an address cannot be used, as one line that says what to do; undefined when it is free. */
@@ -111,7 +119,7 @@ export async function demoCommand(o: DemoOptions, io: { stdout: Out; stderr: Out
   // The demo users' passwords are public fixtures, printed so a new user can sign in at once.
   logger.info({ url: running.url, outbox: `${running.url}/_gateway/dev/outbox`, demo_users: DEMO_PASSWORDS }, 'demo ready');
   io.stdout.write(
-    `\nPortcullis demo: open ${running.url}/\nDemo users (user, password, second step):\n${lines.join('\n')}\nCodes are printed here and listed at ${running.url}/_gateway/dev/outbox\n\n`,
+    `\nPortcullis demo: open ${running.url}/\n${localhostAlias(listen) ? `Passkeys need a host name: open ${localhostAlias(listen)!}/ to add one (account page) and sign in with it.\n` : ''}Demo users (user, password, second step):\n${lines.join('\n')}\nCodes are printed here and listed at ${running.url}/_gateway/dev/outbox\n\n`,
   );
   installSignals({ ...running, close: async () => { await running.close(); await app.close(); } }, logger);
   return undefined;

@@ -13,7 +13,7 @@ export const DEMO_PASSWORDS: Readonly<Record<string, string>> = Object.freeze({
 /** Which second step each demo user shows (printed by `portcullis demo`, told in the README). */
 export const DEMO_USER_METHODS: Readonly<Record<string, string>> = Object.freeze({
   alice: 'code by email (group operators)',
-  bob: 'code by email; may add an authenticator app or a phone (admin: /admin asks again after 15 min)',
+  bob: 'code by email; may add an authenticator app, a passkey or a phone (admin: /admin asks again after 15 min)',
   carol: 'code by text message (SMS)',
   dave: 'authenticator app (set up at the first sign-in)',
   'svc-export': 'none: password only, for HTTP Basic (curl -u)',

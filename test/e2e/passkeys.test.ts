@@ -9,7 +9,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import net from 'node:net';
 import { startDemoApp } from '../../src/demo/app.js';
+import { demoConfig, localhostAlias } from '../../src/demo/run.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startGateway } from '../../src/main.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { DEMO_PASSWORDS } from '../../src/users/demo-users.js';
 import type { WebAuthnFactor } from '../../src/factors/webauthn.js';
 import { startStack, type Stack, type TestUser } from '../fixtures/gateway.js';
 
@@ -149,6 +155,53 @@ void t.test('passkeys in a real browser', { skip: SKIP }, async (t) => {
     const replay = await fetch(`${s.base}/_gateway/api/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ flow: step2.flow, method: 'webauthn', credential: JSON.parse(credential) as unknown }) });
     t.ok(replay.status >= 400, `a replayed assertion is refused (${replay.status})`);
   });
+});
+
+void t.test('the demo: bob adds a passkey at http://localhost:PORT and signs in with it on the next visit', { skip: SKIP }, async (t) => {
+  const b = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+  t.teardown(() => b.close());
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const app = await startDemoApp();
+  t.teardown(() => app.close());
+  const config = demoConfig(`127.0.0.1:${port}`, '', app.url);
+  const running = await startGateway({ config, logger: createLogger({ ...config.logging, level: 'silent' }), demo: true, store: new MemoryStore() });
+  t.teardown(() => running.close());
+  const base = localhostAlias(`127.0.0.1:${port}`)!;
+  t.equal(base, `http://localhost:${port}`);
+  const context = await b.newContext({ locale: 'en-US' });
+  t.teardown(() => context.close());
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true } });
+  const outbox = running.gateway.core.delivery.outbox!;
+  const signInPassword = async (): Promise<void> => {
+    await page.goto(`${base}/`, { waitUntil: 'domcontentloaded' });
+    await page.fill('#username', 'bob');
+    await page.fill('#password', DEMO_PASSWORDS.bob!);
+    await Promise.all([page.waitForURL(/\/_gateway\/verify/, { waitUntil: 'domcontentloaded' }), page.click('form button[type="submit"]')]);
+  };
+  await signInPassword();
+  await page.fill('#code', outbox.latest('bob@example.com')?.code ?? outbox.list().at(-1)?.code ?? '');
+  await Promise.all([page.waitForURL((u) => u.pathname === '/', { waitUntil: 'domcontentloaded' }), page.click('form:has(#code) button[type="submit"]')]);
+  await page.goto(`${base}/_gateway/account`, { waitUntil: 'domcontentloaded' });
+  await Promise.all([page.waitForURL(/\/_gateway\/enroll\/webauthn/, { waitUntil: 'domcontentloaded' }), page.click('a[href$="/enroll/webauthn"]')]);
+  await page.waitForSelector('button[data-webauthn-mode="create"]:not([hidden])');
+  await page.fill('#name', 'Phone');
+  await Promise.all([page.waitForSelector('#recovery-codes, .alert--error:not([hidden])'), page.click('button[data-webauthn-mode="create"]')]);
+  t.equal(await page.locator('.alert--error:not([hidden])').count(), 0, 'the passkey was added');
+  await page.goto(`${base}/_gateway/account`, { waitUntil: 'domcontentloaded' });
+  await Promise.all([page.waitForURL(/\/_gateway\/login/, { waitUntil: 'domcontentloaded' }), page.click('form[action="/_gateway/logout"] button[type="submit"]')]);
+  // The next visit: a browser that is not remembered (no grace, no trusted device) — the authenticator stays.
+  await context.clearCookies();
+  await signInPassword();
+  await page.waitForSelector('button[data-webauthn-mode="get"]:not([hidden])');
+  await Promise.all([page.waitForURL((u) => u.pathname === '/', { waitUntil: 'domcontentloaded' }), page.click('button[data-webauthn-mode="get"]')]);
+  t.equal(await page.textContent('#remote-user'), 'bob', 'bob reaches the camera app with his passkey');
 });
 
 /** Runs navigator.credentials.get in the page with the options JSON; answers the AuthenticationResponseJSON as a string. */
