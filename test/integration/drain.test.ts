@@ -8,7 +8,6 @@ import net from 'node:net';
 import t from 'tap';
 import { request } from 'undici';
 import WebSocket from 'ws';
-import type { Config } from '../../src/config/schema/index.js';
 import { startStack } from '../fixtures/gateway.js';
 
 const BYPASS = { access: { default_policy: 'bypass' as const } };
@@ -94,7 +93,7 @@ void t.test('a WebSocket opened before a config reload is told to go away too', 
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
-  stack.gateway.reload(stack.gateway.gateway.config as Config);
+  stack.gateway.reload(stack.gateway.gateway.config);
   const code = new Promise<number>((r) => ws.once('close', (c: number) => r(c)));
   await stack.close();
   closed = true;
