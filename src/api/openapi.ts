@@ -49,16 +49,30 @@ export const OPENAPI_DOCUMENT = {
     '/verify': {
       post: {
         operationId: 'verify',
-        summary: 'Step two: the code for the flow. With remember_device, the answer carries a device_token.',
+        summary: 'Step two: the code for the flow, or with method "webauthn" the passkey credential. With remember_device, the answer carries a device_token.',
         requestBody: body('VerifyRequest'),
         responses: {
           '200': json('Signed in.', 'Authenticated'),
           '400': BAD_REQUEST,
-          '401': { description: 'Wrong code (attempts_left), or the user was disabled meanwhile (unauthenticated).', content: { 'application/json': { schema: { oneOf: [ref('InvalidCode'), ref('Unauthenticated')] } } } },
+          '401': { description: 'Wrong code (attempts_left) — also a passkey assertion with a wrong origin or RP ID, another user\'s passkey, a replayed assertion or a counter going backwards — or the user was disabled meanwhile (unauthenticated).', content: { 'application/json': { schema: { oneOf: [ref('InvalidCode'), ref('Unauthenticated')] } } } },
           '410': json('The code or the flow expired, or the code had too many wrong tries.', 'CodeExpired'),
           '413': TOO_LARGE,
           '423': json('The account is locked (too many wrong codes).', 'Locked'),
           '429': RATE_LIMITED,
+          '503': UNAVAILABLE,
+        },
+      },
+    },
+    '/webauthn/options': {
+      post: {
+        operationId: 'webauthnOptions',
+        summary: 'For a second step by passkey: the options for the platform passkey API (then /verify with method "webauthn" and the credential).',
+        requestBody: body('WebauthnOptionsRequest'),
+        responses: {
+          '200': json('The request options, listing the user\'s passkeys.', 'PasskeyRequestOptions'),
+          '400': json('Not a JSON object, wrong Content-Type, a missing field, or no passkey for this step (the user has none, passkeys are off, or the request\'s host is not one the RP ID covers).', 'Error'),
+          '410': json('The flow expired: sign in again.', 'CodeExpired'),
+          '413': TOO_LARGE,
           '503': UNAVAILABLE,
         },
       },

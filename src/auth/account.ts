@@ -1,6 +1,7 @@
 import type { Config, FactorMethod } from '../config/schema/index.js';
 import type { ReverifyGrace, TrustedDevices } from '../factors/devices.js';
 import type { FactorRegistry } from '../factors/registry.js';
+import type { PasskeySummary, WebAuthnFactor } from '../factors/webauthn.js';
 import { sessionRef, type SessionManager } from '../session/sessions.js';
 import type { SessionData } from '../session/session-data.js';
 import type { UserRecord } from '../users/directory.js';
@@ -31,6 +32,8 @@ export interface AccountOverview {
   canOptIn: boolean;
   canOptOut: boolean;
   enrollable: FactorMethod[];
+  /** The user's passkeys, each with its name and dates (passkeys offered, else empty). */
+  passkeys: PasskeySummary[];
 }
 
 export type AccountAccess = { kind: 'allowed'; user: UserRecord } | { kind: 'sign_in' } | { kind: 'second_step' } | { kind: 'enrol' };
@@ -63,8 +66,16 @@ export class Account {
       sessions: SessionManager;
       notices: Notices;
       revocation: UserRevocation;
+      /** Passkeys: listed one by one, renamed and removed singly. */
+      webauthn?: WebAuthnFactor;
     },
   ) {}
+
+  /** The passkey factor, when passkeys are offered. */
+  private passkeyFactor(): WebAuthnFactor | undefined {
+    const w = this.d.webauthn;
+    return w && this.d.factors.get(w.method) ? w : undefined;
+  }
 
   /** Only a browser session that finished signing in, of a user who still exists and is enabled. */
   async access(found: FoundSession | undefined): Promise<AccountAccess> {
@@ -123,14 +134,16 @@ export class Account {
       canOptIn: optional && !snap.resolution.required,
       canOptOut: optional && snap.resolution.required,
       enrollable: factors.enrollable(user),
+      passkeys: (await this.passkeyFactor()?.list(user.username)) ?? [],
     };
   }
 
   /**
    * Removes a method the user set up. Answers `last_method` (and changes nothing) when it is the last
    * usable method and the policy is `required`; `not_found` for what the user does not have.
+   * `only.passkey`: the user's one remaining passkey is what goes (removePasskey).
    */
-  async removeMethod(user: UserRecord, method: string, info: RequestInfo): Promise<'removed' | 'last_method' | 'not_found'> {
+  async removeMethod(user: UserRecord, method: string, info: RequestInfo, only?: { passkey: PasskeySummary }): Promise<'removed' | 'last_method' | 'not_found'> {
     const { factors, notices } = this.d;
     const factor = factors.get(method);
     if (!factor || factor.kind === 'backup') return 'not_found';
@@ -147,14 +160,40 @@ export class Account {
       if (e) remaining.push(e);
     }
     const after = factors.resolve(user, state, remaining);
+    const extra = only ? { credential: only.passkey.id.slice(0, 16) } : {};
     if (this.d.config().second_factor.policy === 'required' && after.required && after.mustEnrol && !snap.resolution.mustEnrol) {
-      notices.audit(info, 'factor_removed', user.username, 'failure', 'last_method', { method });
+      notices.audit(info, 'factor_removed', user.username, 'failure', 'last_method', { method, ...extra });
       return 'last_method';
     }
-    await factor.remove(user.username);
-    notices.audit(info, 'factor_removed', user.username, 'success', undefined, { method });
-    await notices.user(user, 'factor_changed', info, { method, change: 'removed' });
+    if (only) await this.passkeyFactor()?.removeOne(user.username, only.passkey.id);
+    else await factor.remove(user.username);
+    notices.audit(info, 'factor_removed', user.username, 'success', undefined, { method, ...extra });
+    await notices.user(user, 'factor_changed', info, { method, change: 'removed', ...(only ? { item: only.passkey.name } : {}) });
     return 'removed';
+  }
+
+  /**
+   * Removes one passkey (by credential id). The user's last passkey follows the rule of every method:
+   * not when it is their last method under policy `required` (`last_method`, nothing changed).
+   */
+  async removePasskey(user: UserRecord, id: string, info: RequestInfo): Promise<'removed' | 'last_method' | 'not_found'> {
+    const w = this.passkeyFactor();
+    const list = w ? await w.list(user.username) : [];
+    const passkey = list.find((p) => p.id === id);
+    if (!w || !passkey) return 'not_found';
+    if (list.length === 1) return this.removeMethod(user, w.method, info, { passkey });
+    if (!(await w.removeOne(user.username, id))) return 'not_found';
+    this.d.notices.audit(info, 'factor_removed', user.username, 'success', undefined, { method: w.method, credential: id.slice(0, 16) });
+    await this.d.notices.user(user, 'factor_changed', info, { method: w.method, change: 'removed', item: passkey.name });
+    return 'removed';
+  }
+
+  /** Renames one of the user's passkeys; false for an unknown id or an empty name. */
+  async renamePasskey(user: UserRecord, id: string, name: string, info: RequestInfo): Promise<boolean> {
+    const w = this.passkeyFactor();
+    if (!w || !(await w.rename(user.username, id, name))) return false;
+    this.d.notices.audit(info, 'passkey_renamed', user.username, 'success', undefined, { method: w.method, credential: id.slice(0, 16) });
+    return true;
   }
 
   /** Forgets a trusted device (by the short reference from the list); this browser's reverify grace ends too. */

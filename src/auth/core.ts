@@ -198,7 +198,7 @@ export async function createAuthCore(config: () => Readonly<Config>, o: CoreOpti
     signIn,
     secondStep,
     enrolment: new Enrolment({ config, clock, metrics, notices, store, directory, regulator, passwords, factors, totp, webauthn, recovery: recoveryCodes, codes, sessions, grace }),
-    account: new Account({ config, directory, factors, devices, grace, sessions, notices, revocation }),
+    account: new Account({ config, directory, factors, devices, grace, sessions, notices, revocation, ...(webauthn ? { webauthn } : {}) }),
     recovery: new Recovery({ config, logger, directory, regulator, passwords, factors, devices, grace, sessions, links, notices, revocation }),
     invitations: new Invitations({ clock, directory, regulator, invites, overrides, sessions, devices, notices, forgetPassword: (u) => passwords.forget(u), revocation }),
     invites,

@@ -147,7 +147,7 @@ export class Enrolment {
       this.d.notices.audit(info, 'enrolment', user.username, 'failure', 'invalid_credential', { method: 'webauthn' });
       throw new PortcullisError('PORTCULLIS_ERR_INVALID_CODE');
     }
-    return this.complete(found, user, 'webauthn', info);
+    return this.complete(found, user, 'webauthn', info, added.name);
   }
 
   /** Whether setting up an authenticator app asks for the password: not for users who have none (made from an identity provider's claims). */
@@ -239,14 +239,14 @@ export class Enrolment {
    * promoted and this browser gets the reverify grace. Recovery codes (when offered) are made and shown
    * once: always after a forced enrolment, otherwise when the user has none.
    */
-  private async complete(found: FoundSession, user: UserRecord, method: FactorMethod, info: RequestInfo): Promise<EnrolmentDone> {
+  private async complete(found: FoundSession, user: UserRecord, method: FactorMethod, info: RequestInfo, item?: string): Promise<EnrolmentDone> {
     const { factors, notices } = this.d;
     const cfg = this.d.config().second_factor;
     const forced = isForcedEnrolment(found.session);
     await factors.state.setPreferred(user.username, method);
     if (cfg.policy === 'optional') await factors.state.setOptedIn(user.username, true);
     notices.audit(info, 'factor_enrolled', user.username, 'success', forced ? 'required' : 'voluntary', { method });
-    await notices.user(user, 'factor_changed', info, { method });
+    await notices.user(user, 'factor_changed', info, item === undefined ? { method } : { method, item });
     const done: EnrolmentDone = { method, forced };
     if (forced) {
       const now = this.d.clock.now();

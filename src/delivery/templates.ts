@@ -20,14 +20,14 @@ export interface RenderedMessage {
  * `lifetime`, a localised phrase ("5 minutes", "7 Tage", "24 часа"), unless `lifetime` is given. A
  * `method` that is a method's internal name (`totp`, `recovery_code`, ...) becomes its localised name,
  * and factor_changed's `change` (`added`, `removed`, `disabled`, `reset`; default `added`) becomes
- * `what`, the sentence that says what happened.
+ * `what`, the sentence that says what happened; its `item` (a passkey's name) follows the method's name.
  */
 export const KIND_VARS: Readonly<Record<MessageKind, readonly string[]>> = {
   code: ['code', 'minutes'],
   verify_destination: ['code', 'minutes', 'destination'],
   locked: ['time', 'ip', 'device'],
   new_device: ['device', 'ip', 'time', 'report_link'],
-  factor_changed: ['method', 'change', 'time', 'report_link'],
+  factor_changed: ['method', 'change', 'item', 'time', 'report_link'],
   recovery_code_used: ['remaining', 'time'],
   new_recovery_codes: ['time'],
   invite: ['link', 'minutes'],
@@ -100,6 +100,7 @@ function withDerived(vars: Readonly<Record<string, string>>, catalog: Catalog, k
   for (const key of Object.keys(values)) values[key] = String(values[key] ?? '');
   // Internal method names never reach the reader.
   if (values.method && Object.hasOwn(catalog.methods, values.method)) values.method = catalog.methods[values.method as MethodName];
+  if (kind === 'factor_changed' && values.method && values.item) values.method = `${values.method} (${values.item})`;
   if (kind === 'factor_changed' && !values.what) {
     const change = values.change && Object.hasOwn(catalog.changes, values.change) ? (values.change as ChangeKind) : 'added';
     // `disabled` and `reset` need no method; `added`/`removed` only say something with one.

@@ -22,7 +22,7 @@ export interface SecondFactorResolution {
   mustEnrol: boolean;
   enrolMethod?: FactorMethod;
   /** Why `preferred` was chosen. */
-  chosenBy?: 'user' | 'assignment' | 'preference' | 'default';
+  chosenBy?: 'user' | 'assignment' | 'preference' | 'passkey' | 'default';
 }
 
 const NOT_REQUIRED: SecondFactorResolution = { required: false, methods: [], mustEnrol: false };
@@ -68,7 +68,9 @@ export function resolveSecondFactor(input: SecondFactorInput): SecondFactorResol
 
   const candidates = cfg.methods.filter(primary).flatMap((m) => usable.get(m) ?? []);
   const pref = primary(state.preferred) ? candidates.find((m) => m.type === state.preferred) : undefined;
-  const first = pref ?? candidates[0];
+  // A user with a passkey is offered it first (no code to type or wait for); the others stay one click away.
+  const passkey = candidates.find((m) => m.type === 'webauthn');
+  const first = passkey ?? pref ?? candidates[0];
   if (!first) {
     const enrolMethod = primary(state.preferred) ? state.preferred : cfg.methods.find(primary);
     const res: SecondFactorResolution = { required, methods: withBackups([]), mustEnrol: required && enrolMethod !== undefined };
@@ -77,9 +79,9 @@ export function resolveSecondFactor(input: SecondFactorInput): SecondFactorResol
   }
   return {
     required,
-    methods: withBackups([first, ...candidates.filter((m) => m !== first)]),
+    methods: withBackups([first, ...(pref && pref !== first ? [pref] : []), ...candidates.filter((m) => m !== first && m !== pref)]),
     preferred: first.type,
     mustEnrol: false,
-    chosenBy: pref ? 'preference' : 'default',
+    chosenBy: passkey ? 'passkey' : pref ? 'preference' : 'default',
   };
 }

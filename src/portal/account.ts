@@ -15,7 +15,7 @@ import { accountPage, appPasswordCreatedPage, type AccountModel } from './views/
 const LAST_METHOD_NOTICE = 'This is your last verification method and your organisation requires two-step verification. Add another method before you remove this one.';
 
 /** Notices the account page shows from its `notice` query parameter. */
-const NOTICES: ReadonlySet<string> = new Set(['method_added', 'method_removed', 'device_removed', 'session_removed', 'recovery_codes_generated', 'second_factor_enabled', 'second_factor_disabled', 'password_set', 'app_password_removed']);
+const NOTICES: ReadonlySet<string> = new Set(['method_added', 'method_removed', 'passkey_renamed', 'device_removed', 'session_removed', 'recovery_codes_generated', 'second_factor_enabled', 'second_factor_disabled', 'password_set', 'app_password_removed']);
 
 interface Signed {
   found: FoundSession;
@@ -44,12 +44,19 @@ function model(app: PortalApp, o: AccountOverview, notice?: string): AccountMode
   const cfg = app.config.second_factor;
   return {
     user: { name: o.user.displayName ?? o.user.username, username: o.user.username, ...(o.user.email ? { email: o.user.email } : {}), groups: o.user.groups },
-    methods: o.methods.map((m) => ({
-      type: m.type,
-      label: m.address ? (m.type === 'sms' ? maskPhone(m.address) : maskEmail(m.address)) : m.remaining !== undefined ? `${m.remaining} / ${cfg.recovery_codes.count}` : m.type === 'totp' ? cfg.totp.issuer : '',
-      removable: m.removable,
-      ...(m.removable ? { id: m.type } : {}),
-    })),
+    methods: o.methods.flatMap((m): AccountModel['methods'] =>
+      // Passkeys are listed one by one (name, dates), each renamed and removed on its own.
+      m.type === 'webauthn' && o.passkeys.length > 0
+        ? o.passkeys.map((k) => ({ type: m.type, label: k.name, removable: true, id: k.id, passkey: { createdAt: new Date(k.createdAt).toISOString(), ...(k.lastUsedAt !== undefined ? { lastUsedAt: new Date(k.lastUsedAt).toISOString() } : {}) } }))
+        : [
+            {
+              type: m.type,
+              label: m.address ? (m.type === 'sms' ? maskPhone(m.address) : maskEmail(m.address)) : m.remaining !== undefined ? `${m.remaining} / ${cfg.recovery_codes.count}` : m.type === 'totp' ? cfg.totp.issuer : '',
+              removable: m.removable,
+              ...(m.removable ? { id: m.type } : {}),
+            },
+          ],
+    ),
     devices: o.devices.map((d) => ({ id: d.id, name: d.name, ip: d.ip, lastUsedAt: new Date(d.lastUsedAt).toISOString(), current: d.current })),
     sessions: o.sessions.map((s) => {
       // The second factor it signed in with: the last factor after the password.
@@ -103,6 +110,19 @@ const routes: Record<string, MethodTable> = {
   '/methods/remove': {
     POST: action(async (app, req, res, ctx, s, form) => {
       const outcome = await app.core.account.removeMethod(s.user, form.get('id') ?? '', requestInfo(app, req, ctx));
+      if (outcome === 'last_method') return show(app, req, res, s, 409, LAST_METHOD_NOTICE);
+      backTo(app, res, outcome === 'removed' ? 'method_removed' : undefined);
+    }),
+  },
+  '/passkeys/rename': {
+    POST: action(async (app, req, res, ctx, s, form) => {
+      const renamed = await app.core.account.renamePasskey(s.user, (form.get('id') ?? '').slice(0, 1024), form.get('name') ?? '', requestInfo(app, req, ctx));
+      backTo(app, res, renamed ? 'passkey_renamed' : undefined);
+    }),
+  },
+  '/passkeys/remove': {
+    POST: action(async (app, req, res, ctx, s, form) => {
+      const outcome = await app.core.account.removePasskey(s.user, (form.get('id') ?? '').slice(0, 1024), requestInfo(app, req, ctx));
       if (outcome === 'last_method') return show(app, req, res, s, 409, LAST_METHOD_NOTICE);
       backTo(app, res, outcome === 'removed' ? 'method_removed' : undefined);
     }),

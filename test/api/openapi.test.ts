@@ -62,7 +62,7 @@ void t.test('the document stays within the subset, and every $ref resolves', (t)
   t.ok(schemas.length > 30, `${schemas.length} schemas`);
   for (const s of schemas) validate(s, s.type === 'object' ? {} : null); // throws on an unknown keyword or a bad $ref
   t.equal(OPENAPI_DOCUMENT.openapi, '3.1.0');
-  t.same(Object.keys(OPENAPI_DOCUMENT.paths).sort(), ['/login', '/logout', '/openapi.json', '/resend', '/session', '/verify']);
+  t.same(Object.keys(OPENAPI_DOCUMENT.paths).sort(), ['/login', '/logout', '/openapi.json', '/resend', '/session', '/verify', '/webauthn/options']);
   t.end();
 });
 
@@ -73,6 +73,10 @@ void t.test('request schemas: the documented requests', (t) => {
   t.same(checkRequest('/verify', 'POST', { flow: 'f', code: '123456', method: 'email', remember_device: true }), []);
   t.match(checkRequest('/verify', 'POST', { flow: 'f', code: '1', method: 'carrier-pigeon' }), [/not one of/]);
   t.same(checkRequest('/resend', 'POST', { flow: 'f' }), []);
+  t.same(checkRequest('/verify', 'POST', { flow: 'f', method: 'webauthn', credential: { id: 'x', rawId: 'x', type: 'public-key', response: {} } }), [], 'a passkey answer instead of a code');
+  t.same(checkRequest('/webauthn/options', 'POST', { flow: 'f' }), []);
+  t.match(checkRequest('/webauthn/options', 'POST', {}), [/flow/]);
+  t.same(checkResponse('/webauthn/options', 'POST', 200, 'application/json', JSON.stringify({ challenge: 'c', rpId: 'localhost', allowCredentials: [{ id: 'i', type: 'public-key' }], timeout: 60000, userVerification: 'preferred' })), []);
   t.end();
 });
 

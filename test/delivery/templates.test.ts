@@ -38,7 +38,8 @@ void t.test('every kind in every language renders completely', (t) => {
       // Shown localised: the method's name, and what changed ("Removed: code by text message (SMS).").
       const shown: Record<string, string> = { ...VARS, method: catalog.methods.sms, change: catalog.changes.removed.replace('{{method}}', catalog.methods.sms) };
       for (const v of KIND_VARS[kind]) {
-        if (v === 'minutes') continue;
+        // `item` (a passkey's name): its own test below.
+        if (v === 'minutes' || v === 'item') continue;
         t.ok(m.text.includes(shown[v]!), `${label} text has ${v}`);
         t.ok(m.html.includes(escapeHtml(shown[v]!)), `${label} html has ${v}`);
       }
@@ -218,5 +219,19 @@ void t.test('"this wasn\'t me": the link is an optional paragraph of new_device 
   const ops = render('operator_report', 'de', { user: 'alice', ip: '203.0.113.7', time: '2026-01-02 03:04 UTC' });
   t.match(ops.subject, /alice/);
   t.match(ops.text, /portcullis users unlock alice/);
+  t.end();
+});
+
+void t.test('factor_changed names the passkey that was added or removed, in every language, escaped in HTML', (t) => {
+  for (const lang of LANGUAGES) {
+    const catalog = CATALOGS[lang];
+    for (const change of ['added', 'removed'] as const) {
+      const m = render('factor_changed', lang, { ...VARS, method: 'webauthn', change, item: 'Work <laptop>' });
+      const expected = catalog.changes[change].replace('{{method}}', `${catalog.methods.webauthn} (Work <laptop>)`);
+      t.ok(m.text.includes(expected), `${lang} ${change}: "${expected}" in the text`);
+      t.ok(m.html.includes(escapeHtml(expected)), `${lang} ${change}: escaped in the html`);
+      t.notMatch(m.html, /<laptop>/, `${lang} ${change}: no raw markup from the name`);
+    }
+  }
   t.end();
 });

@@ -51,7 +51,17 @@ void t.test('default: the first usable method in cfg.methods order; recovery onl
   t.same(r.methods[0], { type: 'email', kind: 'destination', address: 'a@x.org', source: 'directory' });
   const order = (await resolve({ cfg: { methods: ['sms', 'email'] }, user: { email: 'a@x.org', phone: '+4915112345678' }, recovery: 3 }));
   t.same(types(order), ['sms', 'email'], 'order from cfg.methods; recovery_code not listed, not offered');
-  t.same(types((await resolve({ user: { email: 'a@x.org' }, totp: true, passkeys: 1 }))), ['totp', 'email', 'webauthn']);
+  const withPasskey = await resolve({ user: { email: 'a@x.org' }, totp: true, passkeys: 1 });
+  t.same(types(withPasskey), ['webauthn', 'totp', 'email'], 'a passkey comes first, the rest in cfg.methods order');
+  t.equal(withPasskey.chosenBy, 'passkey');
+});
+
+void t.test('a passkey is offered first whatever the remembered preference; an operator assignment still wins', async (t) => {
+  const r = await resolve({ user: { email: 'a@x.org' }, totp: true, passkeys: 1, state: { preferred: 'email' } });
+  t.equal(r.preferred, 'webauthn');
+  t.same(types(r), ['webauthn', 'email', 'totp'], 'the preferred email right after it');
+  const assigned = await resolve({ cfg: { assignments: [{ user: 'alice', method: 'email' }] }, user: { email: 'a@x.org' }, passkeys: 1 });
+  t.equal(assigned.preferred, 'email', 'the operator chose email for alice');
 });
 
 void t.test('usability: verified user-entered details count, unverified do not', async (t) => {

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { Browser } from '../fixtures/browser.js';
+import { checkResponse } from '../fixtures/openapi.js';
 import { startStack, type TestUser } from '../fixtures/gateway.js';
 import { SoftAuthenticator } from '../factors/soft-authenticator.js';
 import { passwordStep, shownRecoveryCodes } from './enroll-helpers.js';
@@ -80,8 +81,10 @@ void t.test('forced passkey enrolment: the page carries the options, a real regi
   const flow = login.json<{ flow: string; method: string }>().flow;
   const noFlow = await api.json('/_gateway/api/v1/webauthn/options', { flow: 'nope' });
   t.not(noFlow.status, 200, 'an unknown flow gets no options');
+  t.same(checkResponse('/webauthn/options', 'POST', noFlow.status, String(noFlow.headers['content-type']), noFlow.text), [], 'the refusal is as documented');
   const opts = await api.json('/_gateway/api/v1/webauthn/options', { flow });
   t.equal(opts.status, 200);
+  t.same(checkResponse('/webauthn/options', 'POST', 200, String(opts.headers['content-type']), opts.text), [], 'the options are as documented (docs/openapi.json)');
   const ro = opts.json<{ challenge: string; rpId: string }>();
   const other = await api.json('/_gateway/api/v1/verify', { flow, method: 'webauthn', credential: auth.assert({ challenge: ro.challenge, origin, rpId: 'evil.example' }) });
   t.equal(other.status, 401, 'wrong RP ID refused');

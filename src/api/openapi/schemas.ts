@@ -40,11 +40,36 @@ export const SCHEMAS = {
     properties: {
       flow: str('The flow id from /login.'),
       method: METHOD,
-      code: str('The code from the email, SMS, authenticator app, or a recovery code.'),
+      code: str('The code from the email, SMS, authenticator app, or a recovery code. Required unless `credential` is given.'),
+      credential: {
+        type: 'object',
+        description: 'With `method: "webauthn"`: the platform passkey API\'s answer as AuthenticationResponseJSON (id, rawId, type "public-key", response {clientDataJSON, authenticatorData, signature, userHandle}, base64url), made with the options from /webauthn/options.',
+      },
       remember_device: { type: 'boolean', description: 'Trust this device: the answer carries a device_token for later sign-ins.' },
     },
-    required: ['flow', 'code'],
+    required: ['flow'],
     additionalProperties: false,
+  },
+  WebauthnOptionsRequest: {
+    type: 'object',
+    properties: { flow: str('The flow id from /login (webauthn among its methods).') },
+    required: ['flow'],
+    additionalProperties: false,
+  },
+  PasskeyRequestOptions: {
+    type: 'object',
+    description: 'PublicKeyCredentialRequestOptionsJSON for the platform passkey API. The challenge belongs to this flow, works once and expires with `second_factor.webauthn.timeout`; asking again replaces it.',
+    properties: {
+      challenge: str('base64url.'),
+      rpId: str('The relying party id: the portal host or `second_factor.webauthn.rp_id`.'),
+      allowCredentials: {
+        type: 'array',
+        items: { type: 'object', properties: { id: str('A credential id of the user, base64url.'), type: str(), transports: { type: 'array', items: { type: 'string' } } }, required: ['id', 'type'] },
+      },
+      timeout: { type: 'integer', minimum: 1, description: 'Milliseconds.' },
+      userVerification: { type: 'string', enum: ['required', 'preferred', 'discouraged'] },
+    },
+    required: ['challenge', 'rpId', 'allowCredentials'],
   },
   ResendRequest: {
     type: 'object',

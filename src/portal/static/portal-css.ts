@@ -175,6 +175,11 @@ input[readonly] { background: var(--bg); color: var(--muted); }
 .row__main { display: flex; flex-direction: column; min-width: 0; }
 .row__title { font-weight: 550; overflow-wrap: anywhere; }
 .row__detail { color: var(--muted); font-size: .875rem; overflow-wrap: anywhere; }
+.row__actions { display: flex; flex-wrap: wrap; align-items: flex-start; justify-content: flex-end; gap: .5rem; }
+.rename > summary { list-style: none; cursor: pointer; }
+.rename > summary::-webkit-details-marker { display: none; }
+.rename[open] { flex-basis: 100%; }
+.rename[open] > .inline-form { display: flex; flex-wrap: wrap; align-items: flex-end; gap: .5rem; margin-top: .5rem; }
 .badge--muted { background: var(--accent-soft); color: var(--accent); }
 .badge { display: inline-block; margin-left: .375rem; padding: 0 .5rem; border-radius: 999px; background: var(--success-soft); color: var(--success); font-size: .75rem; font-weight: 600; vertical-align: middle; }
 .links { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; margin: 1rem 0 0; }

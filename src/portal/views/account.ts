@@ -6,7 +6,8 @@ import { layout } from './layout.js';
 
 export interface AccountModel {
   user: { name: string; username: string; email?: string; groups: string[] };
-  methods: Array<{ type: string; label: string; removable: boolean; id?: string }>;
+  /** `passkey`: one of the user's passkeys (label: its name; id: its credential id), with its dates. */
+  methods: Array<{ type: string; label: string; removable: boolean; id?: string; passkey?: { createdAt: string; lastUsedAt?: string } }>;
   devices: Array<{ id: string; name: string; ip: string; lastUsedAt: string; current: boolean }>;
   /** "This session" first. `lastSeenAt`, `method` (the second factor it signed in with) and `app` (a JSON API token) when known. */
   sessions: Array<{ id: string; ip: string; userAgent: string; createdAt: string; current: boolean; lastSeenAt?: string; method?: string; app?: boolean }>;
@@ -25,6 +26,7 @@ export interface AccountModel {
 const NOTICES = new Set([
   'method_added',
   'method_removed',
+  'passkey_renamed',
   'device_removed',
   'session_removed',
   'recovery_codes_generated',
@@ -127,10 +129,21 @@ ${m.user.email ? html`<div><dt>${t.t('account.email')}</dt><dd>${m.user.email}</
 ${m.user.groups.length ? html`<div><dt>${t.t('account.groups')}</dt><dd>${m.user.groups.join(', ')}</dd></div>` : ''}
 </dl>`;
 
+  const passkeyRow = (x: AccountModel['methods'][number], k: NonNullable<AccountModel['methods'][number]['passkey']>, id: string): Html => {
+    const what = `${methodName(ctx, x.type)} ${x.label}`;
+    const rename = html`<details class="rename"><summary class="button button--small">${t.t('account.passkeys.rename')}</summary>${postForm(
+      ctx,
+      `${p}/account/passkeys/rename`,
+      html`${hidden('id', id)}<label class="field"><span class="field__label">${t.t('account.passkeys.new_name')}</span><input class="input" name="name" maxlength="64" required autocomplete="off" value="${x.label}"></label><button class="button button--small" type="submit" aria-label="${t.t('common.action_on', { action: t.t('account.passkeys.rename'), what })}">${t.t('account.passkeys.save')}</button>`,
+      { className: 'inline-form' },
+    )}</details>`;
+    return html`<li class="row"><div class="row__main"><span class="row__title">${methodName(ctx, x.type)}: ${x.label}</span><span class="row__detail">${t.t('account.passkeys.created')} ${timeEl(ctx, k.createdAt)} · ${k.lastUsedAt ? html`${t.t('account.last_used')} ${timeEl(ctx, k.lastUsedAt)}` : t.t('account.passkeys.unused')}</span></div><div class="row__actions">${rename}${removeForm(ctx, '/account/passkeys/remove', id, t.t('common.remove'), what)}</div></li>`;
+  };
   const methods = m.methods.length
-    ? html`<ul class="rows">${m.methods.map(
-        (x) =>
-          html`<li class="row"><div class="row__main"><span class="row__title">${methodName(ctx, x.type)}</span><span class="row__detail">${x.label}</span></div>${x.removable && x.id ? removeForm(ctx, '/account/methods/remove', x.id, t.t('common.remove'), `${methodName(ctx, x.type)} ${x.label}`.trim()) : ''}</li>`,
+    ? html`<ul class="rows">${m.methods.map((x) =>
+        x.passkey && x.id
+          ? passkeyRow(x, x.passkey, x.id)
+          : html`<li class="row"><div class="row__main"><span class="row__title">${methodName(ctx, x.type)}</span><span class="row__detail">${x.label}</span></div>${x.removable && x.id ? removeForm(ctx, '/account/methods/remove', x.id, t.t('common.remove'), `${methodName(ctx, x.type)} ${x.label}`.trim()) : ''}</li>`,
       )}</ul>`
     : html`<p class="empty">${t.t('account.methods.none')}</p>`;
   const enrollable = m.enrollable ?? ['totp', 'email', 'sms', 'webauthn'];
