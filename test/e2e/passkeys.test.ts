@@ -107,6 +107,12 @@ void t.test('passkeys in a real browser', { skip: SKIP }, async (t) => {
     await enrolPasskey(t, s);
     await s.page.goto(`${s.base}/_gateway/account`, { waitUntil: 'domcontentloaded' });
     t.match(await s.page.textContent('main'), /Work laptop/, 'the account page lists the passkey by name');
+    await shot(s.page, 'passkey-account');
+    await s.page.click('details.rename > summary');
+    await s.page.waitForSelector('details.rename[open] input[name="name"]');
+    await s.page.setViewportSize({ width: 390, height: 844 });
+    await s.page.screenshot({ path: `${ARTIFACTS}passkey-rename-390.png`, fullPage: true });
+    await s.page.setViewportSize({ width: 1280, height: 900 });
     await Promise.all([s.page.waitForURL(/\/_gateway\/login/, { waitUntil: 'domcontentloaded' }), s.page.click('form[action="/_gateway/logout"] button[type="submit"]')]);
 
     await passwordStep(s);
