@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { PORTAL_CSS } from './portal-css.js';
 import { PORTAL_JS } from './portal-js.js';
 
@@ -22,9 +25,19 @@ export function asset(type: string, content: string | Buffer): Asset {
 const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M12 2 4 5v6c0 5.2 3.4 9.6 8 11 4.6-1.4 8-5.8 8-11V5l-8-3Z" fill="#1f5fbf"/><path d="M8.5 12.2l2.4 2.4 4.6-4.8" fill="none" stroke="#fff" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>
 `;
 
+/**
+ * @simplewebauthn/browser's own browser bundle (UMD: `window.SimpleWebAuthnBrowser`), served from the
+ * portal like every asset (no CDN): portal.js runs the passkey ceremonies with it.
+ */
+function webauthnBrowserBundle(): Buffer {
+  const entry = createRequire(import.meta.url).resolve('@simplewebauthn/browser');
+  return readFileSync(join(dirname(entry), '..', 'dist', 'bundle', 'index.umd.min.js'));
+}
+
 export const ASSETS: Readonly<Record<string, Asset>> = Object.freeze({
   'portal.css': asset('text/css; charset=utf-8', PORTAL_CSS),
   'portal.js': asset('text/javascript; charset=utf-8', PORTAL_JS),
+  'webauthn.js': asset('text/javascript; charset=utf-8', webauthnBrowserBundle()),
   'favicon.svg': asset('image/svg+xml', FAVICON_SVG),
 });
 

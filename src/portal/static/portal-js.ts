@@ -71,43 +71,13 @@ export const PORTAL_JS = `(function () {
     });
   });
 
-  function b64urlToBuf(s) {
-    s = s.replace(/-/g, '+').replace(/_/g, '/');
-    while (s.length % 4) s += '=';
-    var bin = atob(s), out = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out.buffer;
-  }
-  function bufToB64url(buf) {
-    var bytes = new Uint8Array(buf), bin = '';
-    for (var i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
-    return btoa(bin).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
-  }
-
-  function toBuffers(options, create) {
-    options.challenge = b64urlToBuf(options.challenge || '');
-    if (create && options.user) options.user.id = b64urlToBuf(options.user.id || '');
-    (options.allowCredentials || []).forEach(function (c) { c.id = b64urlToBuf(c.id); });
-    (options.excludeCredentials || []).forEach(function (c) { c.id = b64urlToBuf(c.id); });
-    return options;
-  }
-  function serialize(cred, create) {
-    var r = cred.response, out = { id: cred.id, rawId: bufToB64url(cred.rawId), type: cred.type, response: { clientDataJSON: bufToB64url(r.clientDataJSON) } };
-    if (create) {
-      out.response.attestationObject = bufToB64url(r.attestationObject);
-      if (typeof r.getTransports === 'function') out.response.transports = r.getTransports();
-    } else {
-      out.response.authenticatorData = bufToB64url(r.authenticatorData);
-      out.response.signature = bufToB64url(r.signature);
-      out.response.userHandle = r.userHandle ? bufToB64url(r.userHandle) : null;
-    }
-    return JSON.stringify(out);
-  }
-
+  // Passkeys: @simplewebauthn/browser (served as webauthn.js on the pages that need it) runs the ceremony
+  // with the options the page carries; its JSON answer is posted in the form's credential field.
   each('form[data-webauthn-form]', function (form) {
     var button = form.querySelector('button[data-webauthn-options]');
     var field = form.querySelector('input[name="credential"]');
-    if (!button || !field || !window.PublicKeyCredential || !navigator.credentials) return;
+    var lib = window.SimpleWebAuthnBrowser;
+    if (!button || !field || !lib || !lib.browserSupportsWebAuthn()) return;
     var create = button.getAttribute('data-webauthn-mode') === 'create';
     button.hidden = false;
     each('[data-webauthn-unsupported]', function (el) { el.hidden = true; });
@@ -115,12 +85,11 @@ export const PORTAL_JS = `(function () {
       if (field.value) return;
       event.preventDefault();
       if (!form.reportValidity()) return;
-      var options;
-      try { options = toBuffers(JSON.parse(button.getAttribute('data-webauthn-options') || '{}'), create); } catch (e) { return; }
-      var call = create ? navigator.credentials.create({ publicKey: options }) : navigator.credentials.get({ publicKey: options });
-      call.then(function (cred) {
-        if (!cred) return;
-        field.value = serialize(cred, create);
+      var optionsJSON;
+      try { optionsJSON = JSON.parse(button.getAttribute('data-webauthn-options') || '{}'); } catch (e) { return; }
+      var call = create ? lib.startRegistration({ optionsJSON: optionsJSON }) : lib.startAuthentication({ optionsJSON: optionsJSON });
+      call.then(function (answer) {
+        field.value = JSON.stringify(answer);
         form.submit();
       }, function () {
         var err = form.querySelector('[data-webauthn-error]');

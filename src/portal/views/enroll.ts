@@ -243,5 +243,5 @@ ${pageHead(title, t.t('enroll.webauthn.lead'))}
 ${m.error === 'failed' ? alert('error', t.t('webauthn.failed')) : m.error === 'csrf' ? alert('error', t.t('error.csrf')) : ''}
 ${content}
 </div>`;
-  return layout(ctx, title, body);
+  return layout(ctx, title, body, { webauthn: m.creationOptions !== undefined });
 }

@@ -10,6 +10,8 @@ const logoSvg = (className: string): Html => html`<svg class="${className}" view
 export interface LayoutOptions {
   /** Wider column for the account page. */
   wide?: boolean;
+  /** A passkey ceremony runs on the page: @simplewebauthn/browser is loaded before portal.js. */
+  webauthn?: boolean;
 }
 
 /** The product's mark: the configured logo, else the Portcullis shield. */
@@ -38,7 +40,8 @@ export function layout(ctx: ViewContext, title: string, body: Html, options: Lay
 <link rel="icon" href="${assetUrl(ctx.prefix, 'favicon.svg')}" type="image/svg+xml">
 <link rel="stylesheet" href="${assetUrl(ctx.prefix, 'portal.css')}">
 ${ctx.brand?.cssUrl ? html`<link rel="stylesheet" href="${ctx.brand.cssUrl}">` : ''}
-<script src="${assetUrl(ctx.prefix, 'portal.js')}" defer></script>
+${options.webauthn ? html`<script src="${assetUrl(ctx.prefix, 'webauthn.js')}" defer></script>
+` : ''}<script src="${assetUrl(ctx.prefix, 'portal.js')}" defer></script>
 </head>
 <body class="${options.wide ? 'page page--wide' : 'page'}">
 <a class="skip-link" href="#main">${t.t('layout.skip')}</a>

@@ -220,5 +220,5 @@ ${resendForm(ctx, m)}
 ${methodChooser(ctx, m)}
 <p class="card__foot"><a href="${ctx.prefix}/login">${t.t('verify.other_account')}</a> · <a href="${ctx.prefix}/recover">${t.t('login.lost_factor')}</a></p>
 </div>`;
-  return layout(ctx, title, body);
+  return layout(ctx, title, body, { webauthn: m.method === 'webauthn' && m.webauthnOptions !== undefined });
 }
