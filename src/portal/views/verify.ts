@@ -120,14 +120,19 @@ function errorText(ctx: ViewContext, m: VerifyModel): string {
   }
 }
 
-function codeForm(ctx: ViewContext, m: VerifyModel): Html {
-  const t = ctx.t;
-  const remember = m.rememberDevice
+/** "Remember this device" (trusted devices on): the same for a code and a passkey. */
+function rememberCheck(ctx: ViewContext, m: VerifyModel): Html | '' {
+  return m.rememberDevice
     ? html`<div class="check">
 <input id="remember_device" name="remember_device" type="checkbox" value="1">
-<label for="remember_device">${m.trustDays ? t.t('verify.remember_days', { count: m.trustDays }) : t.t('verify.remember')}</label>
+<label for="remember_device">${m.trustDays ? ctx.t.t('verify.remember_days', { count: m.trustDays }) : ctx.t.t('verify.remember')}</label>
 </div>`
     : '';
+}
+
+function codeForm(ctx: ViewContext, m: VerifyModel): Html {
+  const t = ctx.t;
+  const remember = rememberCheck(ctx, m);
   const recovery = m.method === 'recovery_code';
   return postForm(
     ctx,
@@ -155,6 +160,7 @@ function webauthnForm(ctx: ViewContext, m: VerifyModel): Html {
     html`${hidden('method', 'webauthn')}${hidden('credential', '')}
 <div class="alert alert--info" role="status" data-webauthn-unsupported>${t.t('verify.webauthn_noscript')}</div>
 <div class="alert alert--error" role="alert" data-webauthn-error hidden>${t.t('webauthn.failed')}</div>
+${rememberCheck(ctx, m)}
 <button class="button button--primary button--block" type="submit" data-webauthn-mode="get" data-webauthn-options="${m.webauthnOptions}" hidden>${t.t('verify.webauthn_button')}</button>`,
     { rd: m.rd, className: 'stack', attrs: html` data-webauthn-form` },
   );
