@@ -5,7 +5,6 @@
  * main pages at phone (390 px) and desktop (1280 px) width in test/artifacts/ for review.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { Secret, TOTP } from 'otpauth';
@@ -13,11 +12,7 @@ import { startDemoApp } from '../../src/demo/app.js';
 import type { ManualClock } from '../../src/util/clock.js';
 import { startStack, type Stack, type TestUser } from '../fixtures/gateway.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const SKIP = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed`;
-/** test/artifacts/ at the repository root (gitignored): screenshots for people to review. */
-const ARTIFACTS = fileURLToPath(new URL('../../../test/artifacts/', import.meta.url));
+import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS as ARGS, CHROMIUM_SKIP as SKIP } from '../fixtures/chromium.js';
 
 const USERS: Record<string, TestUser> = {
   alice: { password: 'alice-password-1', display_name: 'Alice Operator', email: 'alice@example.com', groups: ['operators'] },

@@ -5,8 +5,7 @@
  * client does the same through the JSON API with the ceremony run in the browser page. Screenshots of the
  * two passkey pages go to test/artifacts/ for review.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import net from 'node:net';
@@ -19,10 +18,7 @@ import { DEMO_PASSWORDS } from '../../src/users/demo-users.js';
 import type { WebAuthnFactor } from '../../src/factors/webauthn.js';
 import { startStack, type Stack, type TestUser } from '../fixtures/gateway.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const SKIP = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed`;
-const ARTIFACTS = fileURLToPath(new URL('../../../test/artifacts/', import.meta.url));
+import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS as ARGS, CHROMIUM_SKIP as SKIP } from '../fixtures/chromium.js';
 
 const USERS: Record<string, TestUser> = {
   alice: { password: 'alice-password-1', display_name: 'Alice Operator', email: 'alice@example.com', groups: ['operators'] },

@@ -12,15 +12,21 @@ import { startStack } from '../fixtures/gateway.js';
 
 const BYPASS = { access: { default_policy: 'bypass' as const } };
 
-void t.test('a drain closes WebSockets with 1001 at its start, readiness says draining, and it ends without waiting for shutdown_timeout', async (t) => {
-  const stack = await startStack({ config: { ...BYPASS, server: { shutdown_timeout: '120s' } } });
-  let closed = false;
-  t.teardown(() => (closed ? undefined : stack.close()));
-  const ws = new WebSocket(`${stack.url.replace('http', 'ws')}/ws`);
+/** A WebSocket to the echo upstream through the gateway at `base`, open. */
+async function openWebSocket(base: string): Promise<WebSocket> {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
+  return ws;
+}
+
+void t.test('a drain closes WebSockets with 1001 at its start, readiness says draining, and it ends without waiting for shutdown_timeout', async (t) => {
+  const stack = await startStack({ config: { ...BYPASS, server: { shutdown_timeout: '120s' } } });
+  let closed = false;
+  t.teardown(() => (closed ? undefined : stack.close()));
+  const ws = await openWebSocket(stack.url);
   const echoed = new Promise<string>((r) => ws.once('message', (m: Buffer) => r(m.toString())));
   ws.send('hello');
   t.equal(await echoed, 'hello', 'the WebSocket works through the gateway');
@@ -88,11 +94,7 @@ void t.test('a WebSocket opened before a config reload is told to go away too', 
   const stack = await startStack({ config: { ...BYPASS, server: { shutdown_timeout: '120s' } } });
   let closed = false;
   t.teardown(() => (closed ? undefined : stack.close()));
-  const ws = new WebSocket(`${stack.url.replace('http', 'ws')}/ws`);
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
+  const ws = await openWebSocket(stack.url);
   stack.gateway.reload(stack.gateway.gateway.config);
   const code = new Promise<number>((r) => ws.once('close', (c: number) => r(c)));
   await stack.close();
