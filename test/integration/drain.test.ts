@@ -12,6 +12,16 @@ import { startStack } from '../fixtures/gateway.js';
 
 const BYPASS = { access: { default_policy: 'bypass' as const } };
 
+/** A raw keep-alive connection to `base` that has had one answer (GET /first) and is now idle. */
+async function keptAlive(base: string): Promise<{ sock: net.Socket; ended: Promise<void>; data: string }> {
+  const sock = net.connect(Number(new URL(base).port), '127.0.0.1');
+  const conn = { sock, ended: new Promise<void>((r) => sock.once('close', () => r())), data: '' };
+  sock.on('data', (c: Buffer) => (conn.data += c.toString()));
+  sock.write('GET /first HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  while (!conn.data.includes('/first')) await new Promise((r) => setTimeout(r, 10));
+  return conn;
+}
+
 /** A WebSocket to the echo upstream through the gateway at `base`, open. */
 async function openWebSocket(base: string): Promise<WebSocket> {
   const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`);
@@ -53,38 +63,29 @@ void t.test('shutdown_keepalive_grace: a request written into an idle keep-alive
   const stack = await startStack({ config: { ...BYPASS, server: { shutdown_timeout: '120s', shutdown_keepalive_grace: '60s' } } });
   let closed = false;
   t.teardown(() => (closed ? undefined : stack.close()));
-  const sock = net.connect(Number(new URL(stack.url).port), '127.0.0.1');
-  let data = '';
-  sock.on('data', (c: Buffer) => (data += c.toString()));
-  const ended = new Promise<void>((r) => sock.once('close', () => r()));
-  sock.write('GET /first HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-  while (!data.includes('/first')) await new Promise((r) => setTimeout(r, 10));
-  t.match(data, /^HTTP\/1\.1 200 /);
-  t.notMatch(data, /connection: close/i, 'kept alive before the drain');
+  const conn = await keptAlive(stack.url);
+  const { sock, ended } = conn;
+  t.match(conn.data, /^HTTP\/1\.1 200 /);
+  t.notMatch(conn.data, /connection: close/i, 'kept alive before the drain');
 
   const closing = stack.close().then(() => (closed = true));
   await new Promise((r) => setTimeout(r, 200));
   t.notOk(closed, 'the idle connection holds the drain for the grace');
   t.notOk(sock.destroyed, 'the idle keep-alive connection is still open');
   await t.rejects(request(`${stack.url}/new`), 'no new connections are accepted');
-  data = '';
+  conn.data = '';
   sock.write('GET /second HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   await ended;
-  t.match(data, /^HTTP\/1\.1 200 /, 'the request written into it is answered');
-  t.match(data, /\/second/);
-  t.match(data, /connection: close/i, 'with Connection: close');
+  t.match(conn.data, /^HTTP\/1\.1 200 /, 'the request written into it is answered');
+  t.match(conn.data, /\/second/);
+  t.match(conn.data, /connection: close/i, 'with Connection: close');
   await closing;
   t.ok(closed, 'the drain ends as soon as the last connection is gone (not after the 60 s grace)');
 });
 
 void t.test('shutdown_keepalive_grace: 0 closes idle keep-alive connections as the drain begins', async (t) => {
   const stack = await startStack({ config: { ...BYPASS, server: { shutdown_timeout: '120s', shutdown_keepalive_grace: 0 } } });
-  const sock = net.connect(Number(new URL(stack.url).port), '127.0.0.1');
-  let data = '';
-  sock.on('data', (c: Buffer) => (data += c.toString()));
-  const ended = new Promise<void>((r) => sock.once('close', () => r()));
-  sock.write('GET /first HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-  while (!data.includes('/first')) await new Promise((r) => setTimeout(r, 10));
+  const { ended } = await keptAlive(stack.url);
   await stack.close();
   await ended;
   t.pass('closed by the drain');
