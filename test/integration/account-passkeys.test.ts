@@ -82,6 +82,12 @@ void t.test('each passkey is listed with its dates, renamed and removed on its o
   t.notMatch(after.text, /<b>Desk/, 'no markup from the name');
   t.match(after.text, /Der Passkey wurde umbenannt/);
   t.equal((await passkeys(stack, 'alice')).find((p) => p.id === laptop!.id)?.name, '<b>Desk</b> key');
+  const long = await b.post('/_gateway/account/passkeys/rename', { id: laptop!.id, name: `Key\u0007${'x'.repeat(500)}`, csrf });
+  t.equal(long.status, 303);
+  const cut = (await passkeys(stack, 'alice')).find((p) => p.id === laptop!.id)?.name ?? '';
+  t.equal(cut.length, 64, 'an over-long name is cut to 64 characters');
+  t.notOk(cut.includes('\u0007'), 'control characters are dropped');
+  await b.post('/_gateway/account/passkeys/rename', { id: laptop!.id, name: '<b>Desk</b> key', csrf });
   const empty = await b.post('/_gateway/account/passkeys/rename', { id: laptop!.id, name: '   ', csrf });
   t.equal(empty.location, '/_gateway/account', 'an empty name changes nothing');
   t.ok(stack.logs.audits('passkey_renamed').some((l) => l.user === 'alice' && l.result === 'success'));
