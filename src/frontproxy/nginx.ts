@@ -223,6 +223,12 @@ function authzLocation(m: FrontProxyModel, caFile: string): string[] {
           '# Misses are not serialised: nginx re-checks a cache lock only every 500 ms.',
           'proxy_cache_lock off;',
           'proxy_ignore_headers Cache-Control Expires Set-Cookie Vary X-Accel-Expires;',
+          // A hit otherwise costs open + fstat + read + close of the cache file. A descriptor kept open
+          // for a replaced file can only show an older answer, which nginx then finds expired
+          // (its validity is written in the file) and fetches again: never a longer validity.
+          '# A hit reuses the cache file\'s open descriptor (no open, fstat and close per request).',
+          `open_file_cache max=10000 inactive=${Math.max(10, m.authCacheSeconds * 4)}s;`,
+          'open_file_cache_valid 1s;',
         ]
       : [];
   return block('    ', `location ^~ ${m.prefix}/authz`, [

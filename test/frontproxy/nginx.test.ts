@@ -66,8 +66,15 @@ void t.test('the forward-auth cache: keyed on every credential, bounded, stated'
   t.match(text, 'proxy_cache_valid 200 1s;');
   t.match(text, 'within session.cache_ttl (2 s) + 1 s + 1 s\n# (nginx counts whole seconds) = 4 s at most.');
   t.match(nginxConfig(config()).text, 'proxy_cache_key "$cookie_portcullis_session|$http_authorization|$remote_addr|$request_method|$http_host|$request_uri|$http_origin|$http_upgrade";');
+  // A hit reads the cache file through a kept descriptor, in the authz location only (not the app's files).
+  const authz = [...text.matchAll(/location \^~ \/auth\/portal\/authz \{[^}]*\}/g)].map((m) => m[0]);
+  t.ok(authz.length >= 1, 'an authz location per server block');
+  for (const block of authz) t.match(block, /open_file_cache max=10000 inactive=10s;\s+open_file_cache_valid 1s;/, 'cache hits keep their file open');
+  t.equal(text.split('open_file_cache max=').length - 1, authz.length, 'only in the authz locations');
+  t.match(nginxConfig(config(LARGE), { authCacheSeconds: 5 }).text, 'open_file_cache max=10000 inactive=20s;', 'kept open longer than a longer validity');
   const off = nginxConfig(config(LARGE), { authCacheSeconds: 0 }).text;
   t.notMatch(off, /proxy_cache/);
+  t.notMatch(off, /open_file_cache/, 'no cache, no kept descriptors');
   t.match(off, 'refused within session.cache_ttl (2 s)\n# = 2 s at most.');
   t.end();
 });
