@@ -11,13 +11,13 @@ type Allowed = Extract<AccessResult, { kind: 'allow' }>;
 
 /**
  * A proxied response that a session opened (a page, or a stream that runs for hours: MJPEG, SSE, long
- * poll, chunked download) is registered until it ends, so that ending the session closes it.
+ * poll, chunked download) is registered until it ends, so that ending the session closes it. The caller
+ * calls the returned release once the response ended (the proxy's `onDone`); undefined without a session.
  */
-export function trackResponse(gw: Gateway, result: Allowed, res: ServerResponse): void {
+export function trackResponse(gw: Gateway, result: Allowed, res: ServerResponse): (() => void) | undefined {
   const found = result.session;
-  if (!found) return;
-  const handle = gw.core.connections.open({ ref: found.ref, user: found.session.user, expiresAt: found.session.expiresAt, lastSeenAt: found.session.lastSeenAt }, 'stream', () => res.destroy());
-  res.once('close', handle.release);
+  if (!found) return undefined;
+  return gw.core.connections.open({ ref: found.ref, user: found.session.user, expiresAt: found.session.expiresAt, lastSeenAt: found.session.lastSeenAt }, 'stream', () => res.destroy()).release;
 }
 
 /** The same for a WebSocket: destroyed during the handshake, closed with 1008 once open. */

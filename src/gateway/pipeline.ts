@@ -85,6 +85,23 @@ function combinedStrip(compiled: Compiled, strip: readonly string[]): readonly s
   return list;
 }
 
+/** The gateway's own headers on an answer it writes itself: HSTS (HTTPS portal) and X-Request-Id (unless turned off). */
+function stamp(compiled: Compiled, res: ServerResponse, requestId: string): void {
+  if (compiled.hsts) res.setHeader('strict-transport-security', compiled.hsts);
+  if (compiled.config.server.expose_request_id) res.setHeader('x-request-id', requestId);
+}
+
+/**
+ * The same headers for a proxied answer, handed to the proxy, which writes them with the upstream's head in
+ * one `writeHead` (a header set on the response before would make Node take its slow path for every
+ * upstream header: one `setHeader` each).
+ */
+function answerHeaders(compiled: Compiled, requestId: string): readonly string[] | undefined {
+  const id = compiled.config.server.expose_request_id;
+  if (compiled.hsts) return id ? ['strict-transport-security', compiled.hsts, 'x-request-id', requestId] : ['strict-transport-security', compiled.hsts];
+  return id ? ['x-request-id', requestId] : undefined;
+}
+
 /** Stage 5: what the proxy needs to forward — the authorised path, identity set, client copies and gateway cookies stripped. */
 function proxyContext(compiled: Compiled, upstream: Upstream, ctx: RequestContext, setHeaders: Record<string, string>, strip: readonly string[]): ProxyContext {
   return {
@@ -95,30 +112,56 @@ function proxyContext(compiled: Compiled, upstream: Upstream, ctx: RequestContex
     setHeaders,
     stripHeaders: strip.length ? combinedStrip(compiled, strip) : compiled.stripHeaders,
     stripCookies: compiled.stripCookies,
+    answerHeaders: answerHeaders(compiled, ctx.requestId),
   };
 }
 
 /** The whole request path, in named stages: context → reserved paths → route → access → identity → forward. */
 export function createRequestHandler(gw: Gateway) {
   return async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const compiled = gw.compiled;
     const ctx = contextFor(gw, req);
-    if (gw.compiled.hsts) res.setHeader('strict-transport-security', gw.compiled.hsts);
-    if (ctx instanceof PortcullisError) return sendError(req, res, 400, badRequestCode(ctx), ctx.message, String(ctx.details.request_id), undefined, gw.errorPages);
-    if (gw.compiled.config.server.expose_request_id) res.setHeader('x-request-id', ctx.requestId);
+    if (ctx instanceof PortcullisError) {
+      if (compiled.hsts) res.setHeader('strict-transport-security', compiled.hsts);
+      return sendError(req, res, 400, badRequestCode(ctx), ctx.message, String(ctx.details.request_id), undefined, gw.errorPages);
+    }
+    let release: (() => void) | undefined;
     try {
-      const compiled = gw.compiled;
-      if (isReservedPath(compiled.prefix, ctx.path)) return await handleReserved(gw, req, res, ctx);
+      if (isReservedPath(compiled.prefix, ctx.path)) {
+        stamp(compiled, res, ctx.requestId);
+        return await handleReserved(gw, req, res, ctx);
+      }
       const upstream = compiled.router.route(ctx.hostname, ctx.path);
-      if (!upstream) return sendError(req, res, 404, 'not_found', 'No application is configured for this address', ctx.requestId, undefined, gw.errorPages);
+      if (!upstream) {
+        stamp(compiled, res, ctx.requestId);
+        return sendError(req, res, 404, 'not_found', 'No application is configured for this address', ctx.requestId, undefined, gw.errorPages);
+      }
       const result = await compiled.access.decide({ headers: req.headers, host: ctx.hostname, path: ctx.path, method: req.method ?? 'GET', clientIp: ctx.client.ip, upstream: upstream.name, requestId: ctx.requestId });
-      if (result.kind !== 'allow') return writeAnswer(req, res, refusal(gw, req, ctx, result, 'proxy'), ctx.requestId, gw.errorPages);
-      trackResponse(gw, result, res);
+      if (result.kind !== 'allow') {
+        stamp(compiled, res, ctx.requestId);
+        return writeAnswer(req, res, refusal(gw, req, ctx, result, 'proxy'), ctx.requestId, gw.errorPages);
+      }
+      // Registered before the identity headers may be awaited, so that a revocation meanwhile still closes it.
+      release = trackResponse(gw, result, res);
       const setHeadersMade = result.subject ? compiled.identity.headers(result.subject, gw.core.clock.now()) : NO_HEADERS;
       const setHeaders = setHeadersMade instanceof Promise ? await setHeadersMade : setHeadersMade;
       const forward = proxyContext(compiled, upstream, ctx, setHeaders, result.strip);
-      forward.onDone = (status: number) => gw.core.metrics.requests.inc({ upstream: upstream.name, status });
+      const name = upstream.name;
+      const requests = gw.core.metrics.requests;
+      const tracked = release;
+      // The proxy calls onDone exactly once, when the answer ended or the connection was cut: the stream's
+      // registration ends there too (no 'close' listener of its own).
+      forward.onDone = tracked
+        ? (status: number) => {
+            tracked();
+            requests.inc({ upstream: name, status });
+          }
+        : (status: number) => requests.inc({ upstream: name, status });
+      release = undefined;
       compiled.proxy.web(req, res, forward);
     } catch (err) {
+      release?.();
+      if (!res.headersSent) stamp(compiled, res, ctx.requestId);
       sendFailure(req, res, err, ctx.requestId, gw);
     }
   };

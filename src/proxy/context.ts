@@ -15,6 +15,11 @@ export interface ProxyContext {
   /** Cookies to remove from the Cookie header (session, device). */
   stripCookies: readonly string[];
   /**
+   * The gateway's own answer headers (`[lower-case name, value, …]`: Strict-Transport-Security,
+   * X-Request-Id), written with the upstream's head — or with the 502/504 — where the upstream sent none of that name.
+   */
+  answerHeaders?: readonly string[];
+  /**
    * A WebSocket is open (101 relayed): `close` ends it from the gateway with a close frame of `code`
    * (revocation: 1008). Until then the gateway may only destroy the socket.
    */

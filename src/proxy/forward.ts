@@ -57,7 +57,7 @@ class WebHandler implements Dispatcher.DispatchHandler {
     this.started = true;
     this.status = statusCode;
     try {
-      this.res.writeHead(statusCode, statusMessage || undefined, filterResponseHeaders(headers));
+      this.res.writeHead(statusCode, statusMessage || undefined, filterResponseHeaders(headers, this.ctx.answerHeaders));
     } catch {
       // An upstream head Node refuses to send (bad characters): a clean 502 instead.
       this.started = false;
@@ -111,6 +111,8 @@ class WebHandler implements Dispatcher.DispatchHandler {
     const code = (err as { code?: string }).code ?? '';
     const timeout = TIMEOUT_CODES.has(code);
     const status = timeout ? 504 : 502;
+    const added = this.ctx.answerHeaders;
+    if (added) for (let i = 0; i < added.length; i += 2) this.res.setHeader(added[i] as string, added[i + 1] as string);
     sendError(
       this.req,
       this.res,

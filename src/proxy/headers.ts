@@ -101,14 +101,24 @@ function isSetName(canon: string, setKeys: readonly string[]): boolean {
   return false;
 }
 
-/** The upstream response head without hop-by-hop headers (and those its Connection lists). Multiple Set-Cookie stay an array. */
-export function filterResponseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+/**
+ * The upstream response head without hop-by-hop headers (and those its Connection lists). Multiple
+ * Set-Cookie stay an array. `added` (`[lower-case name, value, …]`: the gateway's own answer headers) are
+ * added where the upstream did not send that name.
+ */
+export function filterResponseHeaders(headers: IncomingHttpHeaders, added?: readonly string[]): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
   const conn = headers.connection;
   const listed = typeof conn === 'string' && conn.includes(',') ? new Set(conn.split(',').map((t) => t.trim().toLowerCase())) : conn ? new Set([conn.trim().toLowerCase()]) : undefined;
   for (const key in headers) {
     if (DROP_RESPONSE.has(key) || (listed !== undefined && listed.has(key))) continue;
     out[key] = headers[key];
+  }
+  if (added) {
+    for (let i = 0; i < added.length; i += 2) {
+      const name = added[i] as string;
+      if (out[name] === undefined) out[name] = added[i + 1];
+    }
   }
   return out;
 }
