@@ -142,8 +142,60 @@ export class AccessDecider {
     return { kind: 'allow', subject, strip: this.credentialStrip(STRIP_AUTHORIZATION), decision: d };
   }
 
+  /**
+   * The decision for one request. `decideCached` first: most requests (a bypass path, a cached session)
+   * are decided with no promise and no store call; the rest take the store and the API clients.
+   */
   async decide(input: AccessRequest): Promise<AccessResult> {
-    const { policy, lookup, apiClients, clock } = this.d;
+    return this.decideCached(input) ?? this.decideSlow(input);
+  }
+
+  /**
+   * The same decision, synchronously, when it needs nothing but memory: deny and bypass rules, and a
+   * session the cache holds (SessionLookup.findCached). Undefined when the store, an API client or an app
+   * password must be asked: call `decide` (which then gives what this would have, had it known).
+   */
+  decideCached(input: AccessRequest): AccessResult | undefined {
+    const base = { host: input.host, path: input.path, method: input.method, clientIp: input.clientIp };
+    const anon = this.d.policy.decide(base);
+    if (anon.policy === 'deny') return { kind: 'deny' };
+    let tokenStripped: readonly string[] | undefined;
+    const gatewayToken = (): readonly string[] => (tokenStripped ??= this.tokenStrip(input.headers));
+    if (anon.policy === 'bypass' && !anon.needsSubject) return { kind: 'allow', strip: this.credentialStrip(gatewayToken()), decision: anon };
+    const found = this.d.lookup.findCached(input.headers);
+    // A cookie session on a host it was not issued for: the slow path looks for other credentials.
+    if (!found || (!found.viaBearer && !boundHost(found.session.host, input.host.toLowerCase(), this.d.cookieDomain ?? ''))) return undefined;
+    return this.withSession(found, anon, base, gatewayToken);
+  }
+
+  /** A found session's decision: the rules again with the subject where they name users or groups, then its level and age. */
+  private withSession(found: FoundSession, anon: Decision, base: Omit<PolicyRequest, 'subject'>, gatewayToken: () => readonly string[]): AccessResult {
+    const { policy, clock } = this.d;
+    const s = found.session;
+    const subject = this.subjectOf(found.id, s);
+    // The rules decide alike for everyone unless a rule naming users or groups matched (needsSubject):
+    // only then is the walk worth doing again with the subject.
+    const d = anon.needsSubject ? policy.decide({ ...base, subject: { user: s.user, groups: s.groups } }) : anon;
+    // Found through the bearer token: its signature was just checked, the header goes.
+    const strip = this.credentialStrip(found.viaBearer ? STRIP_AUTHORIZATION : gatewayToken());
+    if (d.policy === 'deny') return { kind: 'deny' };
+    // A token made from an app password is good only where app passwords are (issue 16).
+    if (s.appPassword !== undefined && !d.appPasswords) return { kind: 'deny' };
+    if (d.policy === 'bypass' || d.policy === 'one_factor') return { kind: 'allow', subject, session: found, strip, decision: d };
+    if (s.appPassword !== undefined) return { kind: 'allow', subject, session: found, strip, decision: d };
+    if (s.level !== 'two_factor') return { kind: 'second_factor', session: found };
+    if (d.requireFactor) {
+      // A named factor is required of everyone, second-factor-exempt users included (they hold none of it).
+      if (!hasFactor(s, d.requireFactor, d.maxAuthAge, clock.now())) return { kind: 'reauth', session: found, methods: d.requireFactor };
+    } else if (d.maxAuthAge !== undefined) {
+      const at = s.secondFactorAt ?? s.authenticatedAt;
+      if (clock.now() - at > d.maxAuthAge && !s.secondFactorExempt) return { kind: 'reauth', session: found };
+    }
+    return { kind: 'allow', subject, session: found, strip, decision: d };
+  }
+
+  private async decideSlow(input: AccessRequest): Promise<AccessResult> {
+    const { policy, lookup, apiClients } = this.d;
     const base = { host: input.host, path: input.path, method: input.method, clientIp: input.clientIp };
     const anon = policy.decide(base);
     if (anon.policy === 'deny') return { kind: 'deny' };
@@ -162,30 +214,7 @@ export class AccessDecider {
 
     // A cookie session presented on a host it was not issued for is none (the request may still carry an API credential).
     if (found && !found.viaBearer && !boundHost(found.session.host, input.host.toLowerCase(), this.d.cookieDomain ?? '')) found = undefined;
-
-    if (found) {
-      const s = found.session;
-      const subject = this.subjectOf(found.id, s);
-      // The rules decide alike for everyone unless a rule naming users or groups matched (needsSubject):
-      // only then is the walk worth doing again with the subject.
-      const d = anon.needsSubject ? policy.decide({ ...base, subject: { user: s.user, groups: s.groups } }) : anon;
-      // Found through the bearer token: its signature was just checked, the header goes.
-      const strip = this.credentialStrip(found.viaBearer ? STRIP_AUTHORIZATION : gatewayToken());
-      if (d.policy === 'deny') return { kind: 'deny' };
-      // A token made from an app password is good only where app passwords are (issue 16).
-      if (s.appPassword !== undefined && !d.appPasswords) return { kind: 'deny' };
-      if (d.policy === 'bypass' || d.policy === 'one_factor') return { kind: 'allow', subject, session: found, strip, decision: d };
-      if (s.appPassword !== undefined) return { kind: 'allow', subject, session: found, strip, decision: d };
-      if (s.level !== 'two_factor') return { kind: 'second_factor', session: found };
-      if (d.requireFactor) {
-        // A named factor is required of everyone, second-factor-exempt users included (they hold none of it).
-        if (!hasFactor(s, d.requireFactor, d.maxAuthAge, clock.now())) return { kind: 'reauth', session: found, methods: d.requireFactor };
-      } else if (d.maxAuthAge !== undefined) {
-        const at = s.secondFactorAt ?? s.authenticatedAt;
-        if (clock.now() - at > d.maxAuthAge && !s.secondFactorExempt) return { kind: 'reauth', session: found };
-      }
-      return { kind: 'allow', subject, session: found, strip, decision: d };
-    }
+    if (found) return this.withSession(found, anon, base, gatewayToken);
 
     const app = anon.appPasswords ? await this.appPassword(input, base) : undefined;
     if (app && 'kind' in app) return app;

@@ -60,6 +60,19 @@ export class SessionLookup {
     return undefined;
   }
 
+  /**
+   * `find` when memory alone can answer: the session the cookie (or, without a cookie, the bearer token)
+   * names is cached and its user not disabled. Undefined means "ask `find`", not "no session".
+   */
+  findCached(headers: IncomingHttpHeaders): FoundSession | undefined {
+    const cookieValue = this.cookie(headers.cookie);
+    const value = cookieValue ?? bearerToken(headers);
+    if (!value) return undefined;
+    const found = this.sessions.getCached(value);
+    if (!found || this.disabled(found.session.user)) return undefined;
+    return { ...found, viaBearer: cookieValue === undefined };
+  }
+
   /** Only a session that finished signing in: one that passed only the password is none (SPEC §3). */
   async signedIn(headers: IncomingHttpHeaders): Promise<FoundSession | undefined> {
     const found = await this.find(headers);

@@ -16,6 +16,8 @@ import { answerFor, writeAnswer, writeSocketAnswer, type Answer } from './refusa
 import { handleReserved, isReservedPath } from './routes.js';
 import type { Compiled, Gateway } from './runtime.js';
 
+type Allowed = Extract<AccessResult, { kind: 'allow' }>;
+
 /** No identity: nothing to set (shared, never written to). */
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -116,53 +118,88 @@ function proxyContext(compiled: Compiled, upstream: Upstream, ctx: RequestContex
   };
 }
 
-/** The whole request path, in named stages: context → reserved paths → route → access → identity → forward. */
+/** Stage 5 and 6 for an allowed request: identity headers (awaited only with a JWT assertion to sign), then forward. */
+function forwardAllowed(gw: Gateway, compiled: Compiled, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, upstream: Upstream, result: Allowed): Promise<void> | undefined {
+  // Registered before the identity headers may be awaited, so that a revocation meanwhile still closes it.
+  const release = trackResponse(gw, result, res);
+  const send = (setHeaders: Record<string, string>): void => {
+    const forward = proxyContext(compiled, upstream, ctx, setHeaders, result.strip);
+    const name = upstream.name;
+    const requests = gw.core.metrics.requests;
+    // The proxy calls onDone exactly once, when the answer ended or the connection was cut: the stream's
+    // registration ends there too (no 'close' listener of its own).
+    forward.onDone = release
+      ? (status: number) => {
+          release();
+          requests.inc({ upstream: name, status });
+        }
+      : (status: number) => requests.inc({ upstream: name, status });
+    compiled.proxy.web(req, res, forward);
+  };
+  const failed = (err: unknown): void => {
+    release?.();
+    failure(gw, req, res, ctx, err);
+  };
+  try {
+    const made = result.subject ? compiled.identity.headers(result.subject, gw.core.clock.now()) : NO_HEADERS;
+    if (made instanceof Promise) return made.then(send).catch(failed);
+    send(made);
+  } catch (err) {
+    failed(err);
+  }
+  return undefined;
+}
+
+/** Stage 4's answer: a refusal written, or the request forwarded. */
+function afterDecision(gw: Gateway, compiled: Compiled, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, upstream: Upstream, result: AccessResult): Promise<void> | undefined {
+  if (result.kind === 'allow') return forwardAllowed(gw, compiled, req, res, ctx, upstream, result);
+  stamp(compiled, res, ctx.requestId);
+  writeAnswer(req, res, refusal(gw, req, ctx, result, 'proxy'), ctx.requestId, gw.errorPages);
+  return undefined;
+}
+
+/** An unexpected failure after the context was made: the gateway's headers, then the error answer. */
+function failure(gw: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, err: unknown): void {
+  if (!res.headersSent) stamp(gw.compiled, res, ctx.requestId);
+  sendFailure(req, res, err, ctx.requestId, gw);
+}
+
+/**
+ * The whole request path, in named stages: context → reserved paths → route → access → identity → forward.
+ * A request that memory alone can decide (a bypass path, a cached session, identity headers without a JWT
+ * assertion) runs through synchronously, with no promise; the rest returns one that never rejects.
+ */
 export function createRequestHandler(gw: Gateway) {
-  return async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> | undefined {
     const compiled = gw.compiled;
     const ctx = contextFor(gw, req);
     if (ctx instanceof PortcullisError) {
       if (compiled.hsts) res.setHeader('strict-transport-security', compiled.hsts);
-      return sendError(req, res, 400, badRequestCode(ctx), ctx.message, String(ctx.details.request_id), undefined, gw.errorPages);
+      sendError(req, res, 400, badRequestCode(ctx), ctx.message, String(ctx.details.request_id), undefined, gw.errorPages);
+      return undefined;
     }
-    let release: (() => void) | undefined;
+    const failed = (err: unknown): void => failure(gw, req, res, ctx, err);
     try {
       if (isReservedPath(compiled.prefix, ctx.path)) {
         stamp(compiled, res, ctx.requestId);
-        return await handleReserved(gw, req, res, ctx);
+        return handleReserved(gw, req, res, ctx).catch(failed);
       }
       const upstream = compiled.router.route(ctx.hostname, ctx.path);
       if (!upstream) {
         stamp(compiled, res, ctx.requestId);
-        return sendError(req, res, 404, 'not_found', 'No application is configured for this address', ctx.requestId, undefined, gw.errorPages);
+        sendError(req, res, 404, 'not_found', 'No application is configured for this address', ctx.requestId, undefined, gw.errorPages);
+        return undefined;
       }
-      const result = await compiled.access.decide({ headers: req.headers, host: ctx.hostname, path: ctx.path, method: req.method ?? 'GET', clientIp: ctx.client.ip, upstream: upstream.name, requestId: ctx.requestId });
-      if (result.kind !== 'allow') {
-        stamp(compiled, res, ctx.requestId);
-        return writeAnswer(req, res, refusal(gw, req, ctx, result, 'proxy'), ctx.requestId, gw.errorPages);
-      }
-      // Registered before the identity headers may be awaited, so that a revocation meanwhile still closes it.
-      release = trackResponse(gw, result, res);
-      const setHeadersMade = result.subject ? compiled.identity.headers(result.subject, gw.core.clock.now()) : NO_HEADERS;
-      const setHeaders = setHeadersMade instanceof Promise ? await setHeadersMade : setHeadersMade;
-      const forward = proxyContext(compiled, upstream, ctx, setHeaders, result.strip);
-      const name = upstream.name;
-      const requests = gw.core.metrics.requests;
-      const tracked = release;
-      // The proxy calls onDone exactly once, when the answer ended or the connection was cut: the stream's
-      // registration ends there too (no 'close' listener of its own).
-      forward.onDone = tracked
-        ? (status: number) => {
-            tracked();
-            requests.inc({ upstream: name, status });
-          }
-        : (status: number) => requests.inc({ upstream: name, status });
-      release = undefined;
-      compiled.proxy.web(req, res, forward);
+      const input = { headers: req.headers, host: ctx.hostname, path: ctx.path, method: req.method ?? 'GET', clientIp: ctx.client.ip, upstream: upstream.name, requestId: ctx.requestId };
+      const now = compiled.access.decideCached(input);
+      if (now) return afterDecision(gw, compiled, req, res, ctx, upstream, now);
+      return compiled.access
+        .decide(input)
+        .then((result) => afterDecision(gw, compiled, req, res, ctx, upstream, result))
+        .catch(failed);
     } catch (err) {
-      release?.();
-      if (!res.headersSent) stamp(compiled, res, ctx.requestId);
-      sendFailure(req, res, err, ctx.requestId, gw);
+      failed(err);
+      return undefined;
     }
   };
 }
@@ -179,7 +216,7 @@ function answerPlainly(gw: Gateway, req: IncomingMessage, socket: Duplex): Promi
     res.detachSocket(socket as Socket);
     socket.end();
   });
-  return createRequestHandler(gw)(req, res);
+  return createRequestHandler(gw)(req, res) ?? Promise.resolve();
 }
 
 /** WebSocket upgrades: the same decision as requests; a refused upgrade never reaches the upstream. */
