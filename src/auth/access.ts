@@ -78,6 +78,13 @@ export interface AccessDeps {
  * forward-auth): rules first (anonymous), then the caller's session or API credential, then the rules
  * again with the subject. Any store error means no access (fail closed). Built once per config.
  */
+/** The first step of a decision that is not final yet: the request's fields, the anonymous decision, the token check. */
+interface Begun {
+  base: Omit<PolicyRequest, 'subject'>;
+  anon: Decision;
+  gatewayToken: () => readonly string[];
+}
+
 export class AccessDecider {
   /** The two answers of credentialStrip, made once (the proxy caches its header sets by array identity). */
   private readonly stripKeys: readonly string[];
@@ -143,11 +150,13 @@ export class AccessDecider {
   }
 
   /**
-   * The decision for one request. `decideCached` first: most requests (a bypass path, a cached session)
-   * are decided with no promise and no store call; the rest take the store and the API clients.
+   * The decision for one request. What memory can decide (a bypass or deny rule, a cached session) is
+   * decided as `decideCached` does, with no store call; the rest takes the store and the API clients.
    */
   async decide(input: AccessRequest): Promise<AccessResult> {
-    return this.decideCached(input) ?? this.decideSlow(input);
+    const start = this.begin(input);
+    if ('kind' in start) return start;
+    return this.cachedSession(input, start) ?? this.afterLookup(input, start);
   }
 
   /**
@@ -156,20 +165,32 @@ export class AccessDecider {
    * password must be asked: call `decide` (which then gives what this would have, had it known).
    */
   decideCached(input: AccessRequest): AccessResult | undefined {
+    const start = this.begin(input);
+    return 'kind' in start ? start : this.cachedSession(input, start);
+  }
+
+  /** The rules without a subject: deny and (subject-free) bypass are final; otherwise what the next steps need. */
+  private begin(input: AccessRequest): AccessResult | Begun {
     const base = { host: input.host, path: input.path, method: input.method, clientIp: input.clientIp };
     const anon = this.d.policy.decide(base);
     if (anon.policy === 'deny') return { kind: 'deny' };
+    // Whether a gateway token in Authorization must be stripped: an HMAC check, done only when needed.
     let tokenStripped: readonly string[] | undefined;
     const gatewayToken = (): readonly string[] => (tokenStripped ??= this.tokenStrip(input.headers));
     if (anon.policy === 'bypass' && !anon.needsSubject) return { kind: 'allow', strip: this.credentialStrip(gatewayToken()), decision: anon };
+    return { base, anon, gatewayToken };
+  }
+
+  /** A session the cache holds, decided; undefined when there is none to be had from memory. */
+  private cachedSession(input: AccessRequest, start: Begun): AccessResult | undefined {
     const found = this.d.lookup.findCached(input.headers);
-    // A cookie session on a host it was not issued for: the slow path looks for other credentials.
+    // A cookie session on a host it was not issued for: the lookup that follows looks for other credentials.
     if (!found || (!found.viaBearer && !boundHost(found.session.host, input.host.toLowerCase(), this.d.cookieDomain ?? ''))) return undefined;
-    return this.withSession(found, anon, base, gatewayToken);
+    return this.withSession(found, start);
   }
 
   /** A found session's decision: the rules again with the subject where they name users or groups, then its level and age. */
-  private withSession(found: FoundSession, anon: Decision, base: Omit<PolicyRequest, 'subject'>, gatewayToken: () => readonly string[]): AccessResult {
+  private withSession(found: FoundSession, { anon, base, gatewayToken }: Begun): AccessResult {
     const { policy, clock } = this.d;
     const s = found.session;
     const subject = this.subjectOf(found.id, s);
@@ -194,15 +215,10 @@ export class AccessDecider {
     return { kind: 'allow', subject, session: found, strip, decision: d };
   }
 
-  private async decideSlow(input: AccessRequest): Promise<AccessResult> {
+  /** The store's answer for the session (not cached), then app passwords and API clients. */
+  private async afterLookup(input: AccessRequest, start: Begun): Promise<AccessResult> {
     const { policy, lookup, apiClients } = this.d;
-    const base = { host: input.host, path: input.path, method: input.method, clientIp: input.clientIp };
-    const anon = policy.decide(base);
-    if (anon.policy === 'deny') return { kind: 'deny' };
-    // Whether a gateway token in Authorization must be stripped: an HMAC check, done only when needed.
-    let tokenStripped: readonly string[] | undefined;
-    const gatewayToken = (): readonly string[] => (tokenStripped ??= this.tokenStrip(input.headers));
-    if (anon.policy === 'bypass' && !anon.needsSubject) return { kind: 'allow', strip: this.credentialStrip(gatewayToken()), decision: anon };
+    const { base, anon, gatewayToken } = start;
 
     let found: FoundSession | undefined;
     try {
@@ -214,7 +230,7 @@ export class AccessDecider {
 
     // A cookie session presented on a host it was not issued for is none (the request may still carry an API credential).
     if (found && !found.viaBearer && !boundHost(found.session.host, input.host.toLowerCase(), this.d.cookieDomain ?? '')) found = undefined;
-    if (found) return this.withSession(found, anon, base, gatewayToken);
+    if (found) return this.withSession(found, start);
 
     const app = anon.appPasswords ? await this.appPassword(input, base) : undefined;
     if (app && 'kind' in app) return app;

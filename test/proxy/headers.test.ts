@@ -99,6 +99,10 @@ void t.test('upgrade keeps Connection: Upgrade and Upgrade: websocket', (t) => {
 
 void t.test('response head filter drops hop-by-hop and Connection-listed headers, keeps Set-Cookie arrays', (t) => {
   t.same(filterResponseHeaders({ connection: 'x-a', 'x-a': '1', 'keep-alive': 't', 'transfer-encoding': 'chunked', 'set-cookie': ['a=1', 'b=2'], 'x-b': '2' }), { 'set-cookie': ['a=1', 'b=2'], 'x-b': '2' });
+  const added = ['strict-transport-security', 'max-age=1', 'x-request-id', 'gw-id'];
+  t.same(filterResponseHeaders({ 'x-b': '2' }, added), { 'x-b': '2', 'strict-transport-security': 'max-age=1', 'x-request-id': 'gw-id' }, 'the gateway\'s answer headers are added');
+  t.same(filterResponseHeaders({ 'x-request-id': 'app-id', connection: 'x-request-id' }, added), { 'strict-transport-security': 'max-age=1', 'x-request-id': 'gw-id' }, 'a hop-by-hop copy is dropped, then ours added');
+  t.same(filterResponseHeaders({ 'x-request-id': 'app-id' }, added)['x-request-id'], 'app-id', 'the upstream\'s own value is kept');
   t.end();
 });
 
