@@ -9,6 +9,7 @@ import { requestId } from '../http/request-id.js';
 import { sendError, sendPortcullisError } from '../http/respond.js';
 import { normalizeForRules } from '../policy/readings.js';
 import type { ProxyContext } from '../proxy/forward.js';
+import { setAnswerHeaders } from '../proxy/headers.js';
 import type { Upstream } from '../proxy/router.js';
 import { trackResponse, trackUpgrade } from './live.js';
 import { refusesCookieUpgrade } from './origin.js';
@@ -87,21 +88,20 @@ function combinedStrip(compiled: Compiled, strip: readonly string[]): readonly s
   return list;
 }
 
-/** The gateway's own headers on an answer it writes itself: HSTS (HTTPS portal) and X-Request-Id (unless turned off). */
-function stamp(compiled: Compiled, res: ServerResponse, requestId: string): void {
-  if (compiled.hsts) res.setHeader('strict-transport-security', compiled.hsts);
-  if (compiled.config.server.expose_request_id) res.setHeader('x-request-id', requestId);
-}
-
 /**
- * The same headers for a proxied answer, handed to the proxy, which writes them with the upstream's head in
- * one `writeHead` (a header set on the response before would make Node take its slow path for every
- * upstream header: one `setHeader` each).
+ * The gateway's own headers on every answer: HSTS (HTTPS portal) and X-Request-Id (unless turned off). A
+ * proxied answer hands them to the proxy, which writes them with the upstream's head in one `writeHead`
+ * (a header set on the response before would make Node take its slow path for every upstream header:
+ * one `setHeader` each); an answer the gateway writes itself gets them from `stamp`.
  */
 function answerHeaders(compiled: Compiled, requestId: string): readonly string[] | undefined {
   const id = compiled.config.server.expose_request_id;
   if (compiled.hsts) return id ? ['strict-transport-security', compiled.hsts, 'x-request-id', requestId] : ['strict-transport-security', compiled.hsts];
   return id ? ['x-request-id', requestId] : undefined;
+}
+
+function stamp(compiled: Compiled, res: ServerResponse, requestId: string): void {
+  setAnswerHeaders(res, answerHeaders(compiled, requestId));
 }
 
 /** Stage 5: what the proxy needs to forward — the authorised path, identity set, client copies and gateway cookies stripped. */

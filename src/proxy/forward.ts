@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { sendError, type ErrorPages } from '../http/respond.js';
-import { buildRequestHeaders, filterResponseHeaders } from './headers.js';
+import { buildRequestHeaders, filterResponseHeaders, setAnswerHeaders } from './headers.js';
 import type { ProxyContext } from './context.js';
 import { WebSocketProxy, type OpenWebSockets } from './websocket.js';
 
@@ -111,8 +111,7 @@ class WebHandler implements Dispatcher.DispatchHandler {
     const code = (err as { code?: string }).code ?? '';
     const timeout = TIMEOUT_CODES.has(code);
     const status = timeout ? 504 : 502;
-    const added = this.ctx.answerHeaders;
-    if (added) for (let i = 0; i < added.length; i += 2) this.res.setHeader(added[i] as string, added[i + 1] as string);
+    setAnswerHeaders(this.res, this.ctx.answerHeaders);
     sendError(
       this.req,
       this.res,

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { ClientInfo } from '../http/client.js';
 import { removeCookies } from '../http/cookies.js';
 import type { Upstream } from './router.js';
@@ -121,4 +121,9 @@ export function filterResponseHeaders(headers: IncomingHttpHeaders, added?: read
     }
   }
   return out;
+}
+
+/** Sets `[name, value, …]` pairs on a response the gateway answers itself (a refusal, a 502/504). */
+export function setAnswerHeaders(res: ServerResponse, headers: readonly string[] | undefined): void {
+  if (headers) for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i] as string, headers[i + 1] as string);
 }
