@@ -26,6 +26,9 @@ async function origin(): Promise<Origin> {
     if (req.url === '/own') {
       res.writeHead(200, { 'x-request-id': 'from-the-app', 'strict-transport-security': 'max-age=60', 'content-type': 'text/plain' });
       res.end('own');
+    } else if (req.url === '/malformed') {
+      // A head no parser may accept (a control character in a value), written byte for byte.
+      res.socket?.end('HTTP/1.1 200 OK\r\nX-Leak: a\u0001b\r\nX-Other: leaked\r\nContent-Length: 2\r\n\r\nok');
     } else if (req.url === '/stream') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('first part\n'); // and never ends
@@ -99,6 +102,14 @@ void t.test('HSTS and X-Request-Id on proxied answers, the upstream\'s own kept,
   t.equal(body.error, 'upstream_unavailable');
   t.equal(down.headers['strict-transport-security'], 'max-age=31536000', '502: HSTS');
   t.equal(down.headers['x-request-id'], body.request_id, '502: the request id');
+  const bad = await request(`${stack.url}/malformed`, { headers: { ...auth, accept: 'application/json' } });
+  const badBody = (await bad.body.json()) as { error: string; request_id: string };
+  t.equal(bad.statusCode, 502, 'a malformed upstream head: 502');
+  t.equal(badBody.error, 'upstream_unavailable');
+  t.equal(bad.headers['x-other'], undefined, 'none of its headers reach the client');
+  t.equal(bad.headers['strict-transport-security'], 'max-age=31536000', 'malformed head: HSTS');
+  t.equal(bad.headers['x-request-id'], badBody.request_id, 'malformed head: the request id');
+  t.equal(live(stack), 0, 'and nothing stays registered');
   const refused = await request(`${stack.url}/x`);
   await refused.body.dump();
   t.equal(refused.statusCode, 401);
