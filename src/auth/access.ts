@@ -3,7 +3,6 @@ import type { ApiClientAuthenticator } from '../apiclients/index.js';
 import { isPortcullisError } from '../errors/index.js';
 import { parseAuthorization } from '../apiclients/credentials.js';
 import type { AccessPolicy, AccessRequest as PolicyRequest, Decision } from '../policy/rules.js';
-import type { CookieSigner } from '../session/cookie.js';
 import type { SessionData } from '../session/sessions.js';
 import type { Clock } from '../util/clock.js';
 import { bearerToken, type FoundSession, type SessionLookup } from './session-lookup.js';
@@ -63,7 +62,8 @@ export interface AccessDeps {
   policy: AccessPolicy;
   apiClients: ApiClientAuthenticator;
   lookup: SessionLookup;
-  signer: CookieSigner;
+  /** The id a gateway token's signature verifies to (live or not): `SessionManager.verifiedId`, memoised. */
+  verifiedId: (value: string) => string | undefined;
   clock: Clock;
   /** The `amr` value of a completed second-factor method (factors registry). */
   amr: (method: string) => string | undefined;
@@ -107,7 +107,7 @@ export class AccessDecider {
    */
   private tokenStrip(headers: IncomingHttpHeaders): readonly string[] {
     const token = bearerToken(headers);
-    return token !== undefined && this.d.signer.verify(token) !== undefined ? STRIP_AUTHORIZATION : NO_STRIP;
+    return token !== undefined && this.d.verifiedId(token) !== undefined ? STRIP_AUTHORIZATION : NO_STRIP;
   }
 
   subjectOf(id: string, s: SessionData): Subject {

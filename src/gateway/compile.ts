@@ -54,7 +54,7 @@ export function compile(config: Readonly<Config>, core: Pick<AuthCore, 'password
   return {
     config,
     policy,
-    access: new AccessDecider({ policy, apiClients, lookup: core.lookup, signer: core.sessions.signer, clock: core.clock, amr: (m) => core.factors.amr(m), appPasswords: core.appPasswords, cookieDomain: config.session.cookie.domain }),
+    access: new AccessDecider({ policy, apiClients, lookup: core.lookup, verifiedId: (v) => core.sessions.verifiedId(v), clock: core.clock, amr: (m) => core.factors.amr(m), appPasswords: core.appPasswords, cookieDomain: config.session.cookie.domain }),
     router: new UpstreamRouter(config.upstreams),
     proxy: new Proxy({ errorPages, ...(shared.webSockets ? { webSockets: shared.webSockets } : {}) }),
     apiClients,

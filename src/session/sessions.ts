@@ -389,6 +389,14 @@ export class SessionManager {
     return count;
   }
 
+  /**
+   * The id a signed cookie or gateway bearer token names when its signature verifies (live or not), from
+   * the same memo the lookups use: a value seen before costs no HMAC.
+   */
+  verifiedId(value: string | undefined | null): string | undefined {
+    return this.identify(value)?.id;
+  }
+
   private identify(value: string | undefined | null): { id: string; ref: string } | undefined {
     if (typeof value !== 'string') return undefined;
     const known = this.verified.get(value);

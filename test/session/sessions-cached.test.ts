@@ -98,3 +98,23 @@ void t.test('a revocation by another instance reaches the cache through the chan
   for (let i = 0; i < 50 && b.getCached(issued.cookie); i++) await new Promise((r) => setImmediate(r));
   t.equal(b.getCached(issued.cookie), undefined);
 });
+
+void t.test('verifiedId: the id a signature verifies to, live or not, and nothing for a bad, foreign or tampered value', async (t) => {
+  const { manager, store } = setup(t);
+  const issued = await manager.create(newSession());
+  store.reset();
+  t.equal(manager.verifiedId(issued.cookie), issued.id);
+  t.equal(manager.verifiedId(issued.cookie), issued.id, 'asked again (from the memo)');
+  const [id, sig] = issued.cookie.split('.') as [string, string];
+  const tampered = `${id}.${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`;
+  const foreign = new SessionManager(new MemoryStore(), sessionConfig({ secret: 'another-secret-'.padEnd(40, 'a') })).signer.sign(id);
+  for (const bad of [tampered, foreign, `${issued.cookie}x`, 'x'.repeat(5000), '', undefined, null]) {
+    t.equal(manager.verifiedId(bad), undefined);
+    t.equal(manager.verifiedId(bad), undefined, 'and again: a refused value is not remembered as good');
+  }
+  const unknown = manager.signer.sign('B'.repeat(43));
+  t.equal(manager.verifiedId(unknown), 'B'.repeat(43), 'a genuine signature over an id no session has still verifies (the token is the gateway’s)');
+  await manager.revoke(issued.id);
+  t.equal(manager.verifiedId(issued.cookie), issued.id, 'an ended session’s token still verifies (it is never forwarded either way)');
+  t.equal(await manager.get(issued.cookie), undefined, 'while the session itself is gone');
+});
