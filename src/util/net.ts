@@ -18,13 +18,9 @@ export function parseCidr(cidr: string): { address: string; prefix: number; fami
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 
-/** Addresses whose answer a NetworkSet keeps (bounded: a flood of new addresses only empties it). */
-const MAX_REMEMBERED = 4096;
-
 /** An immutable set of networks; `has` is a cheap lookup for the request path. */
 export class NetworkSet {
   private readonly list = new BlockList();
-  private readonly seen = new Map<string, boolean>();
   readonly size: number;
 
   constructor(cidrs: readonly string[]) {
@@ -38,18 +34,10 @@ export class NetworkSet {
 
   has(ip: string | undefined): boolean {
     if (!ip || this.size === 0) return false;
-    // The set never changes, so an address's answer never does: remembered, because BlockList.check
-    // builds a native SocketAddress per call (a trusted proxy's address is asked on every request).
-    const known = this.seen.get(ip);
-    if (known !== undefined) return known;
     const addr = normalizeIp(ip);
     const version = isIP(addr);
-    const inside = version !== 0 && this.list.check(addr, version === 4 ? 'ipv4' : 'ipv6');
-    if (ip.length <= 64) {
-      if (this.seen.size >= MAX_REMEMBERED) this.seen.clear();
-      this.seen.set(ip, inside);
-    }
-    return inside;
+    if (version === 0) return false;
+    return this.list.check(addr, version === 4 ? 'ipv4' : 'ipv6');
   }
 }
 
