@@ -16,7 +16,7 @@ import type { ApiClientConfig, Config } from '../config/schema/index.js';
 import { isPortcullisError, PortcullisError } from '../errors/index.js';
 import { audit, type Logger } from '../observability/logger.js';
 import { systemClock } from '../util/clock.js';
-import { FastNetworkSet } from '../policy/ip.js';
+import { NetworkSet } from '../util/net.js';
 import { sha256Hex } from '../util/compare.js';
 import { MAX_API_KEY_LENGTH, parseAuthorization, singleHeader } from './credentials.js';
 import { createJwtVerifier, type JwtVerifier } from './jwt.js';
@@ -26,7 +26,7 @@ export type { ApiClientAuthenticator, ApiClientDeps, ApiClientRequest, ApiClient
 
 interface Client {
   name: string;
-  networks?: FastNetworkSet;
+  networks?: NetworkSet;
   upstreams?: ReadonlySet<string>;
   strip: string[];
 }
@@ -43,7 +43,7 @@ function isHeaderSafe(value: unknown): value is string {
 
 function compileClient(cfg: ApiClientConfig, credentialHeader: string | undefined): Client {
   const c: Client = { name: cfg.name, strip: credentialHeader && !cfg.keep_credential ? [credentialHeader] : [] };
-  if (cfg.networks?.length) c.networks = new FastNetworkSet(cfg.networks);
+  if (cfg.networks?.length) c.networks = new NetworkSet(cfg.networks);
   if (cfg.upstreams !== undefined) c.upstreams = new Set(cfg.upstreams);
   return c;
 }

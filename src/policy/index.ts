@@ -2,5 +2,4 @@
 export { normalizePath, splitAbsoluteForm, MAX_TARGET_LENGTH, type AbsoluteForm, type NormalizedTarget, type NormalizeOptions } from './normalize.js';
 export { compileAccess, type AccessPolicy, type AccessRequest, type Decision } from './rules.js';
 export { safeRedirect, isServedOrigin, MAX_REDIRECT_LENGTH, type RedirectContext } from './redirect.js';
-export { FastNetworkSet, parseIp, type ParsedIp } from './ip.js';
 export { normalizeForRules, plausibleReadings, readingsDisagree } from './readings.js';

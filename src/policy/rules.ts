@@ -9,7 +9,7 @@
  */
 import type { Config, Policy, RuleConfig } from '../config/schema/index.js';
 import { PortcullisError } from '../errors/index.js';
-import { FastNetworkSet, parseIp, type ParsedIp } from './ip.js';
+import { NetworkSet, parseIp, type ParsedIp } from '../util/net.js';
 import { compileHosts, compilePaths, hostName, type HostMatcher, type PathMatcher } from './patterns.js';
 
 export interface AccessRequest {
@@ -61,7 +61,7 @@ interface CompiledRule {
   hosts?: HostMatcher;
   paths?: PathMatcher;
   methods?: ReadonlySet<string>;
-  networks?: FastNetworkSet;
+  networks?: NetworkSet;
   users?: ReadonlySet<string>;
   groups?: ReadonlySet<string>;
   hasSubject: boolean;
@@ -98,7 +98,7 @@ function compileRule(rule: RuleConfig, index: number, caseInsensitive: boolean):
     if (rule.hosts?.length) compiled.hosts = compileHosts(rule.hosts);
     if (rule.paths?.length) compiled.paths = compilePaths(rule.paths, caseInsensitive);
     if (rule.methods?.length) compiled.methods = new Set(rule.methods.map((m) => m.toUpperCase()));
-    if (rule.networks?.length) compiled.networks = new FastNetworkSet(rule.networks);
+    if (rule.networks?.length) compiled.networks = new NetworkSet(rule.networks);
     if (rule.users?.length) compiled.users = new Set(rule.users);
     if (rule.groups?.length) compiled.groups = new Set(rule.groups);
     return compiled;
