@@ -73,11 +73,6 @@ export interface AccessDeps {
   appPasswords?: Pick<AppPasswords, 'check' | 'failed'>;
 }
 
-/**
- * The access decision for one request, the same for every entrance (built-in proxy, WebSocket upgrade,
- * forward-auth): rules first (anonymous), then the caller's session or API credential, then the rules
- * again with the subject. Any store error means no access (fail closed). Built once per config.
- */
 /** The first step of a decision that is not final yet: the request's fields, the anonymous decision, the token check. */
 interface Begun {
   base: Omit<PolicyRequest, 'subject'>;
@@ -85,6 +80,11 @@ interface Begun {
   gatewayToken: () => readonly string[];
 }
 
+/**
+ * The access decision for one request, the same for every entrance (built-in proxy, WebSocket upgrade,
+ * forward-auth): rules first (anonymous), then the caller's session or API credential, then the rules
+ * again with the subject. Any store error means no access (fail closed). Built once per config.
+ */
 export class AccessDecider {
   /** The two answers of credentialStrip, made once (the proxy caches its header sets by array identity). */
   private readonly stripKeys: readonly string[];
@@ -174,7 +174,7 @@ export class AccessDecider {
     const base = { host: input.host, path: input.path, method: input.method, clientIp: input.clientIp };
     const anon = this.d.policy.decide(base);
     if (anon.policy === 'deny') return { kind: 'deny' };
-    // Whether a gateway token in Authorization must be stripped: an HMAC check, done only when needed.
+    // Whether a gateway token in Authorization must be stripped: a signature check (memoised), done only when needed.
     let tokenStripped: readonly string[] | undefined;
     const gatewayToken = (): readonly string[] => (tokenStripped ??= this.tokenStrip(input.headers));
     if (anon.policy === 'bypass' && !anon.needsSubject) return { kind: 'allow', strip: this.credentialStrip(gatewayToken()), decision: anon };
