@@ -174,8 +174,9 @@ export function createRequestHandler(gw: Gateway) {
     const compiled = gw.compiled;
     const ctx = contextFor(gw, req);
     if (ctx instanceof PortcullisError) {
-      if (compiled.hsts) res.setHeader('strict-transport-security', compiled.hsts);
-      sendError(req, res, 400, badRequestCode(ctx), ctx.message, String(ctx.details.request_id), undefined, gw.errorPages);
+      const id = String(ctx.details.request_id);
+      stamp(compiled, res, id);
+      sendError(req, res, 400, badRequestCode(ctx), ctx.message, id, undefined, gw.errorPages);
       return undefined;
     }
     const failed = (err: unknown): void => failure(gw, req, res, ctx, err);

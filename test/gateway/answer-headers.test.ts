@@ -3,7 +3,8 @@
  * `writeHead` (issue 15), and a signed-in answer's registration for revocation ends with the answer (the
  * proxy's `onDone`, not a listener of its own). What must hold whichever way they are written:
  * - the request id on the answer is the one the upstream got; an upstream's own X-Request-Id or
- *   Strict-Transport-Security is kept; 502/504 answers carry both; `expose_request_id: false` drops only the id;
+ *   Strict-Transport-Security is kept; 400 and 502/504 answers carry both; `expose_request_id: false` drops
+ *   only the id, and not from the gateway's own error answers;
  * - nothing stays registered after answers that ended, failed or were cut, and an open stream is.
  */
 import t, { type Test } from 'tap';
@@ -115,6 +116,17 @@ void t.test('HSTS and X-Request-Id on proxied answers, the upstream\'s own kept,
   t.equal(refused.statusCode, 401);
   t.equal(refused.headers['strict-transport-security'], 'max-age=31536000', 'a refusal: HSTS');
   t.match(String(refused.headers['x-request-id']), /^\S+$/, 'a refusal: a request id');
+  // A request refused before any rule (a hostile path, two Host headers): the same headers, the body's id.
+  for (const [what, path, headers] of [
+    ['an encoded slash', '/a/..%2f..%2fetc/passwd', {}],
+    ['a NUL byte', '/a%00b', {}],
+  ] as const) {
+    const bad = await request(`${stack.url}${path}`, { headers });
+    const badBody = (await bad.body.json()) as { error: string; request_id: string };
+    t.equal(bad.statusCode, 400, what);
+    t.equal(bad.headers['strict-transport-security'], 'max-age=31536000', `${what}: HSTS`);
+    t.equal(bad.headers['x-request-id'], badBody.request_id, `${what}: the body's request id`);
+  }
 });
 
 void t.test('expose_request_id: false drops the id from proxied answers, not HSTS', async (t) => {
@@ -125,6 +137,11 @@ void t.test('expose_request_id: false drops the id from proxied answers, not HST
   t.equal(res.headers['x-request-id'], undefined, 'no id on the answer');
   t.ok(app.seen.at(-1)?.['x-request-id'], 'the upstream still gets one');
   t.equal(res.headers['strict-transport-security'], 'max-age=31536000');
+  const bad = await request(`${stack.url}/a/..%2fx`);
+  await bad.body.dump();
+  t.equal(bad.statusCode, 400);
+  t.match(String(bad.headers['x-request-id']), /^\S+$/, 'an error answer still names its id (server.expose_request_id)');
+  t.equal(bad.headers['strict-transport-security'], 'max-age=31536000', 'a 400 keeps HSTS');
 });
 
 void t.test('a signed-in answer is registered while it runs and released when it ends, fails or is cut', async (t) => {
