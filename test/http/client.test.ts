@@ -57,3 +57,15 @@ void t.test('request ids: a safe client id is kept, anything else replaced by a 
     t.match(r.id, /^[0-9a-f-]{36}$/, JSON.stringify(bad));
   }
 });
+
+void t.test('trusted_proxies: a plain IPv6 network trusts no IPv4 peer; an IPv4-mapped one does', async (t) => {
+  for (const trusted of [['::/0'], ['::/64'], ['2001:db8::/32']]) {
+    const url = await serve(t, trusted);
+    const c = (await (await request(url, { headers: spoof })).body.json()) as Record<string, string>;
+    t.equal(c.ip, '127.0.0.1', `${trusted[0]}: the IPv4 peer's X-Forwarded-For is not believed`);
+    t.equal(c.proto, 'http', `${trusted[0]}: nor its X-Forwarded-Proto`);
+  }
+  const url = await serve(t, ['::ffff:127.0.0.0/104']);
+  const c = (await (await request(url, { headers: spoof })).body.json()) as Record<string, string>;
+  t.equal(c.ip, '6.6.6.6', '::ffff:127.0.0.0/104 is 127.0.0.0/8: believed');
+});
