@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 
 /** Strips the IPv4-mapped IPv6 prefix so `::ffff:10.0.0.1` matches `10.0.0.0/8`. */
 export function normalizeIp(ip: string): string {
@@ -16,21 +16,6 @@ export function parseCidr(cidr: string): { address: string; prefix: number; fami
   const prefix = prefixText === undefined ? max : Number(prefixText);
   if (!/^\d+$/.test(prefixText ?? String(max)) || prefix < 0 || prefix > max) return undefined;
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
-}
-
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6');
-
-/**
- * A URL host name that names this machine: `localhost`, `127.0.0.0/8`, `::1` (with or without brackets,
- * as `URL.hostname` writes it). Plain-http identity providers are accepted only here.
- */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = normalizeIp(hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1'));
-  if (h === 'localhost') return true;
-  const version = isIP(h);
-  return version !== 0 && LOOPBACK.check(h, version === 4 ? 'ipv4' : 'ipv6');
 }
 
 // ---- CIDR matching on the request path: IPv4 addresses as numbers, IPv6 as bigints ----
@@ -150,4 +135,15 @@ export class NetworkSet {
   has(ip: string | undefined): boolean {
     return this.size !== 0 && this.hasParsed(parseIp(ip));
   }
+}
+
+const LOOPBACK = new NetworkSet(['127.0.0.0/8', '::1']);
+
+/**
+ * A URL host name that names this machine: `localhost`, `127.0.0.0/8`, `::1` (with or without brackets,
+ * as `URL.hostname` writes it). Plain-http identity providers are accepted only here.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || LOOPBACK.has(h);
 }
